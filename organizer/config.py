@@ -1,0 +1,208 @@
+"""User configuration: a TOML file in the XDG config dir, defaults from `data/`.
+
+A missing file means defaults. A bad value raises `ConfigError`, whose message names the key,
+the value and what would be accepted. Only the stdlib is imported so that the quick-add path
+stays fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from organizer import paths, refdata
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_TOP_KEYS = {
+    "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
+    "theme", "hours", "roles", "keys",
+}
+
+Interval = tuple[time, time]
+
+
+class ConfigError(ValueError):
+    """A config value that cannot be used; the message says which, and what would do."""
+
+    def __init__(self, key: str, value: object, accepted: str, source: Path | None = None) -> None:
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}config key '{key}' has bad value {value!r}: {accepted}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configurable, resolved against the shipped defaults."""
+
+    timezone: str
+    hours: dict[str, tuple[Interval, ...]]
+    reserve_ratio: float = 0.20
+    min_block_minutes: int = 25
+    default_board: str | None = None
+    default_priority: int = 3
+    theme: str = "textual-dark"
+    roles: tuple[refdata.Role, ...] = ()
+    channels: tuple[refdata.Channel, ...] = ()
+    columns: tuple[refdata.ColumnSpec, ...] = ()
+    keys: dict[str, str] = field(default_factory=dict)
+    source: Path | None = None
+
+    def role_keys(self) -> list[str]:
+        """Role keys in display order."""
+        return [r.key for r in self.roles]
+
+    def channel_keys(self) -> list[str]:
+        """Channel keys in display order."""
+        return [c.key for c in self.channels]
+
+    @property
+    def day_end(self) -> time:
+        """When a working day ends (the latest end over weekdays); a date-only due means this time."""
+        ends = [iv[-1][1] for iv in self.hours.values() if iv]
+        return max(ends) if ends else time(17, 30)
+
+
+def system_timezone() -> str:
+    """The machine's IANA zone name, or UTC when it cannot be told."""
+    try:
+        link = Path("/etc/localtime").resolve()
+        parts = link.parts
+        if "zoneinfo" in parts:
+            name = "/".join(parts[parts.index("zoneinfo") + 1 :])
+            ZoneInfo(name)
+            return name
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    tz = Path("/etc/timezone")
+    if tz.is_file():
+        name = tz.read_text().strip()
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC"
+
+
+def parse_interval(key: str, text: object, source: Path | None) -> Interval:
+    """`"09:00-12:30"` → (09:00, 12:30); rejects reversed or impossible times."""
+    accepted = 'a list of "HH:MM-HH:MM" intervals, e.g. ["09:00-12:30", "13:30-17:30"]'
+    m = _INTERVAL.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ConfigError(key, text, accepted, source)
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
+        raise ConfigError(key, text, accepted, source)
+    start, end = time(h1, m1), time(23, 59) if h2 == 24 else time(h2, m2)
+    if end <= start:
+        raise ConfigError(key, text, "an interval whose end comes after its start", source)
+    return start, end
+
+
+def _hours(raw: dict[str, Any], source: Path | None) -> dict[str, tuple[Interval, ...]]:
+    out: dict[str, tuple[Interval, ...]] = {}
+    for day, value in raw.items():
+        if day not in WEEKDAYS:
+            raise ConfigError(f"hours.{day}", value, f"one of {', '.join(WEEKDAYS)}", source)
+        if not isinstance(value, list):
+            raise ConfigError(f"hours.{day}", value, 'a list such as ["09:00-12:30"] or []', source)
+        intervals = sorted(parse_interval(f"hours.{day}", v, source) for v in value)
+        for (_, end), (start, _) in itertools.pairwise(intervals):
+            if start < end:
+                raise ConfigError(f"hours.{day}", value, "intervals that do not overlap", source)
+        out[day] = tuple(intervals)
+    return out
+
+
+def _roles(raw: object, source: Path | None) -> tuple[refdata.Role, ...]:
+    """Shipped roles, with the user's overrides applied and new roles appended."""
+    roles = {r.key: r for r in refdata.roles()}
+    if not isinstance(raw, dict):
+        raise ConfigError("roles", raw, "a table of roles, e.g. [roles.writer] colour = \"#88c0d0\"", source)
+    for key, spec in raw.items():
+        if not isinstance(spec, dict) or not re.fullmatch(r"[a-z][a-z0-9_-]{0,23}", key):
+            raise ConfigError(f"roles.{key}", spec, "a lowercase key with a table of name/badge/colour/description",
+                              source)
+        allowed = {"name", "badge", "colour", "description"}
+        for k, v in spec.items():
+            if k not in allowed:
+                raise ConfigError(f"roles.{key}.{k}", v, f"one of {', '.join(sorted(allowed))}", source)
+            if not isinstance(v, str) or (k == "colour" and not _HEX.match(v)):
+                what = 'a hex colour such as "#88c0d0"' if k == "colour" else "a string"
+                raise ConfigError(f"roles.{key}.{k}", v, what, source)
+        base = roles.get(key) or refdata.Role(key, key.title(), key[:5].upper(), "#d8dee9", "")
+        roles[key] = replace(base, **spec)
+    return tuple(roles.values())
+
+
+def _number(key: str, raw: dict[str, Any], kind: type, low: float, high: float, source: Path | None) -> Any:
+    value = raw[key]
+    ok = isinstance(value, kind | int) if kind is float else isinstance(value, int)
+    if isinstance(value, bool) or not ok or not low <= value <= high:
+        raise ConfigError(key, value, f"a number from {low:g} to {high:g}", source)
+    return kind(value)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file (default: `paths.config_file()`), falling back to shipped defaults."""
+    path = path or paths.config_file()
+    raw: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("(file)", str(path), f"valid TOML ({exc})", path) from None
+    return build_config(raw, source=path if raw else None)
+
+
+def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed config table and merge it over the shipped defaults."""
+    defaults = refdata.load("defaults")
+    for key in raw:
+        if key not in _TOP_KEYS:
+            raise ConfigError(key, raw[key], f"a known key: {', '.join(sorted(_TOP_KEYS))}", source)
+    tz = raw.get("timezone") or system_timezone()
+    try:
+        if not isinstance(tz, str):
+            raise ValueError
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("timezone", tz, 'an IANA zone name such as "Europe/Paris" or "UTC"', source) from None
+    hours = _hours(defaults["hours"], None)
+    if "hours" in raw:
+        if not isinstance(raw["hours"], dict):
+            raise ConfigError("hours", raw["hours"], "a table of weekday = [intervals]", source)
+        hours.update(_hours(raw["hours"], source))
+    merged = {**defaults, **raw}
+    keys = raw.get("keys", {})
+    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+        raise ConfigError("keys", keys, 'a table of binding id = "key,key", e.g. "board.left" = "h,left"', source)
+    board = raw.get("default_board")
+    if board is not None and not isinstance(board, str):
+        raise ConfigError("default_board", board, "a board key such as \"ACME\"", source)
+    theme = merged["theme"]
+    if not isinstance(theme, str):
+        raise ConfigError("theme", theme, 'a Textual theme name such as "textual-dark"', source)
+    return Config(
+        timezone=tz,
+        hours=hours,
+        reserve_ratio=_number("reserve_ratio", merged, float, 0.0, 0.9, source),
+        min_block_minutes=_number("min_block_minutes", merged, int, 5, 240, source),
+        default_board=board,
+        default_priority=_number("default_priority", merged, int, 1, 4, source),
+        theme=theme,
+        roles=_roles(raw.get("roles", {}), source),
+        channels=tuple(refdata.channels()),
+        columns=tuple(refdata.default_columns()),
+        keys=dict(keys),
+        source=source,
+    )

@@ -1,0 +1,191 @@
+"""The domain model: SQLModel tables for boards, columns, cards, events, plan blocks and history.
+
+This module is the schema's one source of truth: the alembic migrations are checked against
+it in tests, and the lean quick-add path (`organizer.lean`) is tested to write rows that read
+back identically through these classes. Column names are part of that contract.
+"""
+
+# No `from __future__ import annotations` here: SQLModel reads the annotations at class creation.
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every dialect.
+
+    SQLite has no zone-aware type, so instants are stored there as naive UTC text in
+    SQLAlchemy's usual format; PostgreSQL gets `timestamptz`. A naive value is refused:
+    every stored datetime must say which instant it means.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC; drop the zone on SQLite, which cannot store it."""
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored: give it a zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None, sa_column=Column(AwareDateTime(), nullable=nullable, **kw))
+
+
+class Board(SQLModel, table=True):
+    """A board: a brand, a client, an executive's ghost-written voice."""
+
+    __tablename__ = "board"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=12, unique=True, description="short key used in card IDs, e.g. ACME")
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=Text)
+    # The number the next card gets (ACME-<n>); bumped inside the adding transaction.
+    next_number: int = Field(default=1)
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class BoardColumn(SQLModel, table=True):
+    """One workflow column of a board, in order, with an optional WIP limit."""
+
+    __tablename__ = "board_column"
+    __table_args__ = (UniqueConstraint("board_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(sa_column=Column(Integer, ForeignKey("board.id", ondelete="CASCADE"), nullable=False))
+    name: str = Field(max_length=80)
+    position: int
+    wip_limit: int | None = None
+    # Cards in a done column count as complete (Published, Measured).
+    is_done: bool = False
+
+
+class Card(SQLModel, table=True):
+    """A content task: a post, a step of a video, a reply session, a report."""
+
+    __tablename__ = "card"
+    __table_args__ = (
+        UniqueConstraint("board_id", "number"),
+        Index("ix_card_column_position", "column_id", "position"),
+        Index("ix_card_parent", "parent_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    board_id: int = Field(sa_column=Column(Integer, ForeignKey("board.id", ondelete="CASCADE"), nullable=False))
+    number: int
+    column_id: int = Field(sa_column=Column(Integer, ForeignKey("board_column.id"), nullable=False))
+    # Order within the column; floats so a move writes one row instead of renumbering a column.
+    position: float
+    title: str = Field(sa_type=Text)
+    notes: str = Field(default="", sa_type=Text)
+    role: str | None = Field(default=None, max_length=24)
+    estimate_minutes: int | None = None
+    spent_minutes: int = 0
+    due_at: datetime | None = _ts()
+    publish_at: datetime | None = _ts()
+    campaign: str | None = Field(default=None, max_length=200)
+    pillar: str | None = Field(default=None, max_length=80)
+    priority: int = 3
+    popup: bool = False
+    parent_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=True)
+    )
+    # Order of a step within its parent piece (1, 2, 3 …); None for a top-level card.
+    step: int | None = None
+    created_at: datetime | None = _ts(nullable=False)
+    updated_at: datetime | None = _ts(nullable=False)
+    completed_at: datetime | None = _ts()
+
+
+class CardChannel(SQLModel, table=True):
+    """A network a card's content goes out on (later: that network's variant of the post)."""
+
+    __tablename__ = "card_channel"
+
+    card_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True)
+    )
+    channel: str = Field(primary_key=True, max_length=24)
+    position: int = 0
+
+
+class CardTag(SQLModel, table=True):
+    """A free-form tag on a card."""
+
+    __tablename__ = "card_tag"
+
+    card_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: str = Field(primary_key=True, max_length=60)
+
+
+class BusyEvent(SQLModel, table=True):
+    """Fixed time: a meeting typed in by hand or an occurrence from an imported calendar."""
+
+    __tablename__ = "busy_event"
+    __table_args__ = (Index("ix_busy_event_start", "start_at"), Index("ix_busy_event_source", "source"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=500)
+    title: str = Field(default="", sa_type=Text)
+    start_at: datetime | None = _ts(nullable=False)
+    end_at: datetime | None = _ts(nullable=False)
+    all_day: bool = False
+    # "manual", or the name of the imported calendar the event came from.
+    source: str = Field(default="manual", max_length=200)
+    created_at: datetime | None = _ts(nullable=False)
+
+
+class PlanBlock(SQLModel, table=True):
+    """A placed span of a day plan: work on a card, reserve, a pop-up, or a busy event."""
+
+    __tablename__ = "plan_block"
+    __table_args__ = (Index("ix_plan_block_day", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    start_at: datetime | None = _ts(nullable=False)
+    end_at: datetime | None = _ts(nullable=False)
+    kind: str = Field(max_length=12, description="work, reserve, popup or busy")
+    card_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=True)
+    )
+    event_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("busy_event.id", ondelete="CASCADE"), nullable=True)
+    )
+    pinned: bool = False
+
+
+class HistoryEntry(SQLModel, table=True):
+    """One user action, with row snapshots before and after, so undo/redo work across processes."""
+
+    __tablename__ = "history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _ts(nullable=False)
+    origin: str = Field(default="cli", max_length=12)
+    summary: str = Field(sa_type=Text)
+    # JSON list of {"table", "id", "before", "after"}; see organizer.history.
+    changes: str = Field(sa_type=Text)
+    undone: bool = False
