@@ -179,6 +179,35 @@ def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_titl
     return out
 
 
+@dataclass(frozen=True)
+class CardFilter:
+    """What `organizer list` and the board narrow cards down by."""
+
+    board: str | None = None
+    role: str | None = None
+    channel: str | None = None
+    column: str | None = None
+    due_before: datetime | None = None
+    popup: bool | None = None
+    include_done: bool = False
+
+
+def match_column(names: Sequence[str], wanted: str, board_key: str) -> int:
+    """The index of the column `wanted` names: exact (any case), else a unique prefix of it or of a word."""
+    w = wanted.strip().casefold()
+    exact = [i for i, n in enumerate(names) if n.casefold() == w]
+
+    def prefixes(name: str) -> bool:
+        text = name.casefold()
+        return text.startswith(w) or any(word.startswith(w) for word in text.split())
+
+    matches = (exact or [i for i, n in enumerate(names) if prefixes(n)]) if w else []
+    if len(matches) == 1:
+        return matches[0]
+    problem = "matches several columns" if matches else "is not a column"
+    raise InputError(f"column {wanted!r} {problem} of board {board_key}: use one of {', '.join(names)}")
+
+
 # --- Stored values and the JSON porcelain -----------------------------------------------------
 
 def db_datetime(value: str | datetime | None) -> datetime | None:

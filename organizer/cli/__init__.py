@@ -1,0 +1,1 @@
+"""The `organizer` command line: argument parsing here, handlers in `commands`, output in `render`."""

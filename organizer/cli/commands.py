@@ -1,0 +1,358 @@
+"""Handlers for each CLI command. Heavy modules (SQLModel, alembic, Textual) load inside them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from organizer import paths
+from organizer.cli import render
+from organizer.config import Config, load_config
+from organizer.fields import CardFields, CardFilter, InputError, validate
+
+Handler = Callable[[argparse.Namespace, Config, str], int]
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for a runtime failure: what went wrong, without a traceback."""
+    from organizer.store import StoreError
+
+    if isinstance(exc, StoreError | OSError):
+        return str(exc)
+    name = type(exc).__name__
+    if name == "OperationalError":
+        return f"database error: {getattr(exc, 'orig', exc)}"
+    return f"unexpected {name}: {exc} (run with ORGANIZER_DEBUG=1 for the traceback)"
+
+
+def _emit(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _store(location: str) -> Any:
+    from organizer.store import open_store
+
+    return open_store(location)
+
+
+def _fields(args: argparse.Namespace, cfg: Config, *, require_title: bool) -> CardFields:
+    channels = None
+    if args.channels is not None:
+        channels = [c.strip() for item in args.channels for c in item.split(",") if c.strip()]
+    raw = {
+        "title": getattr(args, "title", None), "board": args.board, "column": args.column, "role": args.role,
+        "channels": channels, "due_at": args.due, "publish_at": args.publish, "estimate_minutes": args.estimate,
+        "spent_minutes": args.spent, "priority": args.priority, "popup": args.popup, "campaign": args.campaign,
+        "pillar": args.pillar, "tags": args.tags, "notes": args.notes, "parent": args.parent,
+    }
+    return validate(raw, cfg, now=datetime.now(UTC), require_title=require_title)
+
+
+def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Add a card: the lean sqlite3 path when it can, else the full one."""
+    from organizer import lean
+
+    fields = _fields(args, cfg, require_title=True)
+    try:
+        conn = lean.connect(location)
+        try:
+            card = lean.add(conn, cfg, fields)
+        finally:
+            conn.close()
+    except lean.NotLean:
+        from organizer.services import cards
+
+        store = _store(location)
+        with store.write() as s:
+            ref = cards.card_ref(s, cards.add_card(s, cfg, fields))
+        with store.read() as s:
+            card = cards.card_view(s, cfg, ref)
+    if args.json:
+        _emit(card)
+    else:
+        print(card["id"])
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """List cards through the lean path when it can."""
+    from organizer import lean
+    from organizer.dates import parse_when
+
+    due_before = None
+    if args.due_before:
+        try:
+            due_before = parse_when(args.due_before, now=datetime.now(UTC), tz=cfg.timezone, day_end=cfg.day_end)
+        except ValueError as exc:
+            raise InputError(f"--due-before: {exc}") from None
+    role = validate({"role": args.role}, cfg, now=datetime.now(UTC), require_title=False).role if args.role else None
+    channel = (validate({"channels": [args.channel]}, cfg, now=datetime.now(UTC), require_title=False).channels
+               or [None])[0] if args.channel else None
+    flt = CardFilter(board=args.board, role=role, channel=channel, column=args.column, due_before=due_before,
+                     popup=args.popup, include_done=args.all)
+    try:
+        conn = lean.connect(location)
+        try:
+            found = lean.list_cards(conn, cfg, flt)
+        finally:
+            conn.close()
+    except lean.NotLean:
+        from organizer.services import cards
+
+        with _store(location).read() as s:
+            found = cards.list_cards(s, cfg, flt)
+    if args.json:
+        _emit(found)
+    else:
+        print(render.card_table(found, cfg.timezone))
+    return 0
+
+
+def _show_card(cfg: Config, store: Any, ref: str, as_json: bool) -> None:
+    from organizer.services import cards
+
+    with store.read() as s:
+        card = cards.card_view(s, cfg, ref)
+    if as_json:
+        _emit(card)
+    else:
+        print(render.card_details(card, cfg.timezone))
+
+
+def cmd_show(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Show one card."""
+    _show_card(cfg, _store(location), args.id, args.json)
+    return 0
+
+
+def cmd_move(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Move a card to another column."""
+    from organizer.services import cards
+
+    store = _store(location)
+    with store.write() as s:
+        target = cards.move_card(s, args.id, args.column)
+        ref = cards.card_ref(s, cards.find_card(s, args.id))
+    if args.json:
+        _show_card(cfg, store, ref, True)
+    else:
+        print(f"{ref} → {target.name}")
+    return 0
+
+
+def cmd_done(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Complete a card."""
+    from organizer.services import cards
+
+    store = _store(location)
+    with store.write() as s:
+        target = cards.done_card(s, args.id)
+        ref = cards.card_ref(s, cards.find_card(s, args.id))
+    if args.json:
+        _show_card(cfg, store, ref, True)
+    else:
+        print(f"{ref} done → {target.name}")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Change some fields of a card."""
+    from organizer.services import cards
+
+    fields = _fields(args, cfg, require_title=False)
+    if args.channels is not None and fields.channels is None:
+        fields.channels = []
+    given = [k for k, v in vars(fields).items() if v not in (None, set())]
+    if not given:
+        raise InputError("nothing to change: give at least one flag, e.g. --due fri or --title 'New title'")
+    store = _store(location)
+    with store.write() as s:
+        ref = cards.card_ref(s, cards.edit_card(s, cfg, args.id, fields))
+    if args.json:
+        _show_card(cfg, store, ref, True)
+    else:
+        print(f"{ref} updated")
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Delete a card and its steps."""
+    from organizer.services import cards
+
+    with _store(location).write() as s:
+        removed = cards.remove_card(s, args.id)
+    print(f"removed {', '.join(removed)} (organizer undo brings {'it' if len(removed) == 1 else 'them'} back)")
+    return 0
+
+
+def _history(action: str, location: str) -> int:
+    from organizer import history
+
+    try:
+        with _store(location).write() as s:
+            summary = history.undo(s) if action == "undo" else history.redo(s)
+    except history.NothingToUndo as exc:
+        print(f"organizer: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'undid' if action == 'undo' else 'redid'}: {summary}")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Undo the newest change."""
+    return _history("undo", location)
+
+
+def cmd_redo(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Redo the newest undone change."""
+    return _history("redo", location)
+
+
+def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """List, add or rename boards."""
+    from organizer.services import boards
+
+    store = _store(location)
+    action = args.boards_command or "list"
+    if action == "add":
+        with store.write() as s:
+            board = boards.create_board(s, args.key, args.name, args.description)
+        print(f"board {board.key} added ({board.name})")
+        return 0
+    if action == "rename":
+        if args.name is None and args.new_key is None:
+            raise InputError("nothing to rename: give a new NAME and/or --key NEW_KEY")
+        with store.write() as s:
+            board = boards.rename_board(s, args.key, name=args.name, new_key=args.new_key)
+        print(f"board {board.key}: {board.name}")
+        return 0
+    with store.read() as s:
+        found = boards.summaries(s, cfg)
+    if getattr(args, "json", False):
+        _emit([{"key": b.key, "name": b.name, "description": b.description, "cards": b.cards,
+                "open_cards": b.open_cards, "default": b.is_default} for b in found])
+        return 0
+    if not found:
+        print("no boards yet: `organizer add TITLE` creates one, or `organizer boards add KEY NAME`")
+    for b in found:
+        print(f"{'*' if b.is_default else ' '} {b.key:<8} {b.open_cards:>5} open {b.cards:>6} total  {b.name}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Where things are."""
+    from organizer import __version__, refdata
+    from organizer.schema import SCHEMA_REVISION
+
+    file = paths.sqlite_path(location)
+    info = {
+        "version": __version__,
+        "config": str(paths.config_file()),
+        "config_exists": paths.config_file().is_file(),
+        "database": location,
+        "database_exists": bool(file and file.exists()),
+        "schema_revision": SCHEMA_REVISION,
+        "timezone": cfg.timezone,
+        "reference_data": str(refdata.reference_dir()),
+    }
+    if args.json:
+        _emit(info)
+    else:
+        width = max(map(len, info))
+        for k, v in info.items():
+            print(f"{k:<{width}}  {v}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Fill a throwaway (or kept) database with the demo boards and open the app on it."""
+    import tempfile
+    from pathlib import Path
+
+    from organizer import demo
+
+    if args.keep:
+        target = Path(args.keep).expanduser()
+        if target.exists():
+            raise InputError(f"{target} already exists: pick a new file for the demo database")
+        tmp = None
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="organizer-demo-")
+        target = Path(tmp.name) / "demo.db"
+    try:
+        count = demo.load_demo(_store(str(target)), cfg)
+        if args.no_app:
+            print(f"demo database {target}: {count} cards")
+            return 0
+        return _launch(cfg, str(target))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Export boards and cards."""
+    from organizer import exchange
+
+    store = _store(location)
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        count = exchange.export(store, cfg, args.format, out, board=args.board)
+    finally:
+        if args.output:
+            out.close()
+    if args.output:
+        print(f"exported {count} cards to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Import an export file, all or nothing."""
+    from organizer import exchange
+
+    if args.file == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            with open(args.file, encoding="utf-8-sig", newline="") as fh:
+                text = fh.read()
+        except FileNotFoundError:
+            raise InputError(f"file {args.file!r} does not exist") from None
+        except UnicodeDecodeError:
+            raise InputError(f"file {args.file!r} is not UTF-8 text") from None
+    count = exchange.import_text(_store(location), cfg, args.format, text, renumber=args.renumber,
+                                 source=args.file)
+    print(f"imported {count} cards")
+    return 0
+
+
+def _launch(cfg: Config, location: str) -> int:
+    # The one place the core reaches into the presentation layer, lazily.
+    from screens.app import run
+
+    return run(location, cfg)
+
+
+def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Open the TUI."""
+    _store(location).close()
+    return _launch(cfg, location)
+
+
+HANDLERS: dict[str, Handler] = {
+    "add": cmd_add, "list": cmd_list, "ls": cmd_list, "show": cmd_show, "move": cmd_move, "mv": cmd_move,
+    "done": cmd_done, "edit": cmd_edit, "rm": cmd_rm, "undo": cmd_undo, "redo": cmd_redo, "boards": cmd_boards,
+    "info": cmd_info, "demo": cmd_demo, "export": cmd_export, "import": cmd_import, "app": cmd_app,
+}
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the handler for the parsed command."""
+    cfg = load_config()
+    location = args.db or paths.default_database()
+    return HANDLERS[args.command or "app"](args, cfg, location)

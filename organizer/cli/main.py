@@ -1,0 +1,172 @@
+"""Entry point of the `organizer` command: parse arguments, dispatch, map errors to exit codes.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input. Errors go to stderr on one line
+that names the bad value. Only light modules are imported at the top: the quick-add path
+must not pay for SQLAlchemy, pydantic or Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from organizer import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        """Report bad usage in one line, with where to look for help."""
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _card_flags(p: argparse.ArgumentParser, *, edit: bool) -> None:
+    clear = " ('none' clears it)" if edit else ""
+    p.add_argument("--board", "-b", metavar="KEY", help="board key, e.g. NWC (default: the default board)")
+    p.add_argument("--role", "-r", help=f"role: strategist, writer, producer, planner, community, analyst{clear}")
+    p.add_argument("--channel", "-c", dest="channels", action="append", metavar="CHANNEL",
+                   help="network, repeatable or comma-separated: x, linkedin, instagram, facebook, tiktok, "
+                        "youtube, mastodon, bluesky, threads" + (" (replaces the list; '' empties it)" if edit else ""))
+    p.add_argument("--due", "-d", metavar="WHEN", help=f"due time, e.g. 'tomorrow 10:00', fri, eod, +2d{clear}")
+    p.add_argument("--publish", "-p", metavar="WHEN", help=f"when the content goes live{clear}")
+    p.add_argument("--estimate", "-e", metavar="DUR", help=f"estimate, e.g. 45m, 1h30, 90{clear}")
+    p.add_argument("--spent", metavar="DUR", help=f"time already spent{clear}")
+    p.add_argument("--priority", "-P", metavar="N", help="1 urgent, 2 high, 3 normal (default), 4 low")
+    if edit:
+        p.add_argument("--popup", action=argparse.BooleanOptionalAction, default=None,
+                       help="mark (or --no-popup unmark) as a pop-up")
+    else:
+        p.add_argument("--popup", action="store_true", default=None, help="an unplanned pop-up task")
+    p.add_argument("--campaign", metavar="NAME", help=f"campaign{clear}")
+    p.add_argument("--pillar", metavar="NAME", help=f"content-mix pillar, e.g. education{clear}")
+    p.add_argument("--column", metavar="COL", help="workflow column (a unique prefix will do)")
+    p.add_argument("--tag", "-t", dest="tags", action="append", metavar="TAG", help="tag, repeatable")
+    p.add_argument("--notes", "-n", metavar="TEXT", help="notes")
+    p.add_argument("--parent", metavar="ID", help=f"make this card a step of card ID{clear}")
+    if edit:
+        p.add_argument("--title", help="new title")
+    p.add_argument("--json", action="store_true", help="print the card as JSON (porcelain)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line grammar."""
+    parser = _Parser(prog="organizer", description="Editorial workflow organizer for social media teams. "
+                     "Run without a command to open the board.")
+    parser.add_argument("--version", action="version", version=f"organizer {__version__}")
+    parser.add_argument("--db", metavar="PATH|URL", help="database file or URL (default: $ORGANIZER_DB, "
+                        "else organizer.db in the XDG data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("add", help="add a card", description="Add a card and print its ID.")
+    p.add_argument("title", help="the card's title (quote it)")
+    _card_flags(p, edit=False)
+
+    p = sub.add_parser("list", aliases=["ls"], help="list cards", description="List open cards (filters combine).")
+    p.add_argument("--board", "-b", metavar="KEY")
+    p.add_argument("--role", "-r")
+    p.add_argument("--channel", "-c")
+    p.add_argument("--column")
+    p.add_argument("--due-before", metavar="WHEN", help="only cards due before WHEN, e.g. eow")
+    p.add_argument("--popup", action="store_true", default=None, help="only pop-ups")
+    p.add_argument("--all", "-a", action="store_true", help="include cards in done columns")
+    p.add_argument("--json", action="store_true", help="JSON array (porcelain)")
+
+    p = sub.add_parser("show", help="show one card")
+    p.add_argument("id", metavar="ID", help="card ID, e.g. NWC-12 or 12")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("move", aliases=["mv"], help="move a card to a column")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("column", metavar="COLUMN", help="column name or a unique prefix, e.g. review")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("done", help="complete a card (moves it to the first done column)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("edit", help="change a card's fields")
+    p.add_argument("id", metavar="ID")
+    _card_flags(p, edit=True)
+
+    p = sub.add_parser("rm", help="delete a card (and its steps); undo brings it back")
+    p.add_argument("id", metavar="ID")
+
+    sub.add_parser("undo", help="undo the last change (from the CLI or the app)")
+    sub.add_parser("redo", help="redo the last undone change")
+
+    p = sub.add_parser("boards", help="list, add or rename boards")
+    bsub = p.add_subparsers(dest="boards_command", metavar="ACTION", parser_class=_Parser)
+    bl = bsub.add_parser("list", help="list boards (the default action)")
+    bl.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="JSON array (porcelain)")
+    ba = bsub.add_parser("add", help="add a board with the default workflow")
+    ba.add_argument("key", metavar="KEY", help="short key used in card IDs, e.g. ACME")
+    ba.add_argument("name", metavar="NAME")
+    ba.add_argument("--description", default="")
+    br = bsub.add_parser("rename", help="rename a board or change its key")
+    br.add_argument("key", metavar="KEY")
+    br.add_argument("name", metavar="NAME", nargs="?")
+    br.add_argument("--key", dest="new_key", metavar="NEW_KEY", help="new key (card IDs follow)")
+
+    p = sub.add_parser("info", help="version, config and database paths")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("demo", help="open the app on a throwaway database filled with demo boards")
+    p.add_argument("--keep", metavar="FILE", help="write the demo database to FILE and keep it")
+    p.add_argument("--no-app", action="store_true", help="only create the database (with --keep)")
+
+    p = sub.add_parser("export", help="export cards and boards")
+    p.add_argument("format", choices=["json", "csv"])
+    p.add_argument("--board", "-b", metavar="KEY", help="one board only")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+    p = sub.add_parser("import", help="import cards from a JSON or CSV export (all or nothing)")
+    p.add_argument("format", choices=["json", "csv"])
+    p.add_argument("file", metavar="FILE", help="file to read ('-' for stdin)")
+    p.add_argument("--renumber", action="store_true", help="give imported cards new numbers when theirs are taken")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    from organizer.config import ConfigError
+    from organizer.fields import InputError
+
+    try:
+        args = build_parser().parse_args(argv)
+        from organizer.cli import commands
+
+        return commands.dispatch(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except (InputError, ConfigError) as exc:
+        print(f"organizer: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `organizer list | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("ORGANIZER_DEBUG"):
+            raise
+        from organizer.cli.commands import describe_failure
+
+        print(f"organizer: {describe_failure(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""The lean path: quick-add and list straight through `sqlite3`, without SQLAlchemy or pydantic.
+
+`import sqlmodel` alone costs ~350 ms, more than the whole budget of a shell quick-add, so
+`organizer add` and `organizer list` try this path first. It is written against exactly one
+schema revision (`organizer.schema.SCHEMA_REVISION`) and refuses any other database with
+`NotLean`, after which the CLI takes the full path (which migrates, or explains). Tests prove
+that what it writes reads back identically through the SQLModel classes and that its history
+entries are the ones the services would have written, so the models stay the one source of
+truth for the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from organizer import paths
+from organizer.config import Config
+from organizer.fields import CardFields, CardFilter, InputError, card_json, db_text, match_column
+from organizer.schema import SCHEMA_REVISION
+
+BUSY_TIMEOUT_S = 30.0
+_CARD_COLUMNS = ("id", "board_id", "number", "column_id", "position", "title", "notes", "role", "estimate_minutes",
+                 "spent_minutes", "due_at", "publish_at", "campaign", "pillar", "priority", "popup", "parent_id",
+                 "step", "created_at", "updated_at", "completed_at")
+
+
+class NotLean(Exception):
+    """This database or request is not for the lean path; take the full one."""
+
+
+def connect(location: str) -> sqlite3.Connection:
+    """Open an existing SQLite database at exactly the schema revision this module writes."""
+    file = paths.sqlite_path(location)
+    if file is None or not file.is_file() or file.stat().st_size == 0:
+        raise NotLean("not an existing SQLite file")
+    conn = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise NotLean(f"unreadable: {exc}") from None
+    if row is None or row[0] != SCHEMA_REVISION:
+        conn.close()
+        raise NotLean(f"schema revision {row[0] if row else None}, lean path knows {SCHEMA_REVISION}")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Row:
+    key = key or (cfg.default_board.upper() if cfg.default_board else None)
+    if key:
+        row = conn.execute("SELECT id, key, next_number FROM board WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            keys = [r[0] for r in conn.execute("SELECT key FROM board ORDER BY id")]
+            raise InputError(f"board {key!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")
+        return row
+    row = conn.execute("SELECT id, key, next_number FROM board ORDER BY id LIMIT 1").fetchone()
+    if row is None:
+        raise NotLean("no board yet: the full path creates the default one")
+    return row
+
+
+def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "cli") -> dict[str, Any]:
+    """Insert a card in one transaction; returns its JSON porcelain. Mirrors services.cards.add_card."""
+    if f.parent:
+        raise NotLean("steps are placed by the full path")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        board = _board(conn, cfg, f.board)
+        cols = conn.execute("SELECT id, name, is_done FROM board_column WHERE board_id = ? ORDER BY position",
+                            (board["id"],)).fetchall()
+        column = cols[match_column([c["name"] for c in cols], f.column, board["key"])] if f.column else cols[0]
+        conn.execute("UPDATE board SET next_number = next_number + 1 WHERE id = ?", (board["id"],))
+        top = conn.execute("SELECT MAX(position) FROM card WHERE column_id = ?", (column["id"],)).fetchone()[0]
+        now = db_text(datetime.now(UTC))
+        row: dict[str, Any] = {
+            "board_id": board["id"], "number": board["next_number"], "column_id": column["id"],
+            "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "role": f.role,
+            "estimate_minutes": f.estimate_minutes, "spent_minutes": f.spent_minutes or 0,
+            "due_at": db_text(f.due_at), "publish_at": db_text(f.publish_at), "campaign": f.campaign,
+            "pillar": f.pillar, "priority": f.priority or cfg.default_priority, "popup": int(bool(f.popup)),
+            "parent_id": None, "step": None, "created_at": now, "updated_at": now,
+            "completed_at": now if column["is_done"] else None,
+        }
+        names = ", ".join(row)
+        cur = conn.execute(f"INSERT INTO card ({names}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        row["id"] = cur.lastrowid
+        channels, tags = f.channels or [], f.tags or []
+        conn.executemany("INSERT INTO card_channel (card_id, channel, position) VALUES (?, ?, ?)",
+                         [(row["id"], ch, i) for i, ch in enumerate(channels)])
+        conn.executemany("INSERT INTO card_tag (card_id, tag) VALUES (?, ?)", [(row["id"], t) for t in tags])
+        snap = {name: row[name] for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags)}
+        ref = f"{board['key']}-{row['number']}"
+        conn.execute("DELETE FROM history WHERE undone = 1")
+        conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
+                     (now, origin, f"add {ref}",
+                      json.dumps([{"table": "card", "id": row["id"], "before": None, "after": snap}])))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return card_json(row, board_key=board["key"], column=column["name"], channels=channels, tags=sorted(tags),
+                     parent_ref=None, tz=ZoneInfo(cfg.timezone))
+
+
+def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[dict[str, Any]]:
+    """Cards as their JSON porcelain, in board, column and position order. Mirrors services.cards.list_cards."""
+    where, args = [], []
+    if flt.board:
+        key = flt.board.upper()
+        if conn.execute("SELECT 1 FROM board WHERE key = ?", (key,)).fetchone() is None:
+            keys = [r[0] for r in conn.execute("SELECT key FROM board ORDER BY id")]
+            raise InputError(f"board {flt.board!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")
+        where.append("b.key = ?")
+        args.append(key)
+    if flt.role:
+        where.append("c.role = ?")
+        args.append(flt.role)
+    if flt.column:
+        where.append("lower(bc.name) = ?")
+        args.append(flt.column.strip().lower())
+    if flt.due_before:
+        where.append("c.due_at IS NOT NULL AND c.due_at < ?")
+        args.append(db_text(flt.due_before))
+    if flt.popup is not None:
+        where.append("c.popup = ?")
+        args.append(int(flt.popup))
+    if not flt.include_done:
+        where.append("bc.is_done = 0")
+    if flt.channel:
+        where.append("c.id IN (SELECT card_id FROM card_channel WHERE channel = ?)")
+        args.append(flt.channel)
+    sql = ("SELECT c.*, b.key AS board_key, bc.name AS column_name FROM card c "
+           "JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id"
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + " ORDER BY c.board_id, bc.position, c.position")
+    rows = conn.execute(sql, args).fetchall()
+    channels: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    for cid, ch in conn.execute("SELECT card_id, channel FROM card_channel ORDER BY card_id, position"):
+        channels[cid].append(ch)
+    for cid, tag in conn.execute("SELECT card_id, tag FROM card_tag ORDER BY card_id, tag"):
+        tags[cid].append(tag)
+    refs = {r["id"]: f"{r['board_key']}-{r['number']}" for r in rows}
+    for pid in {r["parent_id"] for r in rows if r["parent_id"] and r["parent_id"] not in refs}:
+        p = conn.execute("SELECT b.key, c.number FROM card c JOIN board b ON b.id = c.board_id WHERE c.id = ?",
+                         (pid,)).fetchone()
+        if p:
+            refs[pid] = f"{p[0]}-{p[1]}"
+    tz = ZoneInfo(cfg.timezone)
+    return [card_json(r, board_key=r["board_key"], column=r["column_name"], channels=channels[r["id"]],
+                      tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz) for r in rows]

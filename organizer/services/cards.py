@@ -1,0 +1,251 @@
+"""Cards: add, find, edit, move, complete, remove and list, each one recorded for undo."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, delete, select
+
+from organizer import history
+from organizer.config import Config
+from organizer.fields import CardFields, CardFilter, InputError, card_json, parse_ref
+from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, utcnow
+from organizer.services import boards as board_service
+
+# Fields copied straight from CardFields onto the card row.
+_PLAIN = ("title", "role", "due_at", "publish_at", "estimate_minutes", "spent_minutes", "priority", "popup",
+          "campaign", "pillar", "notes")
+
+
+def card_ref(session: Session, card: Card) -> str:
+    """The human ID of a card, e.g. `NWC-12`."""
+    board = session.get(Board, card.board_id)
+    assert board is not None
+    return f"{board.key}-{card.number}"
+
+
+def find_card(session: Session, ref: str) -> Card:
+    """The card a human ID names (`NWC-12`, or `12` when only one board has a card 12)."""
+    key, number = parse_ref(ref)
+    query = select(Card, Board.key).join(Board, col(Board.id) == Card.board_id).where(Card.number == number)
+    if key:
+        query = query.where(Board.key == key)
+    found = session.exec(query).all()
+    if not found:
+        raise InputError(f"card {ref!r} does not exist: `organizer list` shows the cards there are")
+    if len(found) > 1:
+        refs = ", ".join(f"{k}-{number}" for _, k in found)
+        raise InputError(f"card {ref!r} is ambiguous ({refs}): write it with the board key")
+    return found[0][0]
+
+
+def _snap(session: Session, card: Card) -> dict[str, Any] | None:
+    session.flush()
+    assert card.id is not None
+    return history.snapshot(session, "card", card.id)
+
+
+def _set_links(session: Session, card: Card, channels: list[str] | None, tags: list[str] | None) -> None:
+    if channels is not None:
+        session.exec(delete(CardChannel).where(col(CardChannel.card_id) == card.id))
+        for i, ch in enumerate(channels):
+            session.add(CardChannel(card_id=card.id, channel=ch, position=i))
+    if tags is not None:
+        session.exec(delete(CardTag).where(col(CardTag.card_id) == card.id))
+        for tag in tags:
+            session.add(CardTag(card_id=card.id, tag=tag))
+
+
+def _end_position(session: Session, column_id: int) -> float:
+    top = session.exec(select(func.max(Card.position)).where(Card.column_id == column_id)).one()
+    return (top or 0.0) + 1.0
+
+
+def _place_under_parent(session: Session, card: Card, parent_ref: str) -> None:
+    parent = find_card(session, parent_ref)
+    if parent.board_id != card.board_id:
+        raise InputError(f"parent {parent_ref!r} is on another board: steps stay on their piece's board")
+    if parent.id == card.id or parent.parent_id is not None:
+        raise InputError(f"parent {parent_ref!r} cannot hold steps: pick a top-level card")
+    card.parent_id = parent.id
+    last = session.exec(select(func.max(Card.step)).where(Card.parent_id == parent.id)).one()
+    card.step = (last or 0) + 1
+
+
+def add_card(session: Session, cfg: Config, f: CardFields, *, origin: str = "cli") -> Card:
+    """Create a card at the bottom of its column (the board's first column by default)."""
+    board = board_service.resolve_board(session, cfg, f.board)
+    column = (board_service.find_column(session, board, f.column) if f.column
+              else board_service.columns(session, board)[0])
+    now = utcnow()
+    number = board.next_number
+    board.next_number = number + 1
+    session.add(board)
+    card = Card(board_id=board.id, number=number, column_id=column.id, position=_end_position(session, column.id),
+                title=f.title or "", notes=f.notes or "", role=f.role, estimate_minutes=f.estimate_minutes,
+                spent_minutes=f.spent_minutes or 0, due_at=f.due_at, publish_at=f.publish_at,
+                campaign=f.campaign, pillar=f.pillar, priority=f.priority or cfg.default_priority,
+                popup=bool(f.popup), created_at=now, updated_at=now,
+                completed_at=now if column.is_done else None)
+    session.add(card)
+    session.flush()
+    if f.parent:
+        _place_under_parent(session, card, f.parent)
+    _set_links(session, card, f.channels or [], f.tags or [])
+    assert card.id is not None
+    history.record(session, f"add {board.key}-{number}", [history.change("card", card.id, None, _snap(session, card))],
+                   origin)
+    return card
+
+
+def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin: str = "cli") -> Card:
+    """Change the given fields of a card; `cleared` fields are emptied."""
+    card = find_card(session, ref)
+    before = _snap(session, card)
+    for name in _PLAIN:
+        value = getattr(f, name)
+        if value is not None:
+            setattr(card, name, value)
+    for name in f.cleared:
+        if name == "parent":
+            card.parent_id, card.step = None, None
+        elif name == "spent_minutes":
+            card.spent_minutes = 0
+        elif name in _PLAIN:
+            setattr(card, name, None)
+    if f.parent:
+        _place_under_parent(session, card, f.parent)
+    if f.board:
+        raise InputError("a card cannot change board by edit yet: export and import it, or add it anew")
+    _set_links(session, card, f.channels, f.tags)
+    if f.column:
+        _move(session, card, f.column)
+    card.updated_at = utcnow()
+    session.add(card)
+    assert card.id is not None
+    history.record(session, f"edit {card_ref(session, card)}",
+                   [history.change("card", card.id, before, _snap(session, card))], origin)
+    return card
+
+
+def _move(session: Session, card: Card, column_name: str) -> BoardColumn:
+    board = session.get(Board, card.board_id)
+    assert board is not None
+    target = board_service.find_column(session, board, column_name)
+    if target.id != card.column_id:
+        card.column_id = target.id
+        assert target.id is not None
+        card.position = _end_position(session, target.id)
+        card.completed_at = (card.completed_at or utcnow()) if target.is_done else None
+    return target
+
+
+def move_card(session: Session, ref: str, column_name: str, *, origin: str = "cli") -> BoardColumn:
+    """Move a card to the bottom of another column; entering a done column stamps completion."""
+    card = find_card(session, ref)
+    before = _snap(session, card)
+    target = _move(session, card, column_name)
+    card.updated_at = utcnow()
+    session.add(card)
+    assert card.id is not None
+    history.record(session, f"move {card_ref(session, card)} to {target.name}",
+                   [history.change("card", card.id, before, _snap(session, card))], origin)
+    return target
+
+
+def done_card(session: Session, ref: str, *, origin: str = "cli") -> BoardColumn:
+    """Mark a card complete: it moves to the board's first done column (e.g. Published)."""
+    card = find_card(session, ref)
+    board = session.get(Board, card.board_id)
+    assert board is not None
+    cols = board_service.columns(session, board)
+    current = next(c for c in cols if c.id == card.column_id)
+    if current.is_done:
+        raise InputError(f"card {ref} is already done (in {current.name})")
+    done_cols = [c for c in cols if c.is_done]
+    if not done_cols:
+        raise InputError(f"board {board.key} has no done column to move {ref} to")
+    return move_card(session, ref, done_cols[0].name, origin=origin)
+
+
+def remove_card(session: Session, ref: str, *, origin: str = "cli") -> list[str]:
+    """Delete a card and its steps; returns the IDs removed (undo brings them all back)."""
+    card = find_card(session, ref)
+    board = session.get(Board, card.board_id)
+    assert board is not None and card.id is not None
+    steps = list(session.exec(select(Card).where(Card.parent_id == card.id).order_by(Card.step)))
+    changes = []
+    # Steps first, so undo (which walks the list backwards) restores the parent before them.
+    for c in [*steps, card]:
+        assert c.id is not None
+        changes.append(history.change("card", c.id, _snap(session, c), None))
+    for c in [*steps, card]:
+        session.delete(c)
+    removed = [f"{board.key}-{c.number}" for c in [card, *steps]]
+    history.record(session, f"remove {', '.join(removed)}", changes, origin)
+    return removed
+
+
+def list_cards(session: Session, cfg: Config, flt: CardFilter) -> list[dict[str, Any]]:
+    """Cards as their JSON porcelain, in board, column and position order."""
+    q = (select(Card, Board.key, BoardColumn.name)
+         .join(Board, col(Board.id) == Card.board_id)
+         .join(BoardColumn, col(BoardColumn.id) == Card.column_id))
+    if flt.board:
+        q = q.where(Board.key == board_service.get_board(session, flt.board).key)
+    if flt.role:
+        q = q.where(Card.role == flt.role)
+    if flt.column:
+        q = q.where(func.lower(BoardColumn.name) == flt.column.strip().lower())
+    if flt.due_before:
+        q = q.where(col(Card.due_at).is_not(None), col(Card.due_at) < flt.due_before)
+    if flt.popup is not None:
+        q = q.where(Card.popup == flt.popup)
+    if not flt.include_done:
+        q = q.where(BoardColumn.is_done == False)  # noqa: E712
+    if flt.channel:
+        q = q.where(col(Card.id).in_(select(CardChannel.card_id).where(CardChannel.channel == flt.channel)))
+    rows = session.exec(q.order_by(Card.board_id, BoardColumn.position, Card.position)).all()
+    return _as_json(session, cfg, rows)
+
+
+def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
+    ids = [card.id for card, _, _ in rows]
+    channels: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    refs = {card.id: f"{key}-{card.number}" for card, key, _ in rows}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        for cid, ch in session.exec(select(CardChannel.card_id, CardChannel.channel)
+                                    .where(col(CardChannel.card_id).in_(part)).order_by(CardChannel.position)):
+            channels[cid].append(ch)
+        for cid, tag in session.exec(select(CardTag.card_id, CardTag.tag)
+                                     .where(col(CardTag.card_id).in_(part)).order_by(CardTag.tag)):
+            tags[cid].append(tag)
+    missing = {card.parent_id for card, _, _ in rows if card.parent_id and card.parent_id not in refs}
+    for parent in missing:
+        p = session.get(Card, parent)
+        if p is not None:
+            refs[parent] = card_ref(session, p)
+    tz = ZoneInfo(cfg.timezone)
+    return [card_json(card.model_dump(), board_key=key, column=colname, channels=channels[card.id],
+                      tags=tags[card.id], parent_ref=refs.get(card.parent_id) if card.parent_id else None, tz=tz)
+            for card, key, colname in rows]
+
+
+def card_view(session: Session, cfg: Config, ref: str) -> dict[str, Any]:
+    """One card as its JSON porcelain, plus its steps' IDs."""
+    card = find_card(session, ref)
+    row = session.exec(
+        select(Card, Board.key, BoardColumn.name)
+        .join(Board, col(Board.id) == Card.board_id)
+        .join(BoardColumn, col(BoardColumn.id) == Card.column_id)
+        .where(Card.id == card.id)
+    ).all()
+    out = _as_json(session, cfg, row)[0]
+    steps = session.exec(select(Card.number).where(Card.parent_id == card.id).order_by(Card.step)).all()
+    out["steps"] = [f"{out['board']}-{n}" for n in steps]
+    return out
