@@ -1,0 +1,148 @@
+"""The lean quick-add path writes what the models read, and nothing for a schema it does not know."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel, select
+
+from organizer import history, lean
+from organizer.config import Config
+from organizer.demo import load_demo
+from organizer.fields import CardFilter, validate
+from organizer.models import Card, CardChannel, CardTag, HistoryEntry
+from organizer.services import cards
+from organizer.store import Store
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+RAW = {
+    "title": "Launch [draft] post — ünïcode",
+    "role": "writer",
+    "channels": ["linkedin", "x"],
+    "tags": ["launch", "q4"],
+    "due_at": "2026-12-01 10:00",
+    "publish_at": "2026-12-02T08:30+01:00",
+    "estimate_minutes": "1h30",
+    "spent_minutes": "20m",
+    "priority": "2",
+    "popup": True,
+    "campaign": "Winter Blend",
+    "pillar": "product",
+    "notes": "line one\nline two",
+    "column": "prog",
+}
+
+
+def _seed(store: Store, cfg: Config) -> None:
+    with store.write() as s:
+        cards.add_card(s, cfg, validate({"title": "seed"}, cfg, now=NOW, require_title=True))
+
+
+def test_card_columns_are_the_model_columns() -> None:
+    assert set(lean._CARD_COLUMNS) == {c.name for c in SQLModel.metadata.tables["card"].columns}
+
+
+def test_lean_card_reads_back_identically_through_the_models(store: Store, cfg: Config) -> None:
+    _seed(store, cfg)
+    fields = validate(RAW, cfg, now=NOW, require_title=True)
+    conn = lean.connect(store.location)
+    lean_json = lean.add(conn, cfg, fields)
+    conn.close()
+    with store.write() as s:
+        full = cards.add_card(s, cfg, validate(RAW, cfg, now=NOW, require_title=True))
+        full_ref = cards.card_ref(s, full)
+    with store.read() as s:
+        lean_card = s.exec(select(Card).where(Card.number == lean_json["number"])).one()
+        full_card = s.exec(select(Card).where(Card.number == full.number)).one()
+        varying = {"id", "number", "position", "created_at", "updated_at"}
+        assert lean_card.model_dump(exclude=varying) == full_card.model_dump(exclude=varying)
+        for ts in ("created_at", "updated_at", "due_at", "publish_at"):
+            value = getattr(lean_card, ts)
+            assert value is not None and value.utcoffset() is not None
+        assert lean_card.due_at == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        links = s.exec(select(CardChannel.channel).where(CardChannel.card_id == lean_card.id)
+                       .order_by(CardChannel.position)).all()
+        assert links == ["linkedin", "x"]
+        assert sorted(s.exec(select(CardTag.tag).where(CardTag.card_id == lean_card.id)).all()) == ["launch", "q4"]
+        # The JSON the lean path printed is the JSON the full path shows for the same card.
+        view = cards.card_view(s, cfg, lean_json["id"])
+        view.pop("steps")
+        assert view == lean_json
+        assert cards.card_view(s, cfg, full_ref)["column"] == lean_json["column"] == "In progress"
+
+
+def test_lean_history_entry_is_what_the_services_would_record(store: Store, cfg: Config) -> None:
+    _seed(store, cfg)
+    conn = lean.connect(store.location)
+    added = lean.add(conn, cfg, validate(RAW, cfg, now=NOW, require_title=True))
+    conn.close()
+    with store.read() as s:
+        entry = s.exec(select(HistoryEntry).order_by(HistoryEntry.id.desc())).first()  # type: ignore[union-attr]
+        assert entry is not None and entry.summary == f"add {added['id']}"
+        change = json.loads(entry.changes)[0]
+        assert change["before"] is None
+        assert change["after"] == history.snapshot(s, "card", change["id"])
+    with store.write() as s:
+        assert history.undo(s) == f"add {added['id']}"
+    with store.read() as s:
+        assert s.get(Card, change["id"]) is None
+    with store.write() as s:
+        history.redo(s)
+    with store.read() as s:
+        assert cards.card_view(s, cfg, added["id"])["tags"] == ["launch", "q4"]
+
+
+@pytest.mark.parametrize("revision", ["0001", "9999"])
+def test_lean_refuses_a_schema_revision_it_was_not_written_for(store: Store, cfg: Config, revision: str) -> None:
+    _seed(store, cfg)
+    assert store.sqlite_file is not None
+    raw = sqlite3.connect(store.sqlite_file)
+    raw.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+    raw.commit()
+    with pytest.raises(lean.NotLean, match=revision):
+        lean.connect(store.location)
+    assert raw.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
+
+
+def test_lean_needs_an_existing_database(tmp_path: Path) -> None:
+    with pytest.raises(lean.NotLean):
+        lean.connect(str(tmp_path / "absent.db"))
+    assert not (tmp_path / "absent.db").exists()
+
+
+def test_lean_rolls_back_on_bad_column(store: Store, cfg: Config) -> None:
+    _seed(store, cfg)
+    conn = lean.connect(store.location)
+    with pytest.raises(ValueError, match="Nope"):
+        lean.add(conn, cfg, validate({"title": "x", "column": "Nope"}, cfg, now=NOW, require_title=True))
+    assert conn.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
+    assert conn.execute("SELECT next_number FROM board").fetchone()[0] == 2
+    conn.close()
+
+
+FILTERS = [
+    CardFilter(),
+    CardFilter(include_done=True),
+    CardFilter(board="CEO"),
+    CardFilter(role="producer"),
+    CardFilter(channel="linkedin"),
+    CardFilter(column="review"),
+    CardFilter(popup=True),
+    CardFilter(due_before=datetime(2026, 11, 28, tzinfo=UTC)),
+    CardFilter(board="NWC", role="writer", include_done=True),
+]
+
+
+@pytest.mark.parametrize("flt", FILTERS)
+def test_lean_list_equals_the_services_list(store: Store, cfg: Config, flt: CardFilter) -> None:
+    load_demo(store, cfg, now=NOW)
+    conn = lean.connect(store.location)
+    fast = lean.list_cards(conn, cfg, flt)
+    conn.close()
+    with store.read() as s:
+        assert fast == cards.list_cards(s, cfg, flt)
+    assert fast or flt.popup is None
