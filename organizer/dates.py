@@ -39,16 +39,8 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     import pendulum
 
-__all__ = [
-    "DURATION_FORMS",
-    "WHEN_FORMS",
-    "DateParseError",
-    "DurationParseError",
-    "format_duration",
-    "format_relative",
-    "parse_duration",
-    "parse_when",
-]
+__all__ = ["DURATION_FORMS", "WHEN_FORMS", "DateParseError", "DurationParseError", "format_duration",
+           "format_relative", "parse_duration", "parse_when"]
 
 
 class DateParseError(ValueError):
@@ -92,32 +84,11 @@ _MAX_MINUTES = 1000 * 60
 # Not strftime("%a"): that follows the process locale, and cards should read the same everywhere.
 _DAY_ABBR = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_WEEKDAYS = {
-    name: i
-    for i, names in enumerate(
-        (
-            ("mon", "monday"),
-            ("tue", "tues", "tuesday"),
-            ("wed", "wednesday"),
-            ("thu", "thur", "thurs", "thursday"),
-            ("fri", "friday"),
-            ("sat", "saturday"),
-            ("sun", "sunday"),
-        )
-    )
-    for name in names
-}
-_MONTHS = {
-    name: i
-    for i, full in enumerate(
-        (
-            "january", "february", "march", "april", "may", "june",
-            "july", "august", "september", "october", "november", "december",
-        ),
-        start=1,
-    )
-    for name in (full, full[:3])
-} | {"sept": 9}
+_WEEKDAY_NAMES = ("mon monday", "tue tues tuesday", "wed wednesday", "thu thur thurs thursday",
+                  "fri friday", "sat saturday", "sun sunday")
+_WEEKDAYS = {name: i for i, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
+_MONTH_NAMES = "january february march april may june july august september october november december"
+_MONTHS = {name: i for i, full in enumerate(_MONTH_NAMES.split(), 1) for name in (full, full[:3])} | {"sept": 9}
 
 # re.ASCII everywhere: \d would otherwise accept other scripts' digits, which int() happily converts.
 # Digit runs are bounded so int() never sees a huge string (CPython refuses > 4300 digits).
@@ -294,11 +265,11 @@ def _localize(naive: datetime, zone: ZoneInfo, shown: str, *, default: bool) -> 
         return first
     # The folds disagree only at a transition. In a gap the clock never shows this time, so the
     # round trip through UTC lands on a different wall-clock time; in an overlap it comes back intact.
-    in_gap = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive
+    round_trip = first.astimezone(UTC).astimezone(zone)
     if default:
-        return first.astimezone(UTC).astimezone(zone)
+        return round_trip
     stamp = naive.isoformat(sep=" ", timespec="minutes")
-    if in_gap:
+    if round_trip.replace(tzinfo=None) != naive:
         raise DateParseError(
             f"'{shown}': {stamp} does not exist in {zone.key} (the clocks skip it for daylight saving time)"
         )

@@ -238,6 +238,11 @@ def test_iso_with_offset_is_converted(text: str, tz: str, expected: str) -> None
     assert when(text, tz=tz) == expected
 
 
+def test_month_aliases() -> None:
+    assert when("sept 3, 2027") == "2027-09-03T17:30:00+02:00"
+    assert when("3 september") == "2027-09-03T17:30:00+02:00"
+
+
 def test_case_and_whitespace_are_ignored() -> None:
     assert when("  FRI   14:30 ") == "2026-11-27T14:30:00+01:00"
     assert when("\tTomorrow  AT  10:00\n") == "2026-11-27T10:00:00+01:00"
