@@ -63,7 +63,8 @@ def _database_at_first_revision(path: Path) -> None:
             "VALUES (1, 'OLD', 'Old board', '', 2, '2026-01-05 09:00:00.000000')"
         )
         conn.exec_driver_sql(
-            "INSERT INTO board_column (id, board_id, name, position, wip_limit, is_done) VALUES (1, 1, 'Ideas', 0, NULL, 0)"
+            "INSERT INTO board_column (id, board_id, name, position, wip_limit, is_done) "
+            "VALUES (1, 1, 'Ideas', 0, NULL, 0)"
         )
         conn.exec_driver_sql(
             "INSERT INTO card (id, board_id, number, column_id, position, title, notes, role, estimate_minutes, "
