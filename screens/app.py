@@ -39,7 +39,7 @@ class OrganizerApp(App[int]):
         table: DataTable[str | int] = DataTable(id="boards", cursor_type="row", zebra_stripes=True)
         table.add_columns("", "Key", "Board", "Open", "Total")
         yield table
-        yield Static(Content(f"Database: {self.store.location}"), id="status", markup=False)
+        yield Static("", id="status", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -64,8 +64,9 @@ class OrganizerApp(App[int]):
         for b in found:
             # Board names are user text: Content keeps them literal, never markup.
             table.add_row("*" if b.is_default else "", b.key, Text(b.name), b.open_cards, b.cards, key=b.key)
-        if not found:
-            self.query_one("#status", Static).update(Content("No boards yet: `organizer add TITLE` creates one."))
+        name = self.store.sqlite_file.name if self.store.sqlite_file else self.store.location
+        status = f"{len(found)} boards · {name}" if found else "No boards yet: `organizer add TITLE` creates one."
+        self.query_one("#status", Static).update(Content(status))
 
 
 def run(location: str, cfg: Config) -> int:
