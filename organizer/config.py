@@ -8,6 +8,7 @@ stays fast.
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -71,7 +72,14 @@ class Config:
 
 
 def system_timezone() -> str:
-    """The machine's IANA zone name, or UTC when it cannot be told."""
+    """The machine's IANA zone name ($TZ, then /etc/localtime), or UTC when it cannot be told."""
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        try:
+            ZoneInfo(env)
+            return env
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
     try:
         link = Path("/etc/localtime").resolve()
         parts = link.parts
@@ -159,7 +167,7 @@ def load_config(path: Path | None = None) -> Config:
         try:
             with path.open("rb") as fh:
                 raw = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError("(file)", str(path), f"valid TOML ({exc})", path) from None
     return build_config(raw, source=path if raw else None)
 
@@ -170,7 +178,7 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     for key in raw:
         if key not in _TOP_KEYS:
             raise ConfigError(key, raw[key], f"a known key: {', '.join(sorted(_TOP_KEYS))}", source)
-    tz = raw.get("timezone") or system_timezone()
+    tz = raw["timezone"] if "timezone" in raw else system_timezone()
     try:
         if not isinstance(tz, str):
             raise ValueError

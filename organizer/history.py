@@ -94,6 +94,10 @@ def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | N
         return
     _upsert(session, table, state)
     if table_name == "card":
+        # A board restored from an older snapshot may carry a smaller counter; never hand a number out twice.
+        board = _table("board")
+        conn.execute(update(board).where(board.c.id == state["board_id"], board.c.next_number <= state["number"])
+                     .values(next_number=state["number"] + 1))
         ch, tg = _table("card_channel"), _table("card_tag")
         conn.execute(delete(ch).where(ch.c.card_id == row_id))
         conn.execute(delete(tg).where(tg.c.card_id == row_id))

@@ -106,8 +106,9 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return card_json(row, board_key=board["key"], column=column["name"], channels=channels, tags=sorted(tags),
-                     parent_ref=None, tz=ZoneInfo(cfg.timezone))
+    out = card_json(row, board_key=board["key"], column=column["name"], channels=channels, tags=sorted(tags),
+                    parent_ref=None, tz=ZoneInfo(cfg.timezone))
+    return out | {"steps": []}  # as services.cards.card_view shows it: a new card has no steps
 
 
 def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[dict[str, Any]]:
@@ -124,8 +125,11 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[d
         where.append("c.role = ?")
         args.append(flt.role)
     if flt.column:
-        where.append("lower(bc.name) = ?")
-        args.append(flt.column.strip().lower())
+        names = [r[0] for r in conn.execute(
+            "SELECT DISTINCT bc.name FROM board_column bc JOIN board b ON b.id = bc.board_id"
+            + (" WHERE b.key = ?" if flt.board else "") + " ORDER BY bc.position", args[:1] if flt.board else [])]
+        where.append("bc.name = ?")
+        args.append(names[match_column(names, flt.column, flt.board.upper() if flt.board else "any board")])
     if flt.due_before:
         where.append("c.due_at IS NOT NULL AND c.due_at < ?")
         args.append(db_text(flt.due_before))

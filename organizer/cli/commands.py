@@ -22,11 +22,13 @@ def describe_failure(exc: BaseException) -> str:
     from organizer.store import StoreError
 
     if isinstance(exc, StoreError | OSError):
-        return str(exc)
+        return " ".join(str(exc).split())
     name = type(exc).__name__
+    # SQLAlchemy's messages carry the statement and a help link on further lines; keep the driver's words.
+    detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
     if name == "OperationalError":
-        return f"database error: {getattr(exc, 'orig', exc)}"
-    return f"unexpected {name}: {exc} (run with ORGANIZER_DEBUG=1 for the traceback)"
+        return f"database error: {detail}"
+    return f"unexpected {name}: {detail} (run with ORGANIZER_DEBUG=1 for the traceback)"
 
 
 def _emit(data: Any) -> None:

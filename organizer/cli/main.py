@@ -147,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from organizer.cli import commands
 
         return commands.dispatch(args)
+    except SystemExit as exc:  # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, delete, select
 
 from organizer import history
 from organizer.config import Config
-from organizer.fields import CardFields, CardFilter, InputError, card_json, parse_ref
+from organizer.fields import CardFields, CardFilter, InputError, card_json, match_column, parse_ref
 from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, utcnow
 from organizer.services import boards as board_service
 
@@ -70,6 +70,9 @@ def _place_under_parent(session: Session, card: Card, parent_ref: str) -> None:
         raise InputError(f"parent {parent_ref!r} is on another board: steps stay on their piece's board")
     if parent.id == card.id or parent.parent_id is not None:
         raise InputError(f"parent {parent_ref!r} cannot hold steps: pick a top-level card")
+    if card.id is not None and session.exec(select(Card.id).where(Card.parent_id == card.id)).first():
+        raise InputError(f"card {card_ref(session, card)} has steps of its own, so it cannot become a step: "
+                         "steps are one level deep")
     card.parent_id = parent.id
     last = session.exec(select(func.max(Card.step)).where(Card.parent_id == parent.id)).one()
     card.step = (last or 0) + 1
@@ -119,7 +122,8 @@ def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin:
     if f.parent:
         _place_under_parent(session, card, f.parent)
     if f.board:
-        raise InputError("a card cannot change board by edit yet: export and import it, or add it anew")
+        raise InputError(f"--board {f.board}: a card cannot change board by edit; export and import it, "
+                         "or add it anew on that board")
     _set_links(session, card, f.channels, f.tags)
     if f.column:
         _move(session, card, f.column)
@@ -182,8 +186,10 @@ def remove_card(session: Session, ref: str, *, origin: str = "cli") -> list[str]
     for c in [*steps, card]:
         assert c.id is not None
         changes.append(history.change("card", c.id, _snap(session, c), None))
-    for c in [*steps, card]:
+    for c in steps:
         session.delete(c)
+    session.flush()  # the steps go before their parent, not by a cascade the session cannot see
+    session.delete(card)
     removed = [f"{board.key}-{c.number}" for c in [card, *steps]]
     history.record(session, f"remove {', '.join(removed)}", changes, origin)
     return removed
@@ -199,7 +205,11 @@ def list_cards(session: Session, cfg: Config, flt: CardFilter) -> list[dict[str,
     if flt.role:
         q = q.where(Card.role == flt.role)
     if flt.column:
-        q = q.where(func.lower(BoardColumn.name) == flt.column.strip().lower())
+        names_q = select(BoardColumn.name).distinct().join(Board, col(Board.id) == BoardColumn.board_id)
+        if flt.board:
+            names_q = names_q.where(Board.key == flt.board.upper())
+        names = list(session.exec(names_q.order_by(BoardColumn.position)))
+        q = q.where(BoardColumn.name == names[match_column(names, flt.column, (flt.board or "any board").upper())])
     if flt.due_before:
         q = q.where(col(Card.due_at).is_not(None), col(Card.due_at) < flt.due_before)
     if flt.popup is not None:

@@ -1,0 +1,398 @@
+"""Export and import of boards and cards as JSON or CSV: checked first, then written all or nothing.
+
+JSON: `{"format": "organizer", "version": 1, "exported", "boards", "cards"}`, the cards in their `--json`
+porcelain form. CSV: one row per card, the porcelain keys as columns (lists joined by `;`, `true`/`false`,
+empty cells for nulls). An import is bulk-inserted in one transaction and undone in one step.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, select, update
+from sqlmodel import Session, SQLModel
+
+from organizer import dates, history
+from organizer.config import Config
+from organizer.fields import CardFilter, InputError, check_board_key, clean_text, db_text, match_column, parse_ref
+from organizer.fields import validate as validate_fields
+from organizer.models import Board, BoardColumn
+from organizer.refdata import ColumnSpec
+from organizer.store import Store
+
+FORMAT, VERSION = "organizer", 1
+CARD_KEYS = ("id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes",
+             "spent_minutes", "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step",
+             "notes", "created", "updated", "completed")
+MAX_SHOWN = 5  # problems listed in one error message; the rest are counted
+_SPLIT = re.compile(r"[;,]")
+_TRUE, _FALSE = ("true", "1", "yes", "y"), ("false", "0", "no", "n", "")
+_TIMES = ("due_at", "publish_at", "created_at", "updated_at", "completed_at")
+BoardSpec = tuple[str, str, list[ColumnSpec]]  # name, description, columns of a board the import creates
+_BT, _CT, _KT, _CHT, _TGT = (SQLModel.metadata.tables[t] for t in ("board", "board_column", "card", "card_channel",
+                                                                    "card_tag"))
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else ";".join(value) if isinstance(value, list) else str(value)
+    return text.lower() if isinstance(value, bool) else text
+
+
+def export(store: Store, cfg: Config, fmt: str, out: TextIO, *, board: str | None = None) -> int:
+    """Write all boards and cards (done ones too), or one board's, as JSON or CSV; return the card count."""
+    from organizer.services.cards import list_cards
+
+    if fmt not in ("json", "csv"):
+        raise InputError(f"format {fmt!r} is not known: use json or csv")
+    with store.read() as session:
+        boards = list(session.execute(select(Board).order_by(Board.id)).scalars())
+        known = ", ".join(b.key for b in boards) or "none yet"
+        boards = [b for b in boards if board is None or b.key == board.strip().upper()]
+        if board is not None and not boards:
+            raise InputError(f"board {board!r} does not exist: known boards are {known}")
+        cards = list_cards(session, cfg, CardFilter(include_done=True, board=boards[0].key if board else None))
+        cols: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for c in session.execute(select(BoardColumn).order_by(BoardColumn.board_id, BoardColumn.position)).scalars():
+            cols[c.board_id].append({"name": c.name, "wip": c.wip_limit, "done": bool(c.is_done)})
+        docs = [{"key": b.key, "name": b.name, "description": b.description, "columns": cols[b.id or 0]}
+                for b in boards]
+    if fmt == "json":
+        stamp = datetime.now(ZoneInfo(cfg.timezone)).isoformat(timespec="seconds")
+        json.dump({"format": FORMAT, "version": VERSION, "exported": stamp, "boards": docs, "cards": cards},
+                  out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        writer = csv.writer(out)
+        writer.writerow(CARD_KEYS)
+        writer.writerows([_cell(c.get(k)) for k in CARD_KEYS] for c in cards)
+    return len(cards)
+
+
+def _parse_json(text: str, source: str) -> tuple[list[Any], list[tuple[str, Any]]]:
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError says where: "line 3 column 5 (char 40)"
+        raise InputError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise InputError(f'{source} is not an Organizer export: expected a JSON object with "format": "{FORMAT}" '
+                         "(organizer export json writes one)")
+    if doc.get("version") != VERSION:
+        raise InputError(f"{source} is export version {doc.get('version')!r}: this Organizer reads version {VERSION}")
+    boards, cards = doc.get("boards", []), doc.get("cards", [])
+    if not isinstance(boards, list) or not isinstance(cards, list):
+        raise InputError(f'{source}: "boards" and "cards" must be JSON arrays')
+    return boards, [(f"card {i}", c) for i, c in enumerate(cards, 1)]
+
+
+def _parse_csv(text: str, source: str) -> list[tuple[str, Any]]:
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # notes have no length limit
+    delimiter = max((",", ";", "\t"), key=text.split("\n", 1)[0].count)  # spreadsheets in some locales use ;
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{source} is not valid CSV: line {reader.line_num}: {exc}") from None
+    header = [h.strip().lower() for h in rows[0]]
+    if "title" not in header:
+        raise InputError(f"{source} has no 'title' column: its first row must name the columns, "
+                         "e.g. board,column,title (organizer export csv writes them all)")
+    if bad := [h for h in header if h not in CARD_KEYS or header.count(h) > 1]:
+        problem = "appears twice" if bad[0] in CARD_KEYS else f"is unknown: known columns are {', '.join(CARD_KEYS)}"
+        raise InputError(f"{source}: column {bad[0]!r} in the first row {problem}")
+    out: list[tuple[str, Any]] = []
+    for n, row in enumerate(rows[1:], 2):  # row numbers as a spreadsheet shows them
+        if any(cell.strip() for cell in row):
+            out.append((f"row {n}", dict(zip(header, row, strict=False)) if len(row) <= len(header)
+                        else f"it has {len(row)} cells but the first row names {len(header)} columns"))
+    return out
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return str(value)
+    raise InputError(f"{name} {value!r} is not text")
+
+
+def _int(value: Any, name: str, high: int, *, low: int = 1, duration: bool = False) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, str):
+            value = dates.parse_duration(value) if duration else int(value) if value.strip().isdigit() else value
+    except dates.DurationParseError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(f"{name} {value!r} is not valid: use a whole number from {low} to {high}")
+    return value
+
+
+def _list(value: Any, name: str) -> list[str] | None:
+    items = [v for v in _SPLIT.split(value) if v.strip()] if isinstance(value, str) else value
+    if items is not None and not (isinstance(items, list) and all(isinstance(v, str) for v in items)):
+        raise InputError(f"{name} {value!r} is not a list of words")
+    return items
+
+
+def _bool(value: Any, name: str) -> bool:
+    text = "" if value is None else str(value).strip().lower()  # str(True) is "True"
+    if text not in _TRUE and text not in _FALSE:
+        raise InputError(f"{name} {value!r} is not valid: use true or false")
+    return text in _TRUE
+
+
+def _when(value: Any, name: str, cfg: Config, now: datetime) -> datetime | None:
+    if (text := _text(value, name)) is None:
+        return None
+    try:  # ISO-8601 with an offset is what exports hold, and fast to read
+        if (dt := datetime.fromisoformat(text.strip())).utcoffset() is not None:
+            return dt
+    except ValueError:
+        pass
+    try:  # else anything `organizer add --due` accepts
+        return dates.parse_when(text, now=now, tz=cfg.timezone, day_end=cfg.day_end)
+    except dates.DateParseError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+@dataclass(eq=False)
+class _Card:
+    label: str
+    board: str | None
+    column: str | None
+    parent: tuple[str | None, int] | None  # (board key or None, number) as the file gives it
+    values: dict[str, Any]  # the card's row: number and step as given; the rest is filled in before writing
+    channels: list[str]
+    tags: list[str]
+    col_index: int = 0
+    parent_card: _Card | None = None
+
+
+def _read_card(raw: Mapping[str, Any], label: str, cfg: Config, now: datetime) -> _Card:
+    """Check one card's values against everything but the database; InputError names the first bad one."""
+    if unknown := [k for k in raw if k not in CARD_KEYS and k != "steps"]:  # `show --json` adds steps
+        raise InputError(f"unknown field {unknown[0]!r}: known fields are {', '.join(CARD_KEYS)}")
+    board = check_board_key(key) if (key := _text(raw.get("board"), "board")) else None
+    number = _int(raw.get("number"), "number", 999_999_999)
+    if ident := _text(raw.get("id"), "id"):
+        key, num = parse_ref(ident)
+        if (key and board and key != board) or (number is not None and num != number):
+            raise InputError(f"id {ident!r} does not match board {board} and number {number}")
+        board, number = board or (check_board_key(key) if key else None), num
+    if not isinstance(raw.get("title"), str | None):
+        raise InputError(f"title {raw['title']!r} is not text")
+    texts = {k: _text(raw.get(k), k) for k in ("role", "priority", "notes", "campaign", "pillar")}
+    f = validate_fields({"title": raw.get("title"), "channels": _list(raw.get("channels"), "channels"),
+                         "tags": _list(raw.get("tags"), "tags"), **texts}, cfg, now=now, require_title=True)
+    parent, step = _text(raw.get("parent"), "parent"), _int(raw.get("step"), "step", 999_999)
+    if step is not None and not parent:
+        raise InputError(f"step {step} is given without a parent")
+    values = {
+        "number": number, "step": step, "parent_id": None, "title": f.title, "notes": f.notes or "", "role": f.role,
+        "estimate_minutes": _int(raw.get("estimate_minutes"), "estimate_minutes", 60_000, low=0, duration=True),
+        "spent_minutes": _int(raw.get("spent_minutes"), "spent_minutes", 60_000, low=0, duration=True) or 0,
+        "due_at": _when(raw.get("due"), "due", cfg, now), "publish_at": _when(raw.get("publish"), "publish", cfg, now),
+        "campaign": f.campaign, "pillar": f.pillar, "priority": f.priority or cfg.default_priority,
+        "popup": _bool(raw.get("popup"), "popup"), "created_at": _when(raw.get("created"), "created", cfg, now) or now,
+        "updated_at": _when(raw.get("updated"), "updated", cfg, now) or now,
+        "completed_at": _when(raw.get("completed"), "completed", cfg, now),
+    }
+    column = clean_text(_text(raw.get("column"), "column") or "").strip() or None
+    return _Card(label, board, column, parse_ref(parent) if parent else None, values, f.channels or [], f.tags or [])
+
+
+def _read_board(raw: Any, cfg: Config) -> tuple[str, BoardSpec]:
+    if not isinstance(raw, dict) or not _text(raw.get("key"), "key"):
+        raise InputError('a board needs a "key", e.g. {"key": "ACME", "name": "Acme Coffee"}')
+    key = check_board_key(str(raw["key"]))
+    cols = raw.get("columns") or []
+    if not isinstance(cols, list) or not all(isinstance(c, dict) for c in cols):
+        raise InputError('"columns" must be a list of {"name", "wip", "done"}')
+    specs: list[ColumnSpec] = []
+    for c in cols:
+        name = clean_text(_text(c.get("name"), "column name") or "").strip()
+        if not 0 < len(name) <= 80 or name.casefold() in {s.name.casefold() for s in specs}:
+            raise InputError(f"column {c.get('name')!r} needs a name of 1-80 characters unlike the others'")
+        specs.append(ColumnSpec(name, _int(c.get("wip"), "wip", 999), _bool(c.get("done"), "done")))
+    return key, (clean_text(_text(raw.get("name"), "name") or key).strip()[:200] or key,
+                 clean_text(_text(raw.get("description"), "description") or "", multiline=True),
+                 specs or list(cfg.columns))
+
+
+@dataclass
+class _Board:
+    key: str
+    id: int | None
+    next_number: int
+    columns: list[tuple[str, bool, int | None]] = field(default_factory=list)  # name, is_done, id
+    cards: dict[int, tuple[int, int | None]] = field(default_factory=dict)  # number -> (card id, parent id)
+    new: BoardSpec | None = None
+
+
+def _plan(session: Session, cfg: Config, specs: dict[str, BoardSpec], cards: list[_Card], renumber: bool,
+          problems: list[str]) -> dict[str, _Board]:
+    """Settle each card's board, column, number and parent against the database; add what is wrong to `problems`."""
+    conn = session.connection()
+    info = {k: _Board(k, i, n) for i, k, n in conn.execute(select(_BT.c.id, _BT.c.key, _BT.c.next_number)
+                                                           .order_by(_BT.c.id))}
+    if any(c.board is None for c in cards):
+        default = (check_board_key(cfg.default_board) if cfg.default_board
+                   else next(iter(info), None) or next(iter(specs), None) or "MAIN")
+        for c in cards:
+            c.board = c.board or default
+    by_id = {b.id: b for b in info.values()}
+    first = (conn.execute(select(func.max(_KT.c.id))).scalar() or 0) + 1  # imported cards get ids from here
+    for i, c in enumerate(cards):
+        c.values["id"] = first + i
+    for bid, name, done, cid in conn.execute(select(_CT.c.board_id, _CT.c.name, _CT.c.is_done, _CT.c.id)
+                                             .order_by(_CT.c.board_id, _CT.c.position)):
+        by_id[bid].columns.append((name, bool(done), cid))
+    if used := [info[k].id for k in {c.board for c in cards} if k in info]:
+        for bid, number, cid, parent in conn.execute(select(_KT.c.board_id, _KT.c.number, _KT.c.id, _KT.c.parent_id)
+                                                     .where(_KT.c.board_id.in_(used))):
+            by_id[bid].cards[number] = (cid, parent)
+    for key in [*specs, *(c.board or "" for c in cards)]:
+        if key not in info:
+            spec = specs.get(key) or ("My board" if key == "MAIN" else key, "", list(cfg.columns))
+            info[key] = _Board(key, None, 1, [(s.name, s.done, None) for s in spec[2]], new=spec)
+    for c in (c for c in cards if c.column is not None):
+        try:
+            c.col_index = match_column([n for n, _, _ in info[c.board or ""].columns], c.column or "", c.board or "")
+        except InputError as exc:
+            problems.append(f"{c.label}: {exc}")
+    in_file: dict[tuple[str, int], _Card] = {}
+    clashes = []
+    for b in info.values():  # next_number becomes the next free number
+        b.next_number = max(b.next_number, max(b.cards, default=0) + 1)
+    for c in cards:
+        key, n = c.board or "", c.values["number"]
+        if n is None:
+            continue
+        if (key, n) in in_file:
+            problems.append(f"{c.label}: {key}-{n} is also {in_file[key, n].label}")
+        in_file[key, n] = c
+        if n in info[key].cards and not renumber:
+            clashes.append((key, n))
+        if renumber and info[key].id is not None:  # --renumber: cards for existing boards get new numbers
+            c.values["number"] = None
+        else:
+            info[key].next_number = max(info[key].next_number, n + 1)
+    if clashes:
+        more = f" and {len(clashes) - MAX_SHOWN} more" if len(clashes) > MAX_SHOWN else ""
+        shown = ", ".join(f"{k}-{n}" for k, n in sorted(clashes)[:MAX_SHOWN])
+        problems.insert(0, f"card numbers already used: {shown}{more} "
+                           "(import with --renumber to give the imported cards new numbers)")
+    for c in (c for c in cards if c.values["number"] is None):
+        b = info[c.board or ""]
+        c.values["number"], b.next_number = b.next_number, b.next_number + 1
+    for c in (c for c in cards if c.parent is not None):
+        key, n = (c.parent[0] or c.board or ""), c.parent[1]
+        target, existing = in_file.get((key, n)), info[key].cards.get(n) if key in info else None
+        if key != c.board:
+            problems.append(f"{c.label}: parent {key}-{n} is on another board: steps stay on their piece's board")
+        elif target is c:
+            problems.append(f"{c.label}: a card cannot be its own parent")
+        elif (target.parent is not None) if target else (existing and existing[1]):
+            problems.append(f"{c.label}: parent {key}-{n} is a step itself: pick a top-level card")
+        elif target is not None:
+            c.parent_card, c.values["parent_id"] = target, target.values["id"]
+        elif existing:
+            c.values["parent_id"] = existing[0]
+        else:
+            problems.append(f"{c.label}: parent {key}-{n} is neither in the file nor on board {key}")
+    return info
+
+
+def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: datetime) -> list[dict[str, Any]]:
+    """Insert the new boards, then the cards with explicit ids, channels and tags in bulk; return the changes."""
+    conn = session.connection()
+    changes = []
+    for b in info.values():
+        if b.new is None:
+            conn.execute(update(_BT).where(_BT.c.id == b.id, _BT.c.next_number < b.next_number)
+                         .values(next_number=b.next_number))
+            continue
+        b.id = conn.execute(insert(_BT).values(key=b.key, name=b.new[0], description=b.new[1],
+                                               next_number=b.next_number, created_at=now)).inserted_primary_key[0]
+        conn.execute(insert(_CT), [{"board_id": b.id, "name": s.name, "position": i, "wip_limit": s.wip,
+                                    "is_done": s.done} for i, s in enumerate(b.new[2])])
+        b.columns = [(n, d, i) for i, n, d in conn.execute(select(_CT.c.id, _CT.c.name, _CT.c.is_done)
+                                                          .where(_CT.c.board_id == b.id).order_by(_CT.c.position))]
+        changes.append(history.change("board", b.id, None, history.snapshot(session, "board", b.id)))
+    tops = dict(conn.execute(select(_KT.c.column_id, func.max(_KT.c.position)).group_by(_KT.c.column_id)).all())
+    for c in cards:  # positions in file order, below what each column already holds
+        b = info[c.board or ""]
+        _, done, col = b.columns[c.col_index]
+        tops[col] = position = (tops.get(col) or 0.0) + 1.0
+        c.values.update(board_id=b.id, column_id=col, position=position)
+        if c.values["completed_at"] is None and done:
+            c.values["completed_at"] = now
+    outside = {c.values["parent_id"] for c in cards if c.values["parent_id"] and not c.parent_card}
+    last: dict[int, int] = dict(conn.execute(select(_KT.c.parent_id, func.max(_KT.c.step)).where(  # steps go on
+        _KT.c.parent_id.in_(outside)).group_by(_KT.c.parent_id)).all()) if outside else {}
+    for v in (c.values for c in cards if c.values["parent_id"] and c.values["step"]):
+        last[v["parent_id"]] = max(last.get(v["parent_id"]) or 0, v["step"])
+    ordered = sorted(cards, key=lambda c: c.parent_card is not None)  # pieces first: foreign keys, and redo
+    channels, tags = [], []
+    for c in ordered:
+        v = c.values
+        if v["parent_id"] and not v["step"]:
+            v["step"] = last[v["parent_id"]] = (last.get(v["parent_id"]) or 0) + 1
+        snap = {col.name: v[col.name] for col in _KT.columns} | {name: db_text(v[name]) for name in _TIMES}
+        changes.append(history.change("card", v["id"], None, snap | {"channels": c.channels, "tags": sorted(c.tags)}))
+        channels.extend({"card_id": v["id"], "channel": ch, "position": i} for i, ch in enumerate(c.channels))
+        tags.extend({"card_id": v["id"], "tag": t} for t in c.tags)
+    for table, values in ((_KT, [c.values for c in ordered]), (_CHT, channels), (_TGT, tags)):
+        if values:
+            conn.execute(insert(table), values)
+    return changes
+
+
+def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: bool = False,
+                source: str = "FILE") -> int:
+    """Import an export: check every row, then write all in one transaction (one undo step), or nothing.
+
+    InputError names `source`, the bad rows and values. A card number already used on its board is refused
+    unless `renumber`, which gives the cards bound for an existing board fresh numbers.
+    """
+    if fmt not in ("json", "csv"):
+        raise InputError(f"format {fmt!r} is not known: use json or csv")
+    if not text.strip():
+        raise InputError(f"{source} is empty: nothing to import")
+    board_items, card_items = _parse_json(text, source) if fmt == "json" else ([], _parse_csv(text, source))
+    now, problems, specs, cards = datetime.now(UTC), [], {}, []
+    for i, raw in enumerate(board_items, 1):
+        try:
+            key, spec = _read_board(raw, cfg)
+            if specs.setdefault(key, spec) is not spec:
+                raise InputError(f"board {key} appears twice in the file")
+        except InputError as exc:
+            problems.append(f"board {i}: {exc}")
+    for label, raw in card_items:
+        ident = raw.get("id") if isinstance(raw, dict) else None
+        label = f"{label} ({clean_text(str(ident)).strip()[:40]})" if isinstance(ident, str | int) and ident else label
+        try:
+            if not isinstance(raw, dict):
+                raise InputError(raw if isinstance(raw, str) else "expected a JSON object with the card's fields")
+            cards.append(_read_card(raw, label, cfg, now))
+        except InputError as exc:
+            problems.append(f"{label}: {exc}")
+    if not cards and not specs and not problems:
+        raise InputError(f"{source} holds no cards: nothing to import")
+    with store.write() as session:
+        info = _plan(session, cfg, specs, cards, renumber, problems)
+        if problems:
+            more = f"; and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
+            raise InputError(f"{source}: {'; '.join(problems[:MAX_SHOWN])}{more}")
+        history.record(session, f"import {len(cards)} cards from {source}", _write(session, cards, info, now), "cli")
+    return len(cards)
