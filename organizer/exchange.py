@@ -367,6 +367,7 @@ def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: boo
     """
     if fmt not in ("json", "csv"):
         raise InputError(f"format {fmt!r} is not known: use json or csv")
+    text = text.removeprefix("\ufeff")  # a spreadsheet's byte order mark, when read from stdin
     if not text.strip():
         raise InputError(f"{source} is empty: nothing to import")
     board_items, card_items = _parse_json(text, source) if fmt == "json" else ([], _parse_csv(text, source))

@@ -23,7 +23,7 @@ _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ESCAPE_SEQ = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _REF = re.compile(r"^\s*(?:([A-Za-z][A-Za-z0-9]{0,11})-)?(\d{1,9})\s*$")
 _BOARD_KEY = re.compile(r"^[A-Z][A-Z0-9]{0,11}$")
-_TAG = re.compile(r"^[^\s,]{1,60}$")
+_TAG = re.compile(r"^[^\s,;]{1,60}$")
 CLEAR = "none"  # `--due none` clears a field on edit
 TITLE_MAX = 500
 PRIORITIES = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
@@ -144,9 +144,10 @@ def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_titl
         if not clearable(name):
             value = raw[name]
             try:
-                setattr(out, name, value if isinstance(value, int) else dates.parse_duration(str(value)))
+                minutes = dates.parse_duration(str(value))
             except dates.DurationParseError as exc:
                 raise InputError(f"--{flag}: {exc}") from None
+            setattr(out, name, minutes)
     if raw.get("priority") is not None:
         p = raw["priority"]
         if isinstance(p, str) and p.strip().isdigit():
@@ -160,7 +161,13 @@ def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_titl
             )
         out.priority = p
     if raw.get("popup") is not None:
-        out.popup = bool(raw["popup"])
+        flag = raw["popup"]
+        if isinstance(flag, str):
+            words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
+            if flag.strip().lower() not in words:
+                raise InputError(f"popup {flag!r} is not valid: use true or false")
+            flag = words[flag.strip().lower()]
+        out.popup = bool(flag)
     if not clearable("campaign"):
         out.campaign = _optional_text("campaign", raw["campaign"], 200) or None
     if not clearable("pillar"):
@@ -169,7 +176,9 @@ def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_titl
         tags = [clean_text(str(t)).strip().lstrip("#") for t in raw["tags"]]
         for t in tags:
             if t and not _TAG.match(t):
-                raise InputError(f"tag {t!r} is not valid: use one word (no spaces or commas), up to 60 characters")
+                raise InputError(
+                    f"tag {t!r} is not valid: use one word (no spaces, commas or semicolons), up to 60 characters"
+                )
         out.tags = list(dict.fromkeys(t for t in tags if t))
     if raw.get("notes") is not None:
         out.notes = clean_text(str(raw["notes"]), multiline=True)

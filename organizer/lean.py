@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from organizer import paths
 from organizer.config import Config
-from organizer.fields import CardFields, CardFilter, InputError, card_json, db_text, match_column
+from organizer.fields import CardFields, CardFilter, InputError, card_json, check_board_key, db_text, match_column
 from organizer.schema import SCHEMA_REVISION
 
 BUSY_TIMEOUT_S = 30.0
@@ -54,7 +54,7 @@ def connect(location: str) -> sqlite3.Connection:
 
 
 def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Row:
-    key = key or (cfg.default_board.upper() if cfg.default_board else None)
+    key = check_board_key(key) if key else (cfg.default_board.upper() if cfg.default_board else None)
     if key:
         row = conn.execute("SELECT id, key, next_number FROM board WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -97,6 +97,7 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
                          [(row["id"], ch, i) for i, ch in enumerate(channels)])
         conn.executemany("INSERT INTO card_tag (card_id, tag) VALUES (?, ?)", [(row["id"], t) for t in tags])
         snap = {name: row[name] for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags)}
+        snap["popup"] = bool(row["popup"])  # as history.snapshot reads it back through the model
         ref = f"{board['key']}-{row['number']}"
         conn.execute("DELETE FROM history WHERE undone = 1")
         conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
@@ -115,7 +116,7 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[d
     """Cards as their JSON porcelain, in board, column and position order. Mirrors services.cards.list_cards."""
     where, args = [], []
     if flt.board:
-        key = flt.board.upper()
+        key = check_board_key(flt.board)
         if conn.execute("SELECT 1 FROM board WHERE key = ?", (key,)).fetchone() is None:
             keys = [r[0] for r in conn.execute("SELECT key FROM board ORDER BY id")]
             raise InputError(f"board {flt.board!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")

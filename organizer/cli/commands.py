@@ -299,17 +299,24 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Export boards and cards."""
+    import io
+    import os
+    from pathlib import Path
+
     from organizer import exchange
 
     store = _store(location)
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115
-    try:
-        count = exchange.export(store, cfg, args.format, out, board=args.board)
-    finally:
-        if args.output:
-            out.close()
-    if args.output:
-        print(f"exported {count} cards to {args.output}", file=sys.stderr)
+    if not args.output:
+        exchange.export(store, cfg, args.format, sys.stdout, board=args.board)
+        return 0
+    # Build the whole export first and swap it in, so a failed export never empties an existing file.
+    buffer = io.StringIO(newline="")
+    count = exchange.export(store, cfg, args.format, buffer, board=args.board)
+    target = Path(args.output)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    os.replace(partial, target)
+    print(f"exported {count} cards to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -328,7 +335,7 @@ def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
         except UnicodeDecodeError:
             raise InputError(f"file {args.file!r} is not UTF-8 text") from None
     count = exchange.import_text(_store(location), cfg, args.format, text, renumber=args.renumber,
-                                 source=args.file)
+                                 source="stdin" if args.file == "-" else args.file)
     print(f"imported {count} cards")
     return 0
 
