@@ -135,29 +135,64 @@ def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin:
     return card
 
 
-def _move(session: Session, card: Card, column_name: str) -> BoardColumn:
+def _position_at(session: Session, column_id: int, index: int, moving: int | None) -> float:
+    """A position that puts a card at row `index` of a column (the others keep theirs)."""
+    rows = list(session.exec(select(Card.position).where(Card.column_id == column_id, Card.id != moving)
+                             .order_by(Card.position)))
+    if index >= len(rows):
+        return (rows[-1] if rows else 0.0) + 1.0
+    below = rows[index]
+    above = rows[index - 1] if index > 0 else below - 2.0
+    return (above + below) / 2
+
+
+def _move(session: Session, card: Card, column_name: str, index: int | None = None) -> BoardColumn:
     board = session.get(Board, card.board_id)
     assert board is not None
     target = board_service.find_column(session, board, column_name)
-    if target.id != card.column_id:
+    assert target.id is not None
+    if target.id != card.column_id or index is not None:
+        same = target.id == card.column_id
         card.column_id = target.id
-        assert target.id is not None
-        card.position = _end_position(session, target.id)
-        card.completed_at = (card.completed_at or utcnow()) if target.is_done else None
+        card.position = (_end_position(session, target.id) if index is None
+                         else _position_at(session, target.id, index, card.id))
+        if not same:
+            card.completed_at = (card.completed_at or utcnow()) if target.is_done else None
     return target
 
 
-def move_card(session: Session, ref: str, column_name: str, *, origin: str = "cli") -> BoardColumn:
-    """Move a card to the bottom of another column; entering a done column stamps completion."""
+def move_card(session: Session, ref: str, column_name: str, *, index: int | None = None,
+              origin: str = "cli") -> BoardColumn:
+    """Move a card to another column: to its bottom, or to row `index`; a done column stamps completion."""
     card = find_card(session, ref)
     before = _snap(session, card)
-    target = _move(session, card, column_name)
+    target = _move(session, card, column_name, index)
     card.updated_at = utcnow()
     session.add(card)
     assert card.id is not None
     history.record(session, f"move {card_ref(session, card)} to {target.name}",
                    [history.change("card", card.id, before, _snap(session, card))], origin)
     return target
+
+
+def reorder_card(session: Session, ref: str, offset: int, *, origin: str = "cli") -> int:
+    """Move a card up (offset < 0) or down within its column; returns its new row index."""
+    card = find_card(session, ref)
+    siblings = list(session.exec(select(Card).where(Card.column_id == card.column_id).order_by(Card.position)))
+    here = next(i for i, c in enumerate(siblings) if c.id == card.id)
+    there = max(0, min(len(siblings) - 1, here + offset))
+    if there == here:
+        return here
+    other = siblings[there]
+    before = [_snap(session, card), _snap(session, other)]
+    card.position, other.position = other.position, card.position
+    card.updated_at = utcnow()
+    session.add_all([card, other])
+    assert card.id is not None and other.id is not None
+    history.record(session, f"reorder {card_ref(session, card)}",
+                   [history.change("card", card.id, before[0], _snap(session, card)),
+                    history.change("card", other.id, before[1], _snap(session, other))], origin)
+    return there
 
 
 def done_card(session: Session, ref: str, *, origin: str = "cli") -> BoardColumn:

@@ -1,0 +1,189 @@
+"""What the board screen shows: a board's columns and cards, read straight through `sqlite3`.
+
+The app paints its first board before SQLAlchemy is even imported (that import alone costs more
+than the whole paint budget), so the read side of the board lives here, on the lean path, as
+plain data: no ORM objects, no Textual. Filtering, swimlanes and "next up" are pure functions
+over that data, so the screen only draws.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from organizer.config import Config
+from organizer.fields import InputError, check_board_key
+
+
+@dataclass(slots=True)
+class CardRow:
+    """One card as the board draws it."""
+
+    id: int
+    ref: str
+    title: str
+    role: str | None
+    channels: tuple[str, ...]
+    tags: tuple[str, ...]
+    due_at: datetime | None
+    publish_at: datetime | None
+    estimate_minutes: int | None
+    spent_minutes: int
+    priority: int
+    popup: bool
+    parent_ref: str | None
+    step: int | None
+    campaign: str | None
+    pillar: str | None
+    position: float
+    done: bool
+    # Lower-cased text the `/` filter searches: ID, title, tags, campaign, pillar.
+    haystack: str = ""
+
+
+@dataclass(slots=True)
+class ColumnData:
+    """One workflow column with its cards in order."""
+
+    id: int
+    name: str
+    wip_limit: int | None
+    is_done: bool
+    cards: list[CardRow] = field(default_factory=list)
+
+    @property
+    def over_limit(self) -> bool:
+        """True when the column holds more cards than its WIP limit."""
+        return self.wip_limit is not None and len(self.cards) > self.wip_limit
+
+
+@dataclass(slots=True)
+class BoardData:
+    """A board's columns, plus the list of boards to switch to."""
+
+    id: int
+    key: str
+    name: str
+    columns: list[ColumnData]
+    boards: list[tuple[str, str]]
+
+    def find(self, card_id: int) -> tuple[int, int] | None:
+        """(column index, card index) of a card, or None."""
+        for ci, column in enumerate(self.columns):
+            for ri, card in enumerate(column.cards):
+                if card.id == card_id:
+                    return ci, ri
+        return None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def load_board(conn: sqlite3.Connection, cfg: Config, key: str | None = None) -> BoardData | None:
+    """Read one board (by key; else the configured default, else the oldest); None when there are no boards."""
+    boards = [(r[0], r[1], r[2]) for r in conn.execute("SELECT id, key, name FROM board ORDER BY id")]
+    if not boards:
+        return None
+    wanted = check_board_key(key) if key else (cfg.default_board.upper() if cfg.default_board else None)
+    chosen = next((b for b in boards if b[1] == wanted), None) if wanted else boards[0]
+    if chosen is None:
+        raise InputError(f"board {key!r} does not exist: known boards are {', '.join(b[1] for b in boards)}")
+    board_id, board_key, board_name = chosen
+    columns = [ColumnData(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(
+        "SELECT id, name, wip_limit, is_done FROM board_column WHERE board_id = ? ORDER BY position", (board_id,))]
+    by_id = {c.id: c for c in columns}
+    channels: dict[int, list[str]] = defaultdict(list)
+    for cid, ch in conn.execute("SELECT cc.card_id, cc.channel FROM card_channel cc JOIN card c ON c.id = cc.card_id "
+                                "WHERE c.board_id = ? ORDER BY cc.card_id, cc.position", (board_id,)):
+        channels[cid].append(ch)
+    tags: dict[int, list[str]] = defaultdict(list)
+    for cid, tag in conn.execute("SELECT ct.card_id, ct.tag FROM card_tag ct JOIN card c ON c.id = ct.card_id "
+                                 "WHERE c.board_id = ? ORDER BY ct.card_id, ct.tag", (board_id,)):
+        tags[cid].append(tag)
+    rows = conn.execute(
+        "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
+        "campaign, pillar, priority, popup, parent_id, step FROM card WHERE board_id = ? "
+        "ORDER BY column_id, position", (board_id,)).fetchall()
+    numbers = {r[0]: r[1] for r in rows}
+    for (cid, number, column_id, position, title, role, est, spent, due, publish, campaign, pillar, priority,
+         popup, parent_id, step) in rows:
+        column = by_id[column_id]
+        card_tags = tuple(tags.get(cid, ()))
+        ref = f"{board_key}-{number}"
+        parent_ref = None
+        if parent_id is not None:
+            parent_ref = f"{board_key}-{numbers[parent_id]}" if parent_id in numbers else None
+        haystack = " ".join((ref, title, *card_tags, campaign or "", pillar or "")).casefold()
+        column.cards.append(CardRow(
+            cid, ref, title, role, tuple(channels.get(cid, ())), card_tags, _dt(due), _dt(publish), est, spent,
+            priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack))
+    return BoardData(board_id, board_key, board_name, columns, [(b[1], b[2]) for b in boards])
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What narrows the board: `/` text, role toggles, one channel."""
+
+    text: str = ""
+    roles: frozenset[str] = frozenset()
+    channel: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """True when anything is filtered out."""
+        return bool(self.text or self.roles or self.channel)
+
+    def describe(self) -> str:
+        """A short description of the active filters, for the screen's header."""
+        parts = []
+        if self.text:
+            parts.append(f"/{self.text}")
+        if self.roles:
+            parts.append("roles " + ",".join(sorted(self.roles)))
+        if self.channel:
+            parts.append(f"channel {self.channel}")
+        return " · ".join(parts)
+
+
+def visible(cards: Iterable[CardRow], view: View) -> list[CardRow]:
+    """The cards a view lets through, in their order."""
+    needle = view.text.casefold().strip()
+    return [c for c in cards
+            if (not needle or needle in c.haystack)
+            and (not view.roles or c.role in view.roles)
+            and (not view.channel or view.channel in c.channels)]
+
+
+def swimlanes(cards: Sequence[CardRow], role_order: Sequence[str]) -> list[tuple[str | None, list[CardRow]]]:
+    """Cards grouped by role in the configured role order, cards without a role last."""
+    groups: dict[str | None, list[CardRow]] = defaultdict(list)
+    for card in cards:
+        groups[card.role].append(card)
+    order = [r for r in role_order if r in groups] + [r for r in groups if r not in role_order and r is not None]
+    if None in groups:
+        order.append(None)
+    return [(role, groups[role]) for role in order]
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _urgency(card: CardRow) -> tuple[int, datetime, float]:
+    deadline = min((d for d in (card.due_at, card.publish_at) if d is not None), default=_NEVER)
+    return card.priority, deadline, card.position
+
+
+def next_up(board: BoardData, role_order: Sequence[str]) -> list[tuple[str, CardRow | None]]:
+    """For each role, its most pressing open card: highest priority, then earliest due or publish time."""
+    best: dict[str, CardRow] = {}
+    for column in board.columns:
+        if column.is_done:
+            continue
+        for card in column.cards:
+            if card.role and (card.role not in best or _urgency(card) < _urgency(best[card.role])):
+                best[card.role] = card
+    return [(role, best.get(role)) for role in role_order]
