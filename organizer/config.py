@@ -214,3 +214,25 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         keys=dict(keys),
         source=source,
     )
+
+
+def save_setting(path: Path, key: str, value: str) -> None:
+    """Set one top-level string key in the config file, keeping every other line (and comment) as it is."""
+    import json
+
+    line = f"{key} = {json.dumps(value)}\n"  # a JSON string is a valid TOML basic string
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.is_file() else []
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for i, existing in enumerate(lines):
+        if existing.lstrip().startswith("["):
+            lines.insert(i, line)  # top-level keys must come before the first table
+            break
+        if pattern.match(existing):
+            lines[i] = line
+            break
+    else:
+        lines.append(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text("".join(lines), encoding="utf-8")
+    os.replace(partial, path)

@@ -115,7 +115,10 @@ def change(table: str, row_id: int, before: Snapshot | None, after: Snapshot | N
 
 def record(session: Session, summary: str, changes: list[dict[str, Any]], origin: str = "cli") -> None:
     """Store an action in the history (in the caller's transaction) and clear the redo stack."""
-    session.execute(delete(HistoryEntry).where(HistoryEntry.undone == True))  # noqa: E712
+    # Undone entries are always the newest ones (the redo stack): look at the last row, by key.
+    last = session.scalars(select(HistoryEntry.undone).order_by(HistoryEntry.id.desc()).limit(1)).first()
+    if last:
+        session.execute(delete(HistoryEntry).where(HistoryEntry.undone == True))  # noqa: E712
     session.add(HistoryEntry(at=utcnow(), origin=origin, summary=summary, changes=json.dumps(changes)))
 
 

@@ -99,7 +99,10 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
         snap = {name: row[name] for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags)}
         snap["popup"] = bool(row["popup"])  # as history.snapshot reads it back through the model
         ref = f"{board['key']}-{row['number']}"
-        conn.execute("DELETE FROM history WHERE undone = 1")
+        # Undone entries are always the newest ones (the redo stack): look at the last row, by key.
+        last = conn.execute("SELECT undone FROM history ORDER BY id DESC LIMIT 1").fetchone()
+        if last and last[0]:
+            conn.execute("DELETE FROM history WHERE undone = 1")
         conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
                      (now, origin, f"add {ref}",
                       json.dumps([{"table": "card", "id": row["id"], "before": None, "after": snap}])))
