@@ -1,79 +1,319 @@
-"""The Organizer app. In this first cut it opens on the list of boards; the board view comes next."""
+"""The Organizer app: the board as home screen, dialogs, live refresh, and the write path.
+
+Reads go through the lean `sqlite3` board model so the first paint never waits for SQLAlchemy;
+writes go through the core services in worker threads, and every write lands in the shared
+undo history.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import sqlite3
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.content import Content
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.screen import Screen
 
-from organizer.config import Config
-from organizer.services import boards as board_service
-from organizer.services.boards import BoardSummary
-from organizer.store import Store, open_store
+from organizer import lean, paths
+from organizer.boardview import BoardData, CardRow, load_board
+from organizer.config import Config, save_setting
+from organizer.fields import InputError
+from screens.board import BoardScreen
+
+Clock = Callable[[], datetime]
+WATCH_SECONDS = 0.5  # how often the app asks SQLite whether another process wrote
 
 
 class OrganizerApp(App[int]):
     """Terminal app over one Organizer database."""
 
     TITLE = "Organizer"
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss", "board.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("r", "refresh_boards", "Refresh", id="app.refresh"),
+        Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
     ]
 
-    def __init__(self, store: Store, cfg: Config) -> None:
+    def __init__(self, location: str, cfg: Config, *, clock: Clock | None = None,
+                 watch_seconds: float = WATCH_SECONDS) -> None:
         super().__init__()
-        self.store = store
-        self.cfg = cfg
+        from screens.commands import OrganizerCommands
 
-    def compose(self) -> ComposeResult:
-        """Header, the boards table, a status line and the footer."""
-        yield Header()
-        yield Static("Boards", id="boards-title")
-        table: DataTable[str | int] = DataTable(id="boards", cursor_type="row", zebra_stripes=True)
-        table.add_columns("", "Key", "Board", "Open", "Total")
-        yield table
-        yield Static("", id="status", markup=False)
-        yield Footer()
+        self.COMMANDS = App.COMMANDS | {OrganizerCommands}
+        self.location = location
+        self.cfg = cfg
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.watch_seconds = watch_seconds
+        self._store: Any = None
+        self._store_lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None
+        self._data_version: int | None = None
+        self.board_loads = 0  # how many times a board was drawn from fresh data (tests and benchmarks read it)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        """The board is home."""
+        return BoardScreen()
 
     def on_mount(self) -> None:
-        """Apply the configured theme and load the boards in the background."""
+        """Theme and keys from config, then start watching the database for other writers."""
         if self.cfg.theme in self.available_themes:
             self.theme = self.cfg.theme
-        self.action_refresh_boards()
+        if self.cfg.keys:
+            self.set_keymap(self.cfg.keys)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        file = paths.sqlite_path(self.location)
+        if file is not None and file.exists():
+            self._watch = sqlite3.connect(file, check_same_thread=False)
+            self._data_version = self._version()
+            self.set_interval(self.watch_seconds, self._poll)
 
-    def action_refresh_boards(self) -> None:
-        """Reload the board list."""
-        self._load_boards()
+    def on_unmount(self) -> None:
+        """Close database handles."""
+        if self._watch is not None:
+            self._watch.close()
+        if self._store is not None:
+            self._store.close()
 
-    @work(thread=True, exclusive=True, group="db")
-    def _load_boards(self) -> None:
-        with self.store.read() as session:
-            found = board_service.summaries(session, self.cfg)
-        self.call_from_thread(self._show_boards, found)
+    def now(self) -> datetime:
+        """The app's clock (fixed in snapshot tests)."""
+        return self.clock()
 
-    def _show_boards(self, found: list[BoardSummary]) -> None:
-        table = self.query_one("#boards", DataTable)
-        table.clear()
-        for b in found:
-            # Board names are user text: Content keeps them literal, never markup.
-            table.add_row("*" if b.is_default else "", b.key, Text(b.name), b.open_cards, b.cards, key=b.key)
-        name = self.store.sqlite_file.name if self.store.sqlite_file else self.store.location
-        status = f"{len(found)} boards · {name}" if found else "No boards yet: `organizer add TITLE` creates one."
-        self.query_one("#status", Static).update(Content(status))
+    def _theme_changed(self, theme: Any) -> None:
+        if theme.name != self.cfg.theme:
+            try:
+                save_setting(self.cfg.source or paths.config_file(), "theme", theme.name)
+            except OSError as exc:
+                self.notify(f"Theme not saved: {exc}", severity="warning", markup=False)
+
+    # --- live refresh -------------------------------------------------------------------------
+    def _version(self) -> int:
+        assert self._watch is not None
+        return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+
+    def _poll(self) -> None:
+        # PRAGMA data_version changes when another connection commits: a few microseconds to ask,
+        # so the board reloads only when something really changed.
+        version = self._version()
+        if version != self._data_version:
+            self._data_version = version
+            board = self._board_screen()
+            if board is not None:
+                board.reload()
+
+    def _board_screen(self) -> BoardScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen):
+                return screen
+        return None
+
+    def board_loaded(self, screen: BoardScreen) -> None:
+        """Called after each board redraw from fresh data; warms the write path once."""
+        self.board_loads += 1
+        if self.board_loads == 1:
+            self._warm_up()
+
+    @work(thread=True, group="warm-up")
+    def _warm_up(self) -> None:
+        # SQLAlchemy and the services load after the first paint, so the first write is quick.
+        self.get_store()
+
+    # --- data ---------------------------------------------------------------------------------
+    def read_board(self, key: str | None) -> BoardData | None:
+        """Read a board through the lean path (called from worker threads)."""
+        conn = lean.connect(self.location)
+        try:
+            return load_board(conn, self.cfg, key)
+        finally:
+            conn.close()
+
+    def get_store(self) -> Any:
+        """The SQLAlchemy store, opened on first use (thread-safe)."""
+        with self._store_lock:
+            if self._store is None:
+                from organizer.store import open_store
+
+                self._store = open_store(self.location)
+            return self._store
+
+    @staticmethod
+    def _services() -> SimpleNamespace:
+        from organizer import history
+        from organizer.services import boards, cards
+
+        return SimpleNamespace(cards=cards, boards=boards, history=history)
+
+    def write(self, change: Callable[[Any, SimpleNamespace], Any], *, focus: int | str | None = None,
+              done: Callable[[Any], None] | None = None) -> None:
+        """Run one user action in a write transaction in a worker, then reload the board."""
+        self._write(change, focus, done)
+
+    @work(thread=True, group="writes")
+    def _write(self, change: Callable[[Any, SimpleNamespace], Any], focus: int | str | None,
+               done: Callable[[Any], None] | None) -> None:
+        services = self._services()
+        try:
+            with self.get_store().write() as session:
+                result = change(session, services)
+        except (InputError, services.history.NothingToUndo) as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            result = None
+        self.call_from_thread(self._after_write, result, focus, done)
+
+    def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None) -> None:
+        if done is not None:
+            done(result)
+        board = self._board_screen()
+        if board is not None:
+            board.reload(focus=focus)
+
+    # --- dialogs ------------------------------------------------------------------------------
+    def open_card_form(self, board_key: str | None, columns: list[str], ref: str | None, column: str | None) -> None:
+        """New card (ref None) or edit an existing one, in the form."""
+        if ref is None:
+            self._push_form(board_key, columns, None, column)
+        else:
+            self._load_card(board_key, columns, ref)
+
+    @work(thread=True, group="reads")
+    def _load_card(self, board_key: str | None, columns: list[str], ref: str) -> None:
+        services = self._services()
+        with self.get_store().read() as session:
+            card = services.cards.card_view(session, self.cfg, ref)
+        self.call_from_thread(self._push_form, board_key, columns, card, None)
+
+    def _push_form(self, board_key: str | None, columns: list[str], initial: dict[str, Any] | None,
+                   column: str | None) -> None:
+        from screens.forms import CardForm
+
+        ref = initial["id"] if initial else None
+        heading = f"Edit {ref}" if ref else f"New card on {board_key}" if board_key else "New card"
+
+        def submit(raw: dict[str, Any]) -> str:
+            return self.save_card(raw, ref=ref, board_key=board_key)
+
+        def saved(result: str | None) -> None:
+            board = self._board_screen()
+            if result and board is not None:
+                board.reload(board.board.key if board.board else None, focus=result)
+
+        self.push_screen(CardForm(self.cfg, heading=heading, columns=columns, initial=initial, submit=submit,
+                                  column=column, clock=self.clock), saved)
+
+    def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None) -> str:
+        """Validate and write a card from the form (runs in the form's worker thread); returns its ID."""
+        from organizer.fields import validate
+
+        services = self._services()
+        if ref is None and board_key and not raw.get("board"):
+            raw = {**raw, "board": board_key}
+        fields = validate(raw, self.cfg, now=self.now(), require_title=ref is None)
+        with self.get_store().write() as session:
+            if ref is None:
+                card = services.cards.add_card(session, self.cfg, fields, origin="tui")
+            else:
+                card = services.cards.edit_card(session, self.cfg, ref, fields, origin="tui")
+            return str(services.cards.card_ref(session, card))
+
+    def confirm_delete(self, card: CardRow) -> None:
+        """Ask, then delete a card and its steps."""
+        from screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"),
+                           done=lambda removed: removed and self.notify(
+                               f"Deleted {', '.join(removed)} (u to undo)", markup=False))
+
+        self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
+
+    def undo_redo(self, which: str) -> None:
+        """Undo or redo through the shared history."""
+        def change(session: Any, svc: SimpleNamespace) -> str:
+            return str(svc.history.undo(session) if which == "undo" else svc.history.redo(session))
+
+        verb = "Undid" if which == "undo" else "Redid"
+        self.write(change, done=lambda summary: summary and self.notify(f"{verb}: {summary}", markup=False))
+
+    def pick_channel(self, current: str | None) -> None:
+        """Choose a channel to filter the board by."""
+        from screens.dialogs import PickerDialog
+
+        options = [("", "All channels"), *((c.key, f"{c.name} ({c.code})") for c in self.cfg.channels)]
+
+        def picked(value: str | None) -> None:
+            board = self._board_screen()
+            if value is not None and board is not None:
+                board.set_channel(value or None)
+
+        self.push_screen(PickerDialog("Filter by channel", options, current=current or ""), picked)
+
+    def pick_board(self) -> None:
+        """Switch to another board."""
+        from screens.dialogs import PickerDialog
+
+        board = self._board_screen()
+        if board is None or board.board is None:
+            return
+        options = [(key, f"{key} · {name}") for key, name in board.board.boards]
+
+        def picked(value: str | None) -> None:
+            if value and board is not None:
+                board.reload(value)
+
+        self.push_screen(PickerDialog("Switch board", options, current=board.board.key), picked)
+
+    def show_next_up(self, entries: list[tuple[str, CardRow | None]]) -> None:
+        """The most pressing card for each role; picking one jumps to it."""
+        from screens.dialogs import PickerDialog
+
+        names = {r.key: r.name for r in self.cfg.roles}
+        options = [(card.ref, f"{names.get(role, role)}: {card.ref} {card.title}")
+                   for role, card in entries if card is not None]
+        if not options:
+            self.notify("No open cards with a role on this board.")
+            return
+
+        def picked(ref: str | None) -> None:
+            board = self._board_screen()
+            if ref and board is not None:
+                board.focus_card_ref(ref)
+
+        self.push_screen(PickerDialog("Next up, per role", options), picked)
+
+    def action_help(self) -> None:
+        """Every key, grouped."""
+        from screens.dialogs import HelpScreen
+
+        def rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
+            out = []
+            for b in bindings:
+                assert isinstance(b, Binding)
+                out.append((b.key.replace(",", " "), b.description))
+            return out
+
+        sections = [("Board", rows(BoardScreen.BINDINGS)), ("App", [*rows(self.BINDINGS),
+                                                                     ("ctrl+p", "command palette")])]
+        self.push_screen(HelpScreen(sections))
+
+    def palette_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """Every board action and every board, for the command palette."""
+        board = self._board_screen()
+        if board is None:
+            return []
+        entries = board.palette_entries()
+        for key, name in board.board.boards if board.board else []:
+            entries.append((f"Switch to board {key} — {name}", "board", lambda key=key: board.reload(key)))
+        return entries
 
 
 def run(location: str, cfg: Config) -> int:
     """Open the app on a database; returns the exit code."""
-    store = open_store(location)
-    try:
-        OrganizerApp(store, cfg).run()
-    finally:
-        store.close()
+    OrganizerApp(location, cfg).run()
     return 0

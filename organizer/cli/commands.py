@@ -349,8 +349,13 @@ def _launch(cfg: Config, location: str) -> int:
 
 
 def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Open the TUI."""
-    _store(location).close()
+    """Open the TUI: migrate or create the database only when the lean check says it is needed."""
+    from organizer import lean
+
+    try:
+        lean.connect(location).close()
+    except lean.NotLean:
+        _store(location).close()
     return _launch(cfg, location)
 
 

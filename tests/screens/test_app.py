@@ -1,53 +1,218 @@
-"""The app opens on the boards, renders user text literally, and quits cleanly."""
+"""The whole app: every board binding that opens a dialog, the palette, help, themes, keymaps, snapshots."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from pathlib import Path
 
-from rich.text import Text
-from textual.widgets import DataTable
+from textual.command import CommandPalette
+from textual.widgets import Input
 
-from organizer.config import Config
-from organizer.demo import load_demo
-from organizer.services import boards
+from organizer.config import Config, build_config
+from organizer.services import cards
 from organizer.store import Store
 from screens.app import OrganizerApp
+from screens.board import BoardScreen
+from screens.dialogs import ConfirmDialog, HelpScreen, PickerDialog
+from screens.forms import CardForm
+from tests.screens.conftest import NOW, settle
 
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+def _board(app: OrganizerApp) -> BoardScreen:
+    board = app._board_screen()
+    assert board is not None
+    return board
 
 
-async def test_app_lists_the_boards_and_quits(store: Store, cfg: Config) -> None:
-    load_demo(store, cfg, now=NOW)
-    app = OrganizerApp(store, cfg)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
+def _refs(store: Store, cfg: Config) -> set[str]:
+    with store.read() as s:
+        from organizer.fields import CardFilter
+
+        return {c["id"] for c in cards.list_cards(s, cfg, CardFilter(include_done=True))}
+
+
+async def test_n_adds_a_card_through_the_form_in_the_focused_column(demo_store: Store, cfg: Config,
+                                                                    make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("l", "n")
+        await settle(pilot)
+        assert isinstance(app.screen, CardForm)
+        app.screen.query_one("#form-title", Input).value = "Launch [draft] teaser"
+        app.screen.query_one("#form-due", Input).value = "fryday"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CardForm), "a bad date keeps the form open"
+        assert app.screen.query_one("#form-title", Input).value == "Launch [draft] teaser"
+        app.screen.query_one("#form-due", Input).value = "fri 14:30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        card = _board(app).current_card()
+        assert card is not None and card.title == "Launch [draft] teaser"
+    with demo_store.read() as s:
+        view = cards.card_view(s, cfg, card.ref)
+    assert view["column"] == "Planned" and view["due"] == "2026-11-27T14:30:00+01:00"
+
+
+async def test_e_edits_the_focused_card_and_escape_cancels(demo_store: Store, cfg: Config,
+                                                           make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, CardForm)
+        assert app.screen.query_one("#form-title", Input).value.startswith("Series idea")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.screen.query_one("#form-title", Input).value = "Renamed in the app"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    with demo_store.read() as s:
+        assert cards.card_view(s, cfg, "NWC-1")["title"] == "Renamed in the app"
+
+
+async def test_d_asks_before_deleting_and_u_brings_it_back(demo_store: Store, cfg: Config,
+                                                          make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "NWC-1" in _refs(demo_store, cfg)
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert "NWC-1" not in _refs(demo_store, cfg)
+        assert _board(app).current_card().ref == "NWC-2"  # type: ignore[union-attr]
+        await pilot.press("u")
+        await settle(pilot)
+        assert "NWC-1" in _refs(demo_store, cfg)
+
+
+async def test_c_filters_by_channel(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press(*"tiktok", "enter")
+        await settle(pilot)
+        board = _board(app)
+        shown = [c for items in board.items for c in items]
+        assert shown and all("tiktok" in c.channels for c in shown)  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert board.view.channel is None
+
+
+async def test_b_switches_board(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press(*"CEO", "enter")
+        await settle(pilot)
+        board = _board(app)
+        assert board.board is not None and board.board.key == "CEO"
+        assert board.current_card().ref.startswith("CEO-")  # type: ignore[union-attr]
+
+
+async def test_shift_n_lists_next_up_per_role_and_jumps(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("N")
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press(*"Community", "enter")
+        await settle(pilot)
+        card = _board(app).current_card()
+        assert card is not None and card.role == "community" and card.priority == 1
+
+
+async def test_question_mark_shows_every_key(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(str(w.render()) for w in app.screen.query("*") if hasattr(w, "render"))
+        for words in ("New", "Move", "Filter", "Next up", "Undo", "Lanes"):
+            assert words in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_command_palette_runs_actions_and_switches_boards(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
         await pilot.pause()
-        table = app.query_one("#boards", DataTable)
-        assert table.row_count == 2
-        assert [table.get_row_at(i)[1] for i in range(2)] == ["NWC", "CEO"]
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"board CEO")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _board(app).board.key == "CEO"  # type: ignore[union-attr]
+
+
+async def test_q_quits(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
         await pilot.press("q")
-    assert app.return_code == 0
+    assert not app.is_running
 
 
-async def test_board_names_render_literally(store: Store, cfg: Config) -> None:
-    with store.write() as s:
-        boards.create_board(s, "MK", "[@click=app.quit]x [/bold] Launch [draft]")
-    app = OrganizerApp(store, cfg)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await app.workers.wait_for_complete()
+async def test_keys_are_remappable_from_config(demo_store: Store, db_path: Path) -> None:
+    cfg = build_config({"timezone": "Europe/Paris", "keys": {"board.new": "a", "board.down": "down,ctrl+n"}})
+    app = OrganizerApp(str(db_path), cfg, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        assert _board(app).current_card().ref == "NWC-2"  # type: ignore[union-attr]
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, CardForm)
+
+
+async def test_theme_choice_is_saved_in_config(demo_store: Store, db_path: Path, isolated_paths: Path) -> None:
+    config = isolated_paths / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('# my settings\ntimezone = "Europe/Paris"\n\n[hours]\nsat = []\n')
+    from organizer.config import load_config
+
+    app = OrganizerApp(str(db_path), load_config(config), clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
         await pilot.pause()
-        name = app.query_one("#boards", DataTable).get_row_at(0)[2]
-        assert isinstance(name, Text) and name.plain == "[@click=app.quit]x [/bold] Launch [draft]"
-        await pilot.click("#boards", offset=(12, 1))
-        await pilot.pause()
-        assert app.is_running  # clicking the name ran no action
+    saved = config.read_text()
+    assert 'theme = "nord"' in saved and "# my settings" in saved
+    assert load_config(config).theme == "nord"
 
 
-def test_boards_screen_snapshot(snap_compare, store: Store, cfg: Config) -> None:  # type: ignore[no-untyped-def]
-    load_demo(store, cfg, now=NOW)
+def test_board_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=settle)
 
-    async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
-    assert snap_compare(OrganizerApp(store, cfg), terminal_size=(100, 24), run_before=loaded)
+def test_board_snapshot_80x24(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def focus_in_progress(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("l", "l", "j")
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=focus_in_progress)
+
+
+def test_board_snapshot_swimlanes(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def lanes(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("s", "l")
+
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=lanes)

@@ -1,0 +1,440 @@
+"""The board: the current board's columns side by side, keyboard-first, kept live.
+
+The screen holds view state (focused column and card, filters, swimlanes) and draws the board
+data it is given; reads come from `organizer.boardview` and writes go through the core
+services in worker threads, so a keypress never waits on the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.style import Style
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import HorizontalScroll, Vertical
+from textual.content import Content
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from organizer.boardview import BoardData, CardRow, View, next_up, swimlanes, visible
+from screens.cardlines import Palette
+from screens.column import ColumnView, Item, Lane, now_context, role_styles
+
+if TYPE_CHECKING:
+    from screens.app import OrganizerApp
+
+COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
+
+
+def _b(key: str, action: str, description: str, bid: str, *, show: bool = True, key_display: str | None = None,
+       priority: bool = False) -> Binding:
+    return Binding(key, action, description, show=show, id=bid, key_display=key_display, priority=priority)
+
+
+class ColumnPane(Vertical):
+    """A column's header (name, count, WIP limit) above its card view."""
+
+    def __init__(self, index: int, view: ColumnView) -> None:
+        # Children are given up front so the board can fill them before they are mounted.
+        self.header = Static("", classes="column-header", markup=False)
+        super().__init__(self.header, view)
+        self.index = index
+        self.view = view
+
+    def set_header(self, name: str, shown: int, total: int, wip: int | None) -> None:
+        """Name, card count (shown of total when filtered) and WIP limit, flagged when exceeded."""
+        count = f"{shown}/{total}" if shown != total else str(total)
+        limit = f"  WIP {total}/{wip}" if wip is not None else ""
+        over = wip is not None and total > wip
+        flag = "  ▲ over limit" if over else ""
+        self.header.update(Content(f"{name}  {count}{limit}{flag}"))
+        self.set_class(over, "-over-limit")
+
+
+class BoardScreen(Screen[None]):
+    """The home screen: one board, its columns, its cards."""
+
+    # The board itself takes the keys; nothing inside should grab focus on its own.
+    AUTO_FOCUS = ""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        _b("left,h", "focus_column(-1)", "Left", "board.left", show=False),
+        _b("right,l", "focus_column(1)", "Right", "board.right", show=False),
+        _b("up,k", "focus_card(-1)", "Up", "board.up", show=False),
+        _b("down,j", "focus_card(1)", "Down", "board.down", show=False),
+        _b("home", "focus_card(-1000000)", "First card", "board.first", show=False),
+        _b("end", "focus_card(1000000)", "Last card", "board.last", show=False),
+        _b("pageup", "focus_card(-5)", "Page up", "board.page_up", show=False),
+        _b("pagedown", "focus_card(5)", "Page down", "board.page_down", show=False),
+        _b("H,shift+left", "move_card(-1)", "Move ←", "board.move_left", key_display="H"),
+        _b("L,shift+right", "move_card(1)", "Move →", "board.move_right", key_display="L"),
+        _b("K,shift+up", "reorder(-1)", "Up in column", "board.reorder_up", show=False),
+        _b("J,shift+down", "reorder(1)", "Down in column", "board.reorder_down", show=False),
+        _b("n", "new_card", "New", "board.new"),
+        _b("enter,e", "edit_card", "Edit", "board.edit", key_display="e"),
+        _b("d", "delete_card", "Delete", "board.delete"),
+        _b("u,ctrl+z", "undo", "Undo", "board.undo", key_display="u"),
+        _b("ctrl+y", "redo", "Redo", "board.redo", show=False),
+        _b("slash", "filter", "Filter", "board.filter", key_display="/"),
+        _b("1", "toggle_role(1)", "Role 1", "board.role1", show=False),
+        _b("2", "toggle_role(2)", "Role 2", "board.role2", show=False),
+        _b("3", "toggle_role(3)", "Role 3", "board.role3", show=False),
+        _b("4", "toggle_role(4)", "Role 4", "board.role4", show=False),
+        _b("5", "toggle_role(5)", "Role 5", "board.role5", show=False),
+        _b("6", "toggle_role(6)", "Role 6", "board.role6", show=False),
+        _b("0", "all_roles", "All roles", "board.all_roles", show=False),
+        _b("c", "channel_filter", "Channel", "board.channel", show=False),
+        _b("s", "swimlanes", "Lanes", "board.swimlanes", show=False),
+        _b("N", "next_up", "Next up", "board.next_up"),
+        _b("b", "switch_board", "Board", "board.switch"),
+        _b("escape", "clear_filters", "Clear filters", "board.clear", show=False),
+    ]
+
+    focused_column: var[int] = var(0)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: BoardData | None = None
+        self.view = View()
+        self.lanes = False
+        self.items: list[list[Item]] = []
+        self.rows: dict[int, int] = {}  # selected item per column
+        self.panes: list[ColumnPane] = []
+        self._want_card: int | str | None = None  # card id (or ref) to focus after the next load
+
+    @property
+    def org(self) -> OrganizerApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        """Title line, the hidden filter box, the columns, the footer."""
+        yield Static("", id="board-title", markup=False)
+        yield Input(placeholder="filter: words in titles, IDs, tags, campaigns (enter to keep, esc to close)",
+                    id="filter")
+        columns = HorizontalScroll(id="columns")
+        columns.can_focus = False
+        yield columns
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Load the default board."""
+        self.set_class(self.app.size.width < COMPACT_BELOW, "-compact")
+        self.reload()
+
+    def on_resize(self) -> None:
+        """Switch to compact cards on small terminals."""
+        compact = self.app.size.width < COMPACT_BELOW
+        if compact != self.has_class("-compact"):
+            self.set_class(compact, "-compact")
+            self.redraw()
+
+    # --- loading ------------------------------------------------------------------------------
+    def reload(self, key: str | None = None, *, focus: int | str | None = None) -> None:
+        """Read the board (this one, or `key`) in a worker and redraw, keeping focus and filters."""
+        if focus is not None:
+            self._want_card = focus
+        elif self._want_card is None:
+            card = self.current_card()
+            self._want_card = card.id if card else None
+        self._load(key or (self.board.key if self.board else None))
+
+    @work(thread=True, exclusive=True, group="board-load")
+    def _load(self, key: str | None) -> None:
+        data = self.org.read_board(key)
+        self.app.call_from_thread(self._loaded, data)
+
+    def _loaded(self, data: BoardData | None) -> None:
+        switched = data is None or self.board is None or data.key != self.board.key
+        self.board = data
+        if switched:
+            self._build_panes()
+        self.redraw()
+        self.org.board_loaded(self)
+
+    def _build_panes(self) -> None:
+        container = self.query_one("#columns", HorizontalScroll)
+        container.remove_children()
+        self.panes = []
+        self.rows = {}
+        if self.board is None:
+            container.mount(Static("No boards yet. Press n to add a card: it creates your first board.",
+                                   id="empty-board"))
+            return
+        for i, _ in enumerate(self.board.columns):
+            view = ColumnView(i, self._palette)
+            self.panes.append(ColumnPane(i, view))
+        container.mount_all(self.panes)
+        self.focused_column = min(self.focused_column, len(self.panes) - 1)
+
+    def _palette(self, view: ColumnView) -> Palette:
+        style = view.get_component_rich_style
+        colours = {r.key: r.colour for r in self.org.cfg.roles}
+        return Palette(base=view.rich_style, selected=view.rich_style + style("card--selected"),
+                       dim=style("card--dim"), overdue=style("card--overdue"), popup=style("card--popup"),
+                       urgent=style("card--urgent"), roles=role_styles(colours) or {"": Style()})
+
+    # --- drawing ------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """Recompute what each column shows (filters, lanes) and repaint."""
+        board = self.board
+        title = self.query_one("#board-title", Static)
+        if board is None:
+            title.update(Content("Organizer — no boards yet"))
+            return
+        if len(self.panes) != len(board.columns):
+            self._build_panes()
+        cfg = self.org.cfg
+        self.items = []
+        shown = 0
+        for column in board.columns:
+            cards = visible(column.cards, self.view)
+            shown += len(cards)
+            items: list[Item] = []
+            if self.lanes:
+                names = {r.key: r.name for r in cfg.roles}
+                for role, group in swimlanes(cards, cfg.role_keys()):
+                    items.append(Lane(names.get(role or "", role or "no role")))
+                    items.extend(group)
+            else:
+                items.extend(cards)
+            self.items.append(items)
+        want = self._want_card
+        self._want_card = None
+        if want is not None:
+            for ci, items in enumerate(self.items):
+                for ri, item in enumerate(items):
+                    if isinstance(item, CardRow) and (item.id == want or item.ref == want):
+                        self.focused_column, self.rows[ci] = ci, ri
+        total = sum(len(c.cards) for c in board.columns)
+        filters = self.view.describe() + ("  · lanes by role" if self.lanes else "")
+        counts = f"{shown} of {total} cards" if self.view.active else f"{total} cards"
+        text = f"{board.key} · {board.name}   {counts}" + (f"   [{filters}]" if filters else "")
+        title.update(Content(text))
+        context = now_context({r.key: r.badge for r in cfg.roles}, {c.key: c.code for c in cfg.channels},
+                              self.org.now(), cfg.timezone)
+        compact = self.has_class("-compact")
+        for ci, (pane, column) in enumerate(zip(self.panes, board.columns, strict=True)):
+            items = self.items[ci]
+            row = self._clamp(ci, self.rows.get(ci, 0))
+            self.rows[ci] = row
+            pane.set_header(column.name, sum(isinstance(i, CardRow) for i in items), len(column.cards),
+                            column.wip_limit)
+            pane.view.set_items(items, row if ci == self.focused_column else None, compact=compact, context=context)
+            pane.set_class(ci == self.focused_column, "-focused")
+        self._show_focus()
+
+    def _clamp(self, ci: int, row: int) -> int:
+        items = self.items[ci] if ci < len(self.items) else []
+        cards = [i for i, item in enumerate(items) if isinstance(item, CardRow)]
+        if not cards:
+            return 0
+        if row in cards:
+            return row
+        after = [i for i in cards if i >= row]
+        return after[0] if after else cards[-1]
+
+    def _show_focus(self) -> None:
+        if not self.panes:
+            return
+        pane = self.panes[self.focused_column]
+        self.query_one("#columns", HorizontalScroll).scroll_to_widget(pane, animate=False, immediate=True)
+        pane.view.select(self.rows.get(self.focused_column, 0) if self.current_card() else None)
+
+    def watch_focused_column(self, old: int, new: int) -> None:
+        """Move the column highlight."""
+        if old < len(self.panes):
+            self.panes[old].set_class(False, "-focused")
+            self.panes[old].view.select(None)
+        if new < len(self.panes):
+            self.panes[new].set_class(True, "-focused")
+            self._show_focus()
+
+    def current_card(self) -> CardRow | None:
+        """The focused card, if any."""
+        if not self.items or self.focused_column >= len(self.items):
+            return None
+        items = self.items[self.focused_column]
+        row = self.rows.get(self.focused_column, 0)
+        item = items[row] if 0 <= row < len(items) else None
+        return item if isinstance(item, CardRow) else None
+
+    def focus_card_ref(self, ref: str) -> None:
+        """Jump to a card by ID, clearing filters that would hide it."""
+        self.view = View()
+        self.reload(focus=ref)
+
+    # --- navigation ---------------------------------------------------------------------------
+    def action_focus_column(self, step: int) -> None:
+        """Focus the previous/next column, keeping roughly the same height."""
+        if not self.panes:
+            return
+        self.focused_column = max(0, min(len(self.panes) - 1, self.focused_column + step))
+
+    def action_focus_card(self, step: int) -> None:
+        """Focus the card above/below (skipping lane headings)."""
+        ci = self.focused_column
+        if ci >= len(self.items):
+            return
+        cards = [i for i, item in enumerate(self.items[ci]) if isinstance(item, CardRow)]
+        if not cards:
+            return
+        here = cards.index(self.rows.get(ci, cards[0])) if self.rows.get(ci) in cards else 0
+        self.rows[ci] = cards[max(0, min(len(cards) - 1, here + step))]
+        self.panes[ci].view.select(self.rows[ci])
+
+    @on(ColumnView.Clicked)
+    def _clicked(self, event: ColumnView.Clicked) -> None:
+        self.focused_column = event.column
+        if event.item is not None:
+            self.rows[event.column] = event.item
+            self.panes[event.column].view.select(event.item)
+            if event.double:
+                self.action_edit_card()
+
+    # --- card actions -------------------------------------------------------------------------
+    def action_move_card(self, step: int) -> None:
+        """Move the focused card to the previous/next column, at the same height; focus follows."""
+        card, board = self.current_card(), self.board
+        ci = self.focused_column
+        if card is None or board is None or not 0 <= ci + step < len(board.columns):
+            return
+        target = ci + step
+        row = min(self.rows.get(target, 0), len(self.items[target]))
+        neighbour = self.items[target][row] if row < len(self.items[target]) else None
+        full = board.columns[target].cards
+        index = full.index(neighbour) if isinstance(neighbour, CardRow) else len(full)
+        # Show the move at once; the worker commits it and the reload confirms it.
+        board.columns[ci].cards.remove(card)
+        moved = replace(card, done=board.columns[target].is_done)
+        full.insert(index, moved)
+        self._want_card = card.id
+        self.redraw()
+        name = board.columns[target].name
+        self.org.write(lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
+                       focus=card.id)
+
+    def action_reorder(self, step: int) -> None:
+        """Move the focused card up/down within its column."""
+        card, board = self.current_card(), self.board
+        if card is None or board is None:
+            return
+        cards = board.columns[self.focused_column].cards
+        here = cards.index(card)
+        there = max(0, min(len(cards) - 1, here + step))
+        if there == here:
+            return
+        cards[here], cards[there] = cards[there], cards[here]
+        self._want_card = card.id
+        self.redraw()
+        self.org.write(lambda s, svc: svc.cards.reorder_card(s, card.ref, step, origin="tui"), focus=card.id)
+
+    def action_new_card(self) -> None:
+        """Open the new-card form on this board, in the focused column."""
+        board = self.board
+        columns = [c.name for c in board.columns] if board else []
+        column = board.columns[self.focused_column].name if board and board.columns else None
+        self.org.open_card_form(board.key if board else None, columns, None, column)
+
+    def action_edit_card(self) -> None:
+        """Open the focused card in the form."""
+        card, board = self.current_card(), self.board
+        if card is None or board is None:
+            return
+        self.org.open_card_form(board.key, [c.name for c in board.columns], card.ref, None)
+
+    def action_delete_card(self) -> None:
+        """Delete the focused card (and its steps) after confirmation."""
+        card = self.current_card()
+        if card is None:
+            return
+        self.org.confirm_delete(card)
+
+    def action_undo(self) -> None:
+        """Undo the last change, wherever it was made."""
+        self.org.undo_redo("undo")
+
+    def action_redo(self) -> None:
+        """Redo the last undone change."""
+        self.org.undo_redo("redo")
+
+    # --- filters ------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        """Show the text filter."""
+        box = self.query_one("#filter", Input)
+        box.add_class("-visible")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.view = replace(self.view, text=event.value)
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.remove_class("-visible")
+        self.set_focus(None)
+
+    def action_clear_filters(self) -> None:
+        """Close the filter box; a second escape clears every filter."""
+        box = self.query_one("#filter", Input)
+        if box.has_class("-visible"):
+            self._close_filter()
+            return
+        if self.view.active:
+            box.value = ""
+            self.view = View()
+            self.redraw()
+
+    def action_toggle_role(self, n: int) -> None:
+        """Toggle the n-th role in the role filter."""
+        keys = self.org.cfg.role_keys()
+        if n > len(keys):
+            return
+        self.view = replace(self.view, roles=self.view.roles ^ {keys[n - 1]})
+        self.redraw()
+
+    def action_all_roles(self) -> None:
+        """Show every role again."""
+        self.view = replace(self.view, roles=frozenset())
+        self.redraw()
+
+    def set_channel(self, channel: str | None) -> None:
+        """Show only cards for one channel (None: all)."""
+        self.view = replace(self.view, channel=channel)
+        self.redraw()
+
+    def action_channel_filter(self) -> None:
+        """Pick a channel to filter by."""
+        self.org.pick_channel(self.view.channel)
+
+    def action_swimlanes(self) -> None:
+        """Group each column's cards by role."""
+        self.lanes = not self.lanes
+        self.redraw()
+
+    def action_next_up(self) -> None:
+        """Show the most pressing open card for each role."""
+        if self.board is not None:
+            self.org.show_next_up(next_up(self.board, self.org.cfg.role_keys()))
+
+    def action_switch_board(self) -> None:
+        """Pick another board."""
+        self.org.pick_board()
+
+    def palette_entries(self) -> list[tuple[str, str, Any]]:
+        """Every board action, for the command palette."""
+        entries: list[tuple[str, str, Any]] = []
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            keys = binding.key_display or binding.key.split(",")[0]
+            entries.append((binding.description, f"{binding.id} ({keys})",
+                            lambda action=binding.action: self.run_action(action)))
+        return entries

@@ -1,0 +1,166 @@
+"""One board column as a line-API scroll view: only the visible lines are ever drawn.
+
+A column of 3,000 cards is one widget with a 15,000-line virtual height, not 3,000 widgets; the
+view maps each screen line to (item, line within item) and renders just that strip.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from organizer.boardview import CardRow
+from screens.cardlines import Palette, card_lines
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """A swimlane heading inside a column."""
+
+    label: str
+
+
+Item = CardRow | Lane
+
+
+class ColumnView(ScrollView, can_focus=False):
+    """The cards of one column, drawn line by line."""
+
+    DEFAULT_CSS = """
+    ColumnView {
+        height: 1fr;
+        width: 1fr;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "card", "card--selected", "card--dim", "card--overdue", "card--popup", "card--urgent", "lane", "empty",
+    }
+
+    class Clicked(Message):
+        """A card was clicked (index into the column's items), or empty space (None)."""
+
+        def __init__(self, column: int, item: int | None, double: bool) -> None:
+            super().__init__()
+            self.column = column
+            self.item = item
+            self.double = double
+
+    def __init__(self, index: int, palette_for: Callable[[ColumnView], Palette], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.index = index
+        self._palette_for = palette_for
+        self.items: list[Item] = []
+        self.selected: int | None = None
+        self.compact = False
+        self.gap = 1
+        self._starts: list[int] = [0]
+        self._cache: dict[tuple[int, bool], list[Strip]] = {}
+        self.context: dict[str, object] = {}
+
+    # --- content ------------------------------------------------------------------------------
+    def item_height(self, item: Item) -> int:
+        """Lines an item takes, its gap included."""
+        if isinstance(item, Lane):
+            return 1
+        return (2 if self.compact else 4) + self.gap
+
+    def set_items(self, items: list[Item], selected: int | None, *, compact: bool, context: dict[str, object]) -> None:
+        """Replace the column's content and repaint."""
+        self.items = items
+        self.selected = selected
+        self.compact = compact
+        self.context = context
+        starts = [0]
+        for item in items:
+            starts.append(starts[-1] + self.item_height(item))
+        self._starts = starts
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, max(starts[-1], 1))
+        self.refresh()
+
+    def select(self, selected: int | None) -> None:
+        """Move the highlight and keep it in view."""
+        previous, self.selected = self.selected, selected
+        for index in (previous, selected):
+            if index is not None:
+                self._cache.pop((index, True), None)
+                self._cache.pop((index, False), None)
+        if selected is not None and 0 <= selected < len(self.items):
+            top = self._starts[selected]
+            self.scroll_to_region(Region(0, top, 1, self._starts[selected + 1] - top), animate=False, immediate=True)
+        self.refresh()
+
+    def item_at_line(self, line: int) -> int | None:
+        """The item drawn at virtual line `line`, if any (gaps count as the card above)."""
+        if line < 0 or line >= self._starts[-1]:
+            return None
+        return bisect_right(self._starts, line) - 1
+
+    # --- drawing ------------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        """Widths changed: strips must be cut again."""
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, max(self._starts[-1], 1))
+
+    def _strips(self, index: int, width: int) -> list[Strip]:
+        selected = index == self.selected
+        key = (index, selected)
+        cached = self._cache.get(key)
+        if cached is not None and cached and cached[0].cell_length == width:
+            return cached
+        item = self.items[index]
+        palette = self._palette_for(self)
+        if isinstance(item, Lane):
+            style = self.get_component_rich_style("lane")
+            text = f" {item.label} ".center(width, "─")[:width]
+            strips = [Strip([Segment(text, style)], width)]
+        else:
+            ctx = self.context
+            lines = card_lines(item, width, compact=self.compact, selected=selected, palette=palette,
+                               role_badges=ctx["badges"], channel_codes=ctx["codes"],  # type: ignore[arg-type]
+                               now=ctx["now"], tz=ctx["tz"])  # type: ignore[arg-type]
+            strips = [Strip(segs, width) for segs in lines] + [Strip.blank(width)] * self.gap
+        self._cache[key] = strips
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        """One screen line: find the item under it and draw that item's line."""
+        width = self.scrollable_content_region.width
+        line = y + self.scroll_offset.y
+        index = self.item_at_line(line)
+        if index is None:
+            if not self.items and y == 1:
+                return Strip([Segment(" (no cards)".ljust(width), self.get_component_rich_style("empty"))], width)
+            return Strip.blank(width, self.rich_style)
+        strips = self._strips(index, width)
+        return strips[line - self._starts[index]]
+
+    def on_click(self, event: events.Click) -> None:
+        """Tell the board which card was clicked."""
+        index = self.item_at_line(event.y + self.scroll_offset.y)
+        if index is not None and isinstance(self.items[index], Lane):
+            index = None
+        self.post_message(self.Clicked(self.index, index, event.chain >= 2))
+
+
+def now_context(badges: dict[str, str], codes: dict[str, str], now: datetime, tz: str) -> dict[str, object]:
+    """The drawing context every column shares."""
+    return {"badges": badges, "codes": codes, "now": now, "tz": tz}
+
+
+def role_styles(colours: dict[str, str]) -> dict[str, Style]:
+    """Bold role badges in the role's colour."""
+    return {key: Style(color=colour, bold=True) for key, colour in colours.items()}
