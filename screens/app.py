@@ -241,6 +241,16 @@ class OrganizerApp(App[int]):
         verb = "Undid" if which == "undo" else "Redid"
         self.write(change, done=lambda summary: summary and self.notify(f"{verb}: {summary}", markup=False))
 
+    def card_menu(self, title: str, options: list[tuple[str, str]], board: BoardScreen) -> None:
+        """A menu of actions on one card; picking one runs it on the board."""
+        from screens.dialogs import PickerDialog
+
+        def picked(action: str | None) -> None:
+            if action:
+                self.call_later(board.run_action, action)
+
+        self.push_screen(PickerDialog(title, options), picked)
+
     def pick_channel(self, current: str | None) -> None:
         """Choose a channel to filter the board by."""
         from screens.dialogs import PickerDialog
@@ -288,19 +298,32 @@ class OrganizerApp(App[int]):
         self.push_screen(PickerDialog("Next up, per role", options), picked)
 
     def action_help(self) -> None:
-        """Every key, grouped."""
+        """Every key, grouped, as currently bound (remapped keys included)."""
         from screens.dialogs import HelpScreen
 
-        def rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
-            out = []
-            for b in bindings:
-                assert isinstance(b, Binding)
-                out.append((b.key.replace(",", " "), b.description))
-            return out
-
-        sections = [("Board", rows(BoardScreen.BINDINGS)), ("App", [*rows(self.BINDINGS),
-                                                                     ("ctrl+p", "command palette")])]
-        self.push_screen(HelpScreen(sections))
+        board = self._board_screen()
+        if board is None:
+            return
+        keys: dict[str, list[str]] = {}
+        described: dict[str, tuple[str, str]] = {}
+        roles = {f"board.role{i}": r.name for i, r in enumerate(self.cfg.roles, start=1)}
+        for key, active in board.active_bindings.items():
+            binding = active.binding
+            if binding.action in ("focus_next", "focus_previous"):
+                continue
+            bid = binding.id or binding.action
+            keys.setdefault(bid, []).append(self.get_key_display(binding.with_key(key)))
+            description = binding.description or binding.action
+            if bid in roles:
+                description = f"show or hide {roles[bid]} cards"
+            described[bid] = ("Board" if bid.startswith("board.") else "App", description)
+        sections: dict[str, list[tuple[str, str]]] = {"Board": [], "App": []}
+        for bid, (section, description) in described.items():
+            sections[section].append((" ".join(dict.fromkeys(keys[bid])), description))
+        sections["App"].append(("ctrl+p", "command palette: every action, every board"))
+        sections["Mouse"] = [("click", "focus a card"), ("double-click", "edit it"),
+                             ("right-click", "actions on it"), ("footer keys", "run that action")]
+        self.push_screen(HelpScreen(list(sections.items())))
 
     def palette_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Every board action and every board, for the command palette."""

@@ -292,8 +292,25 @@ class BoardScreen(Screen[None]):
         if event.item is not None:
             self.rows[event.column] = event.item
             self.panes[event.column].view.select(event.item)
-            if event.double:
+            if event.context:
+                self.card_menu()
+            elif event.double:
                 self.action_edit_card()
+
+    def card_menu(self) -> None:
+        """The focused card's actions in a menu (right-click), for mouse users."""
+        card, board = self.current_card(), self.board
+        if card is None or board is None:
+            return
+        ci = self.focused_column
+        options = [("edit_card", "Edit…")]
+        if ci > 0:
+            options.append(("move_card(-1)", f"Move to {board.columns[ci - 1].name}"))
+        if ci < len(board.columns) - 1:
+            options.append(("move_card(1)", f"Move to {board.columns[ci + 1].name}"))
+        options += [("reorder(-1)", "Up in column"), ("reorder(1)", "Down in column"), ("delete_card", "Delete…"),
+                    ("new_card", "New card in this column…")]
+        self.org.card_menu(f"{card.ref} {card.title}", options, self)
 
     # --- card actions -------------------------------------------------------------------------
     def action_move_card(self, step: int) -> None:

@@ -91,12 +91,13 @@ def card_lines(card: CardRow, width: int, *, compact: bool, selected: bool, pale
     details: list[tuple[str, Style]] = []
     if role:
         details.append((f"[{role_badges.get(role, role.upper())}]", palette.roles.get(role, palette.dim)))
-    if card.channels:
-        details.append((" " + " ".join(channel_codes.get(c, c) for c in card.channels), palette.dim))
-    if card.estimate_minutes is not None:
-        details.append((" " + format_duration(card.estimate_minutes), Style()))
+    # Most telling first, since a narrow column cuts the end: when, how long, where.
     if when:
         details.append((" " + when, palette.overdue if overdue else Style()))
+    if card.estimate_minutes is not None:
+        details.append((" " + format_duration(card.estimate_minutes), Style()))
+    if card.channels:
+        details.append((" " + " ".join(channel_codes.get(c, c) for c in card.channels), palette.dim))
     inner = width - 2
     if compact:
         # Small terminals: the title gets the whole first line, the ID leads the details.
@@ -105,11 +106,11 @@ def card_lines(card: CardRow, width: int, *, compact: bool, selected: bool, pale
                 _line([(card.ref + flags, palette.popup if card.popup else palette.dim), (" ", Style()), *details],
                       width, base)]
     first, rest = _fit(card.title, inner)
-    if rest and " " in first:
-        # Wrap at a word boundary when one is near.
-        cut = first.rstrip().rfind(" ")
-        if cut > inner // 2:
-            first, rest = first[:cut], first[cut + 1:] + rest
+    if rest and rest[0] != " ":
+        # Wrap at a word boundary (a space, or after a hyphen) when one is near.
+        cut = max(first.rfind(" "), first.rfind("-") + 1 if "-" in first else -1)
+        if cut > inner // 3:
+            first, rest = first[:cut].rstrip(), first[cut:].lstrip() + rest
     second = _ellipsize(rest.lstrip(), inner) if rest else ""
     return [_line(head, width, base),
             _line([(first, Style(bold=True))], width, base),

@@ -52,11 +52,12 @@ class ColumnView(ScrollView, can_focus=False):
     class Clicked(Message):
         """A card was clicked (index into the column's items), or empty space (None)."""
 
-        def __init__(self, column: int, item: int | None, double: bool) -> None:
+        def __init__(self, column: int, item: int | None, double: bool, context: bool = False) -> None:
             super().__init__()
             self.column = column
             self.item = item
             self.double = double
+            self.context = context
 
     def __init__(self, index: int, palette_for: Callable[[ColumnView], Palette], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -153,7 +154,7 @@ class ColumnView(ScrollView, can_focus=False):
         index = self.item_at_line(event.y + self.scroll_offset.y)
         if index is not None and isinstance(self.items[index], Lane):
             index = None
-        self.post_message(self.Clicked(self.index, index, event.chain >= 2))
+        self.post_message(self.Clicked(self.index, index, event.chain >= 2, context=event.button == 3))
 
 
 def now_context(badges: dict[str, str], codes: dict[str, str], now: datetime, tz: str) -> dict[str, object]:

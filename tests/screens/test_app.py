@@ -216,3 +216,28 @@ def test_board_snapshot_swimlanes(snap_compare, demo_store: Store, make_app) -> 
         await pilot.press("s", "l")
 
     assert snap_compare(make_app(), terminal_size=(120, 40), run_before=lanes)
+
+
+async def test_right_click_opens_the_card_menu(demo_store: Store, cfg: Config, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.click(_board(app).panes[0].view, offset=(5, 1), button=3)
+        await pilot.pause()
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press(*"Planned", "enter")
+        await settle(pilot)
+    with demo_store.read() as s:
+        assert cards.card_view(s, cfg, "NWC-1")["column"] == "Planned"
+
+
+async def test_help_follows_remapped_keys(demo_store: Store, db_path: Path) -> None:
+    cfg = build_config({"timezone": "Europe/Paris", "keys": {"board.new": "a"}})
+    app = OrganizerApp(str(db_path), cfg, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        rows = {desc: keys for _, section in help_screen.sections for keys, desc in section}
+        assert rows["New"] == "a"
