@@ -133,34 +133,28 @@ def cmd_show(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return 0
 
 
-def cmd_move(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Move a card to another column."""
+def _relocate(args: argparse.Namespace, cfg: Config, location: str, *, done: bool) -> int:
     from organizer.services import cards
 
     store = _store(location)
     with store.write() as s:
-        target = cards.move_card(s, args.id, args.column)
+        target = cards.done_card(s, args.id) if done else cards.move_card(s, args.id, args.column)
         ref = cards.card_ref(s, cards.find_card(s, args.id))
     if args.json:
         _show_card(cfg, store, ref, True)
     else:
-        print(f"{ref} → {target.name}")
+        print(f"{ref}{' done' if done else ''} → {target.name}")
     return 0
+
+
+def cmd_move(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Move a card to another column."""
+    return _relocate(args, cfg, location, done=False)
 
 
 def cmd_done(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Complete a card."""
-    from organizer.services import cards
-
-    store = _store(location)
-    with store.write() as s:
-        target = cards.done_card(s, args.id)
-        ref = cards.card_ref(s, cards.find_card(s, args.id))
-    if args.json:
-        _show_card(cfg, store, ref, True)
-    else:
-        print(f"{ref} done → {target.name}")
-    return 0
+    return _relocate(args, cfg, location, done=True)
 
 
 def cmd_edit(args: argparse.Namespace, cfg: Config, location: str) -> int:
