@@ -24,7 +24,7 @@ _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
-    "theme", "hours", "roles", "keys",
+    "theme", "hours", "roles", "keys", "reserve_at",
 }
 
 Interval = tuple[time, time]
@@ -54,6 +54,8 @@ class Config:
     channels: tuple[refdata.Channel, ...] = ()
     columns: tuple[refdata.ColumnSpec, ...] = ()
     keys: dict[str, str] = field(default_factory=dict)
+    # Local times the pop-up reserve ends at where it can (late morning, late afternoon).
+    reserve_at: tuple[time, ...] = (time(12, 30), time(17, 30))
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -200,7 +202,18 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     theme = merged["theme"]
     if not isinstance(theme, str):
         raise ConfigError("theme", theme, 'a Textual theme name such as "textual-dark"', source)
+    reserve_at = raw.get("reserve_at", ["12:30", "17:30"])
+    accepted = 'a list of local times such as ["12:30", "17:30"]'
+    if not isinstance(reserve_at, list) or not reserve_at:
+        raise ConfigError("reserve_at", reserve_at, accepted, source)
+    anchors = []
+    for value in reserve_at:
+        m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value) if isinstance(value, str) else None
+        if not m or int(m[1]) > 23 or int(m[2]) > 59:
+            raise ConfigError("reserve_at", value, accepted, source)
+        anchors.append(time(int(m[1]), int(m[2])))
     return Config(
+        reserve_at=tuple(sorted(anchors)),
         timezone=tz,
         hours=hours,
         reserve_ratio=_number("reserve_ratio", merged, float, 0.0, 0.9, source),

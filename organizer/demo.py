@@ -6,16 +6,16 @@ parser as the CLI, so the demo always looks current and exercises real code.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete
 
-from organizer import refdata
+from organizer import dates, refdata
 from organizer.config import Config
 from organizer.fields import validate
 from organizer.models import HistoryEntry
-from organizer.services import boards, cards
+from organizer.services import boards, busy, cards
 from organizer.store import Store
 
 _FIELD_NAMES = {"due": "due_at", "publish": "publish_at", "estimate": "estimate_minutes", "spent": "spent_minutes"}
@@ -36,6 +36,10 @@ def load_demo(store: Store, cfg: Config, now: datetime | None = None) -> int:
             card = cards.add_card(session, cfg, validate(raw, cfg, now=now, require_title=True), origin="demo")
             if "ref" in spec:
                 made[spec["ref"]] = cards.card_ref(session, card)
+        for spec in data.get("busy", []):
+            start = dates.parse_when(spec["when"], now=now, tz=cfg.timezone, day_end=cfg.day_end)
+            end = start + timedelta(minutes=dates.parse_duration(spec["duration"]))
+            busy.add_busy(session, start, end, spec["title"], origin="demo")
         # The demo is the starting point, not a string of actions to undo one by one.
         session.exec(delete(HistoryEntry))  # type: ignore[call-overload]
     return len(data["card"])

@@ -189,3 +189,16 @@ class HistoryEntry(SQLModel, table=True):
     # JSON list of {"table", "id", "before", "after"}; see organizer.history.
     changes: str = Field(sa_type=Text)
     undone: bool = False
+
+
+class TimeEntry(SQLModel, table=True):
+    """Time tracked on a card: a running timer has no end yet (one at a time)."""
+
+    __tablename__ = "time_entry"
+    __table_args__ = (Index("ix_time_entry_card", "card_id"), Index("ix_time_entry_running", "ended_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=False))
+    started_at: datetime | None = _ts(nullable=False)
+    ended_at: datetime | None = _ts()
+    minutes: int | None = None

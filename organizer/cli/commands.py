@@ -31,13 +31,15 @@ def describe_failure(exc: BaseException) -> str:
     return f"unexpected {name}: {detail} (run with ORGANIZER_DEBUG=1 for the traceback)"
 
 
-def _emit(data: Any) -> None:
+def emit(data: Any) -> None:
+    """Print JSON porcelain to stdout."""
     # One write of one string: lists go through the C encoder (no indent), which matters at 10,000 cards.
     text = json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) else 2)
     sys.stdout.write(text + "\n")
 
 
-def _store(location: str) -> Any:
+def open_db(location: str) -> Any:
+    """Open (migrating if needed) the store at a location."""
     from organizer.store import open_store
 
     return open_store(location)
@@ -70,13 +72,13 @@ def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
     except lean.NotLean:
         from organizer.services import cards
 
-        store = _store(location)
+        store = open_db(location)
         with store.write() as s:
             ref = cards.card_ref(s, cards.add_card(s, cfg, fields))
         with store.read() as s:
             card = cards.card_view(s, cfg, ref)
     if args.json:
-        _emit(card)
+        emit(card)
     else:
         print(card["id"])
     return 0
@@ -107,10 +109,10 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
     except lean.NotLean:
         from organizer.services import cards
 
-        with _store(location).read() as s:
+        with open_db(location).read() as s:
             found = cards.list_cards(s, cfg, flt)
     if args.json:
-        _emit(found)
+        emit(found)
     else:
         print(render.card_table(found, cfg.timezone))
     return 0
@@ -122,21 +124,21 @@ def _show_card(cfg: Config, store: Any, ref: str, as_json: bool) -> None:
     with store.read() as s:
         card = cards.card_view(s, cfg, ref)
     if as_json:
-        _emit(card)
+        emit(card)
     else:
         print(render.card_details(card, cfg.timezone))
 
 
 def cmd_show(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Show one card."""
-    _show_card(cfg, _store(location), args.id, args.json)
+    _show_card(cfg, open_db(location), args.id, args.json)
     return 0
 
 
 def _relocate(args: argparse.Namespace, cfg: Config, location: str, *, done: bool) -> int:
     from organizer.services import cards
 
-    store = _store(location)
+    store = open_db(location)
     with store.write() as s:
         target = cards.done_card(s, args.id) if done else cards.move_card(s, args.id, args.column)
         ref = cards.card_ref(s, cards.find_card(s, args.id))
@@ -167,7 +169,7 @@ def cmd_edit(args: argparse.Namespace, cfg: Config, location: str) -> int:
     given = [k for k, v in vars(fields).items() if v not in (None, set())]
     if not given:
         raise InputError("nothing to change: give at least one flag, e.g. --due fri or --title 'New title'")
-    store = _store(location)
+    store = open_db(location)
     with store.write() as s:
         ref = cards.card_ref(s, cards.edit_card(s, cfg, args.id, fields))
     if args.json:
@@ -181,7 +183,7 @@ def cmd_rm(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Delete a card and its steps."""
     from organizer.services import cards
 
-    with _store(location).write() as s:
+    with open_db(location).write() as s:
         removed = cards.remove_card(s, args.id)
     print(f"removed {', '.join(removed)} (organizer undo brings {'it' if len(removed) == 1 else 'them'} back)")
     return 0
@@ -191,7 +193,7 @@ def _history(action: str, location: str) -> int:
     from organizer import history
 
     try:
-        with _store(location).write() as s:
+        with open_db(location).write() as s:
             summary = history.undo(s) if action == "undo" else history.redo(s)
     except history.NothingToUndo as exc:
         print(f"organizer: {exc}", file=sys.stderr)
@@ -214,7 +216,7 @@ def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """List, add or rename boards."""
     from organizer.services import boards
 
-    store = _store(location)
+    store = open_db(location)
     action = args.boards_command or "list"
     if action == "add":
         with store.write() as s:
@@ -231,7 +233,7 @@ def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
     with store.read() as s:
         found = boards.summaries(s, cfg)
     if getattr(args, "json", False):
-        _emit([{"key": b.key, "name": b.name, "description": b.description, "cards": b.cards,
+        emit([{"key": b.key, "name": b.name, "description": b.description, "cards": b.cards,
                 "open_cards": b.open_cards, "default": b.is_default} for b in found])
         return 0
     if not found:
@@ -258,7 +260,7 @@ def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
         "reference_data": str(refdata.reference_dir()),
     }
     if args.json:
-        _emit(info)
+        emit(info)
     else:
         width = max(map(len, info))
         for k, v in info.items():
@@ -282,7 +284,7 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="organizer-demo-")
         target = Path(tmp.name) / "demo.db"
     try:
-        count = demo.load_demo(_store(str(target)), cfg)
+        count = demo.load_demo(open_db(str(target)), cfg)
         if args.no_app:
             print(f"demo database {target}: {count} cards")
             return 0
@@ -300,7 +302,7 @@ def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
     from organizer import exchange
 
-    store = _store(location)
+    store = open_db(location)
     if not args.output:
         exchange.export(store, cfg, args.format, sys.stdout, board=args.board)
         return 0
@@ -329,7 +331,7 @@ def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
             raise InputError(f"file {args.file!r} does not exist") from None
         except UnicodeDecodeError:
             raise InputError(f"file {args.file!r} is not UTF-8 text") from None
-    count = exchange.import_text(_store(location), cfg, args.format, text, renumber=args.renumber,
+    count = exchange.import_text(open_db(location), cfg, args.format, text, renumber=args.renumber,
                                  source="stdin" if args.file == "-" else args.file)
     print(f"imported {count} cards")
     return 0
@@ -349,11 +351,22 @@ def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
     try:
         lean.connect(location).close()
     except lean.NotLean:
-        _store(location).close()
+        open_db(location).close()
     return _launch(cfg, location)
 
 
+def _plan_handler(name: str) -> Handler:
+    def run(args: argparse.Namespace, cfg: Config, location: str) -> int:
+        from organizer.cli import plan_commands
+
+        handler: Handler = getattr(plan_commands, f"cmd_{name}")
+        return handler(args, cfg, location)
+
+    return run
+
+
 HANDLERS: dict[str, Handler] = {
+    **{name: _plan_handler(name) for name in ("plan", "capacity", "start", "stop", "pin", "busy")},
     "add": cmd_add, "list": cmd_list, "ls": cmd_list, "show": cmd_show, "move": cmd_move, "mv": cmd_move,
     "done": cmd_done, "edit": cmd_edit, "rm": cmd_rm, "undo": cmd_undo, "redo": cmd_redo, "boards": cmd_boards,
     "info": cmd_info, "demo": cmd_demo, "export": cmd_export, "import": cmd_import, "app": cmd_app,

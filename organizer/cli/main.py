@@ -118,6 +118,34 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("name", metavar="NAME", nargs="?")
     br.add_argument("--key", dest="new_key", metavar="NEW_KEY", help="new key (card IDs follow)")
 
+    p = sub.add_parser("plan", help="the day planned to the minute, with the pop-up reserve")
+    p.add_argument("day", metavar="DAY", nargs="?", help="which day (default today), e.g. tomorrow, fri")
+    p.add_argument("--replan", action="store_true", help="let every future unpinned block move")
+    p.add_argument("--json", action="store_true", help="JSON object (porcelain)")
+
+    p = sub.add_parser("capacity", help="planned, busy, reserve and available minutes per day and role")
+    p.add_argument("--week", action="store_true", help="the next 7 days instead of today")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("start", help="start the timer on a card (stops the running one)")
+    p.add_argument("id", metavar="ID")
+    sub.add_parser("stop", help="stop the running timer; its minutes go to the card's time spent")
+    p = sub.add_parser("pin", help="pin a card's planned blocks so replanning leaves them")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--off", action="store_true", help="unpin instead")
+
+    p = sub.add_parser("busy", help="meetings and other fixed time, typed in by hand")
+    bsub2 = p.add_subparsers(dest="busy_command", metavar="ACTION", parser_class=_Parser)
+    p.add_argument("--json", action="store_true")
+    bl2 = bsub2.add_parser("list", help="busy time in the next 14 days (the default action)")
+    bl2.add_argument("--json", action="store_true")
+    b_add = bsub2.add_parser("add", help="block time, e.g. busy add 'fri 10:00' 1h 'Team meeting'")
+    b_add.add_argument("when", metavar="WHEN")
+    b_add.add_argument("duration", metavar="DURATION")
+    b_add.add_argument("title", metavar="TITLE")
+    b_rm = bsub2.add_parser("rm", help="remove a manual busy block")
+    b_rm.add_argument("event_id", metavar="ID", type=int)
+
     p = sub.add_parser("info", help="version, config and database paths")
     p.add_argument("--json", action="store_true")
 
