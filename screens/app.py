@@ -37,6 +37,9 @@ class OrganizerApp(App[int]):
     CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss", "board.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("f1", "switch_mode('board')", "Board", id="app.mode_board", show=False),
+        Binding("f2", "switch_mode('plan')", "Day plan", id="app.mode_plan", show=False),
+        Binding("f3", "switch_mode('capacity')", "Capacity", id="app.mode_capacity", show=False),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
     ]
 
@@ -55,11 +58,24 @@ class OrganizerApp(App[int]):
         self._watch: sqlite3.Connection | None = None
         self._data_version: int | None = None
         self.board_loads = 0  # how many times a board was drawn from fresh data (tests and benchmarks read it)
+        self._board: BoardScreen | None = None
+        self._listeners: list[Screen[Any]] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
-    def get_default_screen(self) -> Screen[Any]:
-        """The board is home."""
-        return BoardScreen()
+    # Three modes, each with its own screen stack and state: the board is home.
+    DEFAULT_MODE = "board"
+    MODES: ClassVar[dict[str, Any]] = {
+        "board": BoardScreen,
+        "plan": lambda: __import__("screens.dayplan", fromlist=["DayPlanScreen"]).DayPlanScreen(),
+        "capacity": lambda: __import__("screens.capacity", fromlist=["CapacityScreen"]).CapacityScreen(),
+    }
+
+    def register(self, screen: Screen[Any]) -> None:
+        """A mode's screen asks to hear about data changes (its `data_changed()` is called)."""
+        if isinstance(screen, BoardScreen):
+            self._board = screen
+        if screen not in self._listeners:
+            self._listeners.append(screen)
 
     def on_mount(self) -> None:
         """Theme and keys from config, then start watching the database for other writers."""
@@ -103,15 +119,37 @@ class OrganizerApp(App[int]):
         version = self._version()
         if version != self._data_version:
             self._data_version = version
-            board = self._board_screen()
-            if board is not None:
-                board.reload()
+            self.data_changed()
+
+    def data_changed(self) -> None:
+        """Tell every mode's screen that the database changed (they reload what they show)."""
+        for screen in self._listeners:
+            screen.data_changed()  # type: ignore[attr-defined]
 
     def _board_screen(self) -> BoardScreen | None:
-        for screen in self.screen_stack:
-            if isinstance(screen, BoardScreen):
-                return screen
-        return None
+        return self._board
+
+    def db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None = None,
+                *, write: bool = True) -> None:
+        """Run `work_fn(session, services)` in a worker (one transaction); `done(result)` on the main thread.
+
+        Bad input (InputError) becomes an error notification and `done` is not called.
+        """
+        self._db_call(work_fn, done, write)
+
+    @work(thread=True, group="db")
+    def _db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None,
+                 write: bool) -> None:
+        services = self._services()
+        store = self.get_store()
+        try:
+            with store.write() if write else store.read() as session:
+                result = work_fn(session, services)
+        except (InputError, services.history.NothingToUndo) as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            return
+        if done is not None:
+            self.call_from_thread(done, result)
 
     def board_loaded(self, screen: BoardScreen) -> None:
         """Called after each board redraw from fresh data; warms the write path once."""
@@ -145,9 +183,10 @@ class OrganizerApp(App[int]):
     @staticmethod
     def _services() -> SimpleNamespace:
         from organizer import history
-        from organizer.services import boards, cards
+        from organizer.services import boards, busy, cards, dayview, plan, timer
 
-        return SimpleNamespace(cards=cards, boards=boards, history=history)
+        return SimpleNamespace(cards=cards, boards=boards, history=history, plan=plan, dayview=dayview,
+                               timer=timer, busy=busy)
 
     def write(self, change: Callable[[Any, SimpleNamespace], Any], *, focus: int | str | None = None,
               done: Callable[[Any], None] | None = None) -> None:

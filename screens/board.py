@@ -90,6 +90,8 @@ class BoardScreen(Screen[None]):
         _b("s", "swimlanes", "Lanes", "board.swimlanes", show=False),
         _b("N", "next_up", "Next up", "board.next_up"),
         _b("b", "switch_board", "Board", "board.switch"),
+        _b("p", "app.switch_mode('plan')", "Day plan", "board.plan"),
+        _b("C", "app.switch_mode('capacity')", "Capacity", "board.capacity", show=False),
         _b("escape", "clear_filters", "Clear filters", "board.clear", show=False),
     ]
 
@@ -120,8 +122,13 @@ class BoardScreen(Screen[None]):
         yield columns
         yield Footer()
 
+    def data_changed(self) -> None:
+        """Another process (or another mode) wrote: reload, keeping focus and filters."""
+        self.reload()
+
     def on_mount(self) -> None:
         """Load the default board."""
+        self.org.register(self)
         self.set_class(self.app.size.width < COMPACT_BELOW, "-compact")
         self.reload()
 
