@@ -81,7 +81,33 @@ def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
         emit(card)
     else:
         print(card["id"])
+    if fields.popup:
+        _place_popup(cfg, location, card["id"])
     return 0
+
+
+def _place_popup(cfg: Config, location: str, ref: str) -> None:
+    """A pop-up goes straight into today's plan, into the earliest reserve time from now; say where (stderr)."""
+    from zoneinfo import ZoneInfo
+
+    from organizer.services.cards import find_card
+    from organizer.services.plan import plan_for
+
+    now = datetime.now(UTC)
+    tz = ZoneInfo(cfg.timezone)
+    with open_db(location).write() as s:
+        card_id = find_card(s, ref).id
+        plan = plan_for(s, cfg, now.astimezone(tz).date(), now=now)[0]
+    spans = [f"{b.start.astimezone(tz):%H:%M}–{b.end.astimezone(tz):%H:%M}" for b in plan.blocks
+             if b.card_id == card_id and b.kind in ("popup", "work")]
+    left = max(0, plan.reserve_minutes - plan.reserve_used_minutes)
+    if spans:
+        print(f"{ref} planned today {', '.join(spans)}; reserve left {left} min"
+              + (f"; moved {', '.join(m.ref for m in plan.moved)} to make room" if plan.moved else ""),
+              file=sys.stderr)
+    else:
+        reason = next((u.reason for u in plan.unplanned if u.card_id == card_id), "no working time left today")
+        print(f"{ref} not planned today: {reason}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
