@@ -202,3 +202,26 @@ class TimeEntry(SQLModel, table=True):
     started_at: datetime | None = _ts(nullable=False)
     ended_at: datetime | None = _ts()
     minutes: int | None = None
+
+
+class CalendarSource(SQLModel, table=True):
+    """An imported calendar (a file or a subscribed URL); its events are busy time named after it."""
+
+    __tablename__ = "calendar_source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    url: str | None = Field(default=None, sa_type=Text)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    refreshed_at: datetime | None = _ts()
+    event_count: int = 0
+
+
+class Setting(SQLModel, table=True):
+    """Workspace-wide values the app keeps for itself (an id for calendar UIDs, the feed token)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_type=Text)

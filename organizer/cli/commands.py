@@ -321,7 +321,14 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 
 def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Export boards and cards."""
+    """Export boards and cards, or a calendar."""
+    if args.format == "ics":
+        from organizer.cli import ics_export_commands
+
+        return ics_export_commands.cmd_export_ics(args, cfg, location)
+    if args.board and len(args.board) > 1:
+        raise InputError(f"{args.format} exports one board or all of them: give --board once")
+    args.board = args.board[0] if args.board else None
     import io
     import os
     from pathlib import Path
@@ -344,7 +351,11 @@ def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 
 def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Import an export file, all or nothing."""
+    """Import an export file, all or nothing; or a calendar as busy time."""
+    if args.format == "ics":
+        from organizer.cli import ics_import_commands
+
+        return ics_import_commands.cmd_import_ics(args, cfg, location)
     from organizer import exchange
 
     if args.file == "-":
@@ -381,6 +392,13 @@ def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return _launch(cfg, location)
 
 
+def _module_handler(module: str, name: str) -> Handler:
+    import importlib
+
+    handler: Handler = getattr(importlib.import_module(f"organizer.cli.{module}"), name)
+    return handler
+
+
 def _plan_handler(name: str) -> Handler:
     def run(args: argparse.Namespace, cfg: Config, location: str) -> int:
         from organizer.cli import plan_commands
@@ -393,6 +411,9 @@ def _plan_handler(name: str) -> Handler:
 
 HANDLERS: dict[str, Handler] = {
     **{name: _plan_handler(name) for name in ("plan", "capacity", "start", "stop", "pin", "busy")},
+    "calendars": lambda a, c, loc: _module_handler("ics_import_commands", "cmd_calendars")(a, c, loc),
+    "events": lambda a, c, loc: _module_handler("ics_import_commands", "cmd_events")(a, c, loc),
+    "serve-ics": lambda a, c, loc: _module_handler("ics_export_commands", "cmd_serve_ics")(a, c, loc),
     "add": cmd_add, "list": cmd_list, "ls": cmd_list, "show": cmd_show, "move": cmd_move, "mv": cmd_move,
     "done": cmd_done, "edit": cmd_edit, "rm": cmd_rm, "undo": cmd_undo, "redo": cmd_redo, "boards": cmd_boards,
     "info": cmd_info, "demo": cmd_demo, "export": cmd_export, "import": cmd_import, "app": cmd_app,

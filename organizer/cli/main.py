@@ -153,15 +153,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", metavar="FILE", help="write the demo database to FILE and keep it")
     p.add_argument("--no-app", action="store_true", help="only create the database (with --keep)")
 
-    p = sub.add_parser("export", help="export cards and boards")
-    p.add_argument("format", choices=["json", "csv"])
-    p.add_argument("--board", "-b", metavar="KEY", help="one board only")
+    p = sub.add_parser("export", help="export cards and boards (json, csv) or a calendar (ics)")
+    p.add_argument("format", choices=["json", "csv", "ics"])
+    p.add_argument("--board", "-b", metavar="KEY", action="append",
+                   help="one board only (ics: repeatable)")
+    p.add_argument("--what", metavar="KINDS", default="publish,plan,due",
+                   help="ics: comma-separated, from publish, plan, due (default: all three)")
+    p.add_argument("--from", dest="start", metavar="WHEN", help="ics: from (default: today)")
+    p.add_argument("--to", dest="end", metavar="WHEN", help="ics: until (default: 30 days after --from)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
 
-    p = sub.add_parser("import", help="import cards from a JSON or CSV export (all or nothing)")
-    p.add_argument("format", choices=["json", "csv"])
-    p.add_argument("file", metavar="FILE", help="file to read ('-' for stdin)")
+    p = sub.add_parser("import", help="import cards (json, csv: all or nothing) or a calendar as busy time (ics)")
+    p.add_argument("format", choices=["json", "csv", "ics"])
+    p.add_argument("file", metavar="FILE", help="file to read ('-' for stdin); ics also takes an http(s) URL")
     p.add_argument("--renumber", action="store_true", help="give imported cards new numbers when theirs are taken")
+    p.add_argument("--name", metavar="NAME", help="ics: the calendar's name (default: from the file or URL)")
+    p.add_argument("--skip-bad", action="store_true", help="ics: import the readable events, list the others")
+
+    p = sub.add_parser("calendars", help="imported calendars: list, refresh, remove")
+    csub = p.add_subparsers(dest="calendars_command", metavar="ACTION", parser_class=_Parser)
+    p.add_argument("--json", action="store_true")
+    cl = csub.add_parser("list", help="imported calendars (the default action)")
+    cl.add_argument("--json", action="store_true")
+    cr = csub.add_parser("refresh", help="fetch subscribed calendars again (all, or one by name)")
+    cr.add_argument("name", metavar="NAME", nargs="?")
+    cx = csub.add_parser("remove", help="remove a calendar and its busy time")
+    cx.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser("events", help="busy time the planner sees, from every calendar and manual blocks")
+    p.add_argument("--from", dest="start", metavar="WHEN", help="from (default: today)")
+    p.add_argument("--to", dest="end", metavar="WHEN", help="until (default: 7 days after --from)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve-ics", help="serve the calendar over HTTP for calendar apps to subscribe to")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    p.add_argument("--rotate-token", action="store_true", help="make a new secret URL (the old one stops working)")
     return parser
 
 
