@@ -189,28 +189,40 @@ class OrganizerApp(App[int]):
                                timer=timer, busy=busy)
 
     def write(self, change: Callable[[Any, SimpleNamespace], Any], *, focus: int | str | None = None,
-              done: Callable[[Any], None] | None = None) -> None:
-        """Run one user action in a write transaction in a worker, then reload the board."""
-        self._write(change, focus, done)
+              done: Callable[[Any], None] | None = None, reload: bool = True) -> None:
+        """Run one user action in a write transaction in a worker, then reload the board.
+
+        `reload=False` is for actions the board has already shown (a move, a reorder): re-reading
+        10,000 cards to confirm them would cost more than the action. A failed write reloads anyway,
+        to take back what the board showed.
+        """
+        self._write(change, focus, done, reload)
 
     @work(thread=True, group="writes")
     def _write(self, change: Callable[[Any, SimpleNamespace], Any], focus: int | str | None,
-               done: Callable[[Any], None] | None) -> None:
+               done: Callable[[Any], None] | None, reload: bool) -> None:
         services = self._services()
         try:
             with self.get_store().write() as session:
                 result = change(session, services)
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
-            result = None
-        self.call_from_thread(self._after_write, result, focus, done)
+            result, reload = None, True
+        self.call_from_thread(self._after_write, result, focus, done, reload)
 
-    def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None) -> None:
+    def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None,
+                     reload: bool) -> None:
+        if self._watch is not None:
+            # Our own commit is not news: do not let the poll reload everything for it.
+            self._data_version = self._version()
         if done is not None:
             done(result)
         board = self._board_screen()
-        if board is not None:
+        if board is not None and reload:
             board.reload(focus=focus)
+        for screen in self._listeners:
+            if screen is not board:
+                screen.data_changed()  # type: ignore[attr-defined]
 
     # --- dialogs ------------------------------------------------------------------------------
     def open_card_form(self, board_key: str | None, columns: list[str], ref: str | None, column: str | None) -> None:

@@ -7,6 +7,7 @@ services in worker threads, so a keypress never waits on the disk.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,8 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import HorizontalScroll, Vertical
 from textual.content import Content
-from textual.reactive import var
+from textual.reactive import reactive, var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from organizer.boardview import BoardData, CardRow, View, next_up, swimlanes, visible
@@ -35,12 +37,29 @@ def _b(key: str, action: str, description: str, bid: str, *, show: bool = True, 
     return Binding(key, action, description, show=show, id=bid, key_display=key_display, priority=priority)
 
 
+class TextLine(Widget):
+    """One line of literal text that repaints without a layout pass (Static.update re-lays out the screen,
+    which at 10,000 cards costs more than the whole keypress budget)."""
+
+    DEFAULT_CSS = """
+    TextLine {
+        height: 1;
+        width: 1fr;
+    }
+    """
+    text: reactive[str] = reactive("", layout=False)
+
+    def render(self) -> Content:
+        """The text, never parsed as markup."""
+        return Content(self.text)
+
+
 class ColumnPane(Vertical):
     """A column's header (name, count, WIP limit) above its card view."""
 
     def __init__(self, index: int, view: ColumnView) -> None:
         # Children are given up front so the board can fill them before they are mounted.
-        self.header = Static("", classes="column-header", markup=False)
+        self.header = TextLine(classes="column-header")
         super().__init__(self.header, view)
         self.index = index
         self.view = view
@@ -51,7 +70,7 @@ class ColumnPane(Vertical):
         limit = f"  WIP {total}/{wip}" if wip is not None else ""
         over = wip is not None and total > wip
         flag = "  ▲ over limit" if over else ""
-        self.header.update(Content(f"{name}  {count}{limit}{flag}"))
+        self.header.text = f"{name}  {count}{limit}{flag}"
         self.set_class(over, "-over-limit")
 
 
@@ -114,7 +133,7 @@ class BoardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Title line, the hidden filter box, the columns, the footer."""
-        yield Static("", id="board-title", markup=False)
+        yield TextLine(id="board-title")
         yield Input(placeholder="filter: words in titles, IDs, tags, campaigns (enter to keep, esc to close)",
                     id="filter")
         columns = HorizontalScroll(id="columns")
@@ -160,6 +179,9 @@ class BoardScreen(Screen[None]):
         if switched:
             self._build_panes()
         self.redraw()
+        # A board of 10,000 cards is long-lived data: move it out of the garbage collector's sight, or every
+        # full collection walks it (80 ms here) in the middle of a keypress.
+        gc.freeze()
         self.org.board_loaded(self)
 
     def _build_panes(self) -> None:
@@ -185,21 +207,23 @@ class BoardScreen(Screen[None]):
                        urgent=style("card--urgent"), roles=role_styles(colours) or {"": Style()})
 
     # --- drawing ------------------------------------------------------------------------------
-    def redraw(self) -> None:
-        """Recompute what each column shows (filters, lanes) and repaint."""
+    def redraw(self, only: set[int] | None = None) -> None:
+        """Recompute what each column shows (filters, lanes) and repaint; `only` limits it to some columns."""
         board = self.board
-        title = self.query_one("#board-title", Static)
+        title = self.query_one("#board-title", TextLine)
         if board is None:
-            title.update(Content("Organizer — no boards yet"))
+            title.text = "Organizer — no boards yet"
             return
         if len(self.panes) != len(board.columns):
             self._build_panes()
         cfg = self.org.cfg
-        self.items = []
-        shown = 0
-        for column in board.columns:
+        if only is None or len(self.items) != len(board.columns):
+            only = set(range(len(board.columns)))
+            self.items = [[] for _ in board.columns]
+        for ci, column in enumerate(board.columns):
+            if ci not in only:
+                continue
             cards = visible(column.cards, self.view)
-            shown += len(cards)
             items: list[Item] = []
             if self.lanes:
                 names = {r.key: r.name for r in cfg.roles}
@@ -208,34 +232,46 @@ class BoardScreen(Screen[None]):
                     items.extend(group)
             else:
                 items.extend(cards)
-            self.items.append(items)
+            self.items[ci] = items
+        total = sum(len(c.cards) for c in board.columns)
+        shown = sum(isinstance(i, CardRow) for items in self.items for i in items) if self.view.active else total
         want = self._want_card
         self._want_card = None
         if want is not None:
-            for ci, items in enumerate(self.items):
-                for ri, item in enumerate(items):
-                    if isinstance(item, CardRow) and (item.id == want or item.ref == want):
-                        self.focused_column, self.rows[ci] = ci, ri
-        total = sum(len(c.cards) for c in board.columns)
+            self._focus_item(want, only)
         filters = self.view.describe() + ("  · lanes by role" if self.lanes else "")
         counts = f"{shown} of {total} cards" if self.view.active else f"{total} cards"
         text = f"{board.key} · {board.name}   {counts}" + (f"   [{filters}]" if filters else "")
-        title.update(Content(text))
+        title.text = text
         context = now_context({r.key: r.badge for r in cfg.roles}, {c.key: c.code for c in cfg.channels},
                               self.org.now(), cfg.timezone)
         compact = self.has_class("-compact")
         for ci, (pane, column) in enumerate(zip(self.panes, board.columns, strict=True)):
+            if ci not in only and ci != self.focused_column:
+                pane.set_class(False, "-focused")
+                continue
             items = self.items[ci]
             row = self._clamp(ci, self.rows.get(ci, 0))
             self.rows[ci] = row
-            pane.set_header(column.name, sum(isinstance(i, CardRow) for i in items), len(column.cards),
-                            column.wip_limit)
+            count = sum(isinstance(i, CardRow) for i in items) if self.lanes else len(items)
+            pane.set_header(column.name, count, len(column.cards), column.wip_limit)
             pane.view.set_items(items, row if ci == self.focused_column else None, compact=compact, context=context)
             pane.set_class(ci == self.focused_column, "-focused")
         self._show_focus()
 
+    def _focus_item(self, want: int | str, first: set[int]) -> None:
+        # The columns just redrawn are where a moved card is; look there before walking the whole board.
+        order = sorted(first) + [ci for ci in range(len(self.items)) if ci not in first]
+        for ci in order:
+            for ri, item in enumerate(self.items[ci]):
+                if isinstance(item, CardRow) and (item.id == want or item.ref == want):
+                    self.focused_column, self.rows[ci] = ci, ri
+                    return
+
     def _clamp(self, ci: int, row: int) -> int:
         items = self.items[ci] if ci < len(self.items) else []
+        if 0 <= row < len(items) and isinstance(items[row], CardRow):
+            return row
         cards = [i for i, item in enumerate(items) if isinstance(item, CardRow)]
         if not cards:
             return 0
@@ -336,10 +372,10 @@ class BoardScreen(Screen[None]):
         moved = replace(card, done=board.columns[target].is_done)
         full.insert(index, moved)
         self._want_card = card.id
-        self.redraw()
+        self.redraw({ci, target})
         name = board.columns[target].name
         self.org.write(lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
-                       focus=card.id)
+                       focus=card.id, reload=False)
 
     def action_reorder(self, step: int) -> None:
         """Move the focused card up/down within its column."""
@@ -353,8 +389,9 @@ class BoardScreen(Screen[None]):
             return
         cards[here], cards[there] = cards[there], cards[here]
         self._want_card = card.id
-        self.redraw()
-        self.org.write(lambda s, svc: svc.cards.reorder_card(s, card.ref, step, origin="tui"), focus=card.id)
+        self.redraw({self.focused_column})
+        self.org.write(lambda s, svc: svc.cards.reorder_card(s, card.ref, step, origin="tui"), focus=card.id,
+                       reload=False)
 
     def action_new_card(self) -> None:
         """Open the new-card form on this board, in the focused column."""

@@ -69,6 +69,7 @@ class ColumnView(ScrollView, can_focus=False):
         self.gap = 1
         self._starts: list[int] = [0]
         self._cache: dict[tuple[int, bool], list[Strip]] = {}
+        self._palette: Palette | None = None
         self.context: dict[str, object] = {}
 
     # --- content ------------------------------------------------------------------------------
@@ -89,8 +90,18 @@ class ColumnView(ScrollView, can_focus=False):
             starts.append(starts[-1] + self.item_height(item))
         self._starts = starts
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, max(starts[-1], 1))
+        self._palette = None
+        self._fit_virtual_size()
         self.refresh()
+
+    def _fit_virtual_size(self) -> None:
+        # Changing the virtual size makes Textual lay out the whole screen again (≈50 ms with a 10,000-card
+        # board). Sizing in steps of ten cards, and never below the view, means moving one card rarely does.
+        step = 10 * ((2 if self.compact else 4) + self.gap)
+        needed, view = self._starts[-1], self.size.height
+        height = max(view, 1) if needed <= view else -(-needed // step) * step
+        if self.virtual_size != Size(self.size.width, height):
+            self.virtual_size = Size(self.size.width, height)
 
     def select(self, selected: int | None) -> None:
         """Move the highlight and keep it in view."""
@@ -111,10 +122,16 @@ class ColumnView(ScrollView, can_focus=False):
         return bisect_right(self._starts, line) - 1
 
     # --- drawing ------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        """The theme or CSS changed: styles and drawn strips are stale."""
+        super().notify_style_update()
+        self._cache.clear()
+        self._palette = None
+
     def on_resize(self) -> None:
         """Widths changed: strips must be cut again."""
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, max(self._starts[-1], 1))
+        self._fit_virtual_size()
 
     def _strips(self, index: int, width: int) -> list[Strip]:
         selected = index == self.selected
@@ -123,7 +140,9 @@ class ColumnView(ScrollView, can_focus=False):
         if cached is not None and cached and cached[0].cell_length == width:
             return cached
         item = self.items[index]
-        palette = self._palette_for(self)
+        if self._palette is None:
+            self._palette = self._palette_for(self)
+        palette = self._palette
         if isinstance(item, Lane):
             style = self.get_component_rich_style("lane")
             text = f" {item.label} ".center(width, "─")[:width]

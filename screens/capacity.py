@@ -1,0 +1,274 @@
+"""Capacity: the next two weeks as a heatmap of load per role and day, the reserve against pop-ups, and how
+long work took against its estimates.
+
+The plans come from the core planner (`plan_for`, read only: nothing is stored, so looking at capacity never
+changes the plan) and `capacity()`; this screen only arranges the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from organizer.dates import format_duration as fd
+from screens.dayplan import dry_run
+
+if TYPE_CHECKING:
+    from organizer.planner import Capacity, DayPlan
+    from organizer.refdata import Role
+    from organizer.services.timer import Accuracy
+    from screens.app import OrganizerApp
+
+DAYS = 14
+LABEL = 17  # width of the row labels
+CELL = 7  # width of a day column, its gap included
+SHADES = (" ", "░", "▒", "▓", "█", "█")  # by level: the shade reads without colour
+
+
+@dataclass(frozen=True)
+class CapacityData:
+    """What the screen draws: one plan and one Capacity per day, and estimate accuracy per role."""
+
+    plans: list[DayPlan]
+    loads: list[Capacity]
+    accuracy: list[Accuracy]
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """One heatmap row: minutes and a 0…1+ intensity per day."""
+
+    label: str
+    style: Style
+    minutes: list[int]
+    intensity: list[float]
+    shaded: bool = True
+
+
+def committed(load: Capacity) -> int:
+    """Minutes the day promises out of its available time: work, pop-ups and the reserve still kept free."""
+    return load.planned_minutes + load.popup_minutes + max(0, load.reserve_minutes - load.reserve_used_minutes)
+
+
+def overcommitted(plan: DayPlan, load: Capacity) -> list[str]:
+    """Why a day is overcommitted (empty when it is not)."""
+    reasons: list[str] = []
+    if load.available_minutes > 0:
+        counts = ((len(plan.unplanned), "not planned"), (len(plan.late), "late"), (len(plan.moved), "moved"))
+        reasons += [f"{n} {word}" for n, word in counts if n]
+    if committed(load) > load.available_minutes:
+        reasons.append(f"load {fd(committed(load))} > {fd(load.available_minutes)} available")
+    return reasons
+
+
+def heat_rows(loads: list[Capacity], roles: list[Role]) -> list[HeatRow]:
+    """Rows per role (planned work and pop-ups), then busy, reserve, total load and available time."""
+    def share(part: int, whole: int) -> float:
+        return part / whole if whole else (2.0 if part else 0.0)
+
+    rows = []
+    known = {r.key for r in roles}
+    extra = sorted({rl.role for c in loads for rl in c.roles if rl.role not in known}, key=lambda r: (r is None, r))
+    for key, label, style in [*((r.key, f"{r.badge:<5} {r.key}", Style(color=r.colour, bold=True)) for r in roles),
+                              *((k, k or "no role", Style(italic=True)) for k in extra)]:
+        minutes = [sum(rl.planned_minutes + rl.popup_minutes for rl in c.roles if rl.role == key) for c in loads]
+        rows.append(HeatRow(label, style, minutes, [share(m, c.available_minutes) for m, c in zip(minutes, loads,
+                                                                                                 strict=True)]))
+    rows.append(HeatRow("busy", Style(), [c.busy_minutes for c in loads],
+                        [share(c.busy_minutes, c.working_minutes) for c in loads]))
+    rows.append(HeatRow("reserve", Style(), [c.reserve_minutes for c in loads],
+                        [share(c.reserve_minutes, c.available_minutes) for c in loads]))
+    # Busy time is not part of the available time, so the total is weighed against the working day.
+    totals = [committed(c) + c.busy_minutes for c in loads]
+    rows.append(HeatRow("total", Style(bold=True), totals,
+                        [share(t, c.working_minutes) for t, c in zip(totals, loads, strict=True)]))
+    rows.append(HeatRow("available", Style(), [c.available_minutes for c in loads], [0.0] * len(loads), False))
+    return rows
+
+
+def level(intensity: float) -> int:
+    """Shade level 0…5 (5: over the day's time)."""
+    if intensity <= 0:
+        return 0
+    if intensity > 1:
+        return 5
+    return min(4, 1 + int(intensity * 4 - 1e-9))
+
+
+def weekly(loads: list[Capacity], ratio: float) -> tuple[list[str], str]:
+    """Pop-up minutes against available time per ISO week, and a hint on the reserve ratio."""
+    weeks: dict[tuple[int, int], list[Capacity]] = {}
+    for c in loads:
+        weeks.setdefault(c.day.isocalendar()[:2], []).append(c)
+    lines: list[str] = []
+    popups = available = counted = 0
+    for (_, week), days in weeks.items():
+        avail, pop = sum(c.available_minutes for c in days), sum(c.popup_minutes for c in days)
+        if not avail:
+            continue
+        counted += 1
+        popups, available = popups + pop, available + avail
+        pct = 100 * pop / avail
+        flag = "  ▲ over the reserve" if pct > 100 * ratio else ""
+        first, last = days[0].day, days[-1].day
+        lines.append(f"W{week:02}  {first:%a} {first.day}–{last:%a} {last.day} {last:%b}  pop-ups {fd(pop)} of "
+                     f"{fd(avail)} available = {pct:.0f} % (reserve {100 * ratio:.0f} %: "
+                     f"{fd(sum(c.reserve_minutes for c in days))}){flag}")
+    if not available:
+        return lines, "No working time in these weeks."
+    share = 100 * popups / available
+    span = f"the {counted} week{'s' if counted != 1 else ''} shown"
+    if share > 100 * ratio:
+        return lines, f"pop-ups took {share:.0f} % over {span}: raise the reserve? (reserve_ratio is " \
+                      f"{100 * ratio:.0f} %)"
+    return lines, f"pop-ups took {share:.0f} % over {span}, within the {100 * ratio:.0f} % reserve."
+
+
+class Heatmap(Static):
+    """The load grid: rows are roles and totals, columns are days; shade and minutes per cell."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "heatmap--header", "heatmap--weekend", "heatmap--over",
+        "heatmap--l1", "heatmap--l2", "heatmap--l3", "heatmap--l4", "heatmap--l5",
+    }
+
+    def show(self, data: CapacityData, roles: list[Role]) -> None:
+        """Draw the grid for these plans."""
+        style = self.get_component_rich_style
+        header, weekend, over = style("heatmap--header"), style("heatmap--weekend"), style("heatmap--over")
+        days: list[date] = [c.day for c in data.loads]
+        ends = [d.weekday() >= 5 for d in days]
+        text = Text(" " * LABEL)
+        for d, end in zip(days, ends, strict=True):
+            text.append(f"{d:%a} {d.day:<2}".ljust(CELL), style=header + weekend if end else header)
+        text.append("\n" + " " * LABEL)
+        for plan, load in zip(data.plans, data.loads, strict=True):
+            text.append(("▲ over" if overcommitted(plan, load) else "").ljust(CELL), style=over)
+        for row in heat_rows(data.loads, roles):
+            text.append("\n")
+            text.append(row.label[: LABEL - 1].ljust(LABEL), style=row.style)
+            for minutes, intensity, end in zip(row.minutes, row.intensity, ends, strict=True):
+                lvl = level(intensity) if row.shaded else 0
+                cell = f"{SHADES[lvl]} {minutes:>4}" if minutes else "     ·"
+                cell_style = style(f"heatmap--l{lvl}") if lvl else Style()
+                text.append(cell, style=cell_style + weekend if end else cell_style)
+                text.append(" " * (CELL - len(cell)))
+        self.update(text)
+
+
+class CapacityScreen(Screen[None]):
+    """Mode "capacity": two weeks of load at a glance."""
+
+    AUTO_FOCUS = ""
+    CSS_PATH = "plan.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "refresh", "Refresh", id="capacity.refresh"),
+        Binding("escape,b", "app.switch_mode('board')", "Board", id="capacity.board", key_display="b"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: CapacityData | None = None
+        self._stale = False
+
+    @property
+    def org(self) -> OrganizerApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        """Title, then the heatmap, the overcommitted days, the reserve and the estimates, scrolling."""
+        yield Static("", id="capacity-title")
+        body = VerticalScroll(id="capacity-body")
+        body.can_focus = False
+        with body:
+            yield Heatmap("", id="heatmap")
+            yield Static("", id="capacity-over")
+            yield Static("", id="capacity-reserve")
+            yield Static("", id="capacity-accuracy")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Load, and hear about changes made elsewhere."""
+        self.org.register(self)
+        self.reload()
+
+    def data_changed(self) -> None:
+        """The database changed: reload now if shown, else when next shown."""
+        if self.is_current:
+            self.reload()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        """Back on this mode: catch up with changes made meanwhile."""
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+    def action_refresh(self) -> None:
+        """Plan the two weeks again."""
+        self.reload()
+
+    def reload(self) -> None:
+        """Plan the next 14 days (without storing them) and redraw."""
+        cfg, now = self.org.cfg, self.org.now()
+        today = now.astimezone(ZoneInfo(cfg.timezone)).date()
+
+        def work(session: Any, svc: Any) -> CapacityData:
+            from organizer.planner import capacity
+
+            plans = svc.plan.plan_for(dry_run(session), cfg, today, now=now, days=DAYS)
+            return CapacityData(plans, capacity(plans), svc.timer.accuracy(session, cfg.role_keys()))
+
+        # A rolled-back read: storing these plans would be a change every screen hears about, for nothing.
+        self.org.db_call(work, self.show_data, write=False)
+
+    def show_data(self, data: CapacityData) -> None:
+        """Draw everything from freshly planned days."""
+        self.data = data
+        cfg = self.org.cfg
+        roles = list(cfg.roles)
+        first, last = data.loads[0].day, data.loads[-1].day
+        self.query_one("#capacity-title", Static).update(Text(
+            f"Capacity · {first:%a} {first.day} {first:%b} – {last:%a} {last.day} {last:%b} · minutes per day; "
+            "shade = share of the day's time (░ ▒ ▓ █, red: over)"))
+        self.query_one(Heatmap).show(data, roles)
+        flagged = [(p.day, overcommitted(p, c)) for p, c in zip(data.plans, data.loads, strict=True)]
+        over = [f"▲ {day:%a} {day.day} {day:%b}: {', '.join(reasons)}" for day, reasons in flagged if reasons]
+        self.query_one("#capacity-over", Static).update(
+            _section("Overcommitted days", [Text(line) for line in over or ["none: every day fits"]]))
+        lines, hint = weekly(data.loads, cfg.reserve_ratio)
+        self.query_one("#capacity-reserve", Static).update(_section("Reserve for pop-ups, per week", [
+            *(Text(line) for line in lines), Text(hint, style="bold" if "raise the reserve" in hint else "")]))
+        self.query_one("#capacity-accuracy", Static).update(
+            _section("Estimate vs actual (finished cards)", accuracy_lines(data.accuracy, roles)))
+
+
+def _section(title: str, lines: list[Text]) -> Text:
+    return Text("\n").join([Text(title, style="bold"), *lines])
+
+
+def accuracy_lines(accuracy: list[Accuracy], roles: list[Role]) -> list[Text]:
+    """`WRITE writer 150 % of estimate over 4 cards (…)`, one line per role."""
+    by_key = {r.key: r for r in roles}
+    lines = []
+    for a in accuracy:
+        role = by_key.get(a.role or "")
+        line = Text()
+        line.append(f"{role.badge if role else '':<5}", style=Style(color=role.colour if role else None, bold=True))
+        line.append(f" {a.role or 'no role'} {round(100 * a.ratio)} % of estimate over {a.cards} "
+                    f"card{'s' if a.cards != 1 else ''} ({fd(a.estimated_minutes)} estimated, "
+                    f"{fd(a.spent_minutes)} spent)")
+        lines.append(line)
+    return lines or [Text("no finished cards with both an estimate and time spent yet")]

@@ -1,0 +1,410 @@
+"""The Day plan: one day's blocks on a timeline, what did not fit, and the hands-on edits.
+
+The screen holds view state only (day, zoom, focused block). Planning, edits and timers run through the
+core services in `app.db_call`, each edit and the day's fresh plan in one transaction, so what is drawn
+is always what is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from organizer.dates import format_duration
+from organizer.fields import InputError
+from screens.timeline import (
+    ZOOMS,
+    TimelineView,
+    changes,
+    day_span,
+    focus_text,
+    header_text,
+    hm,
+    issues_text,
+    legend_text,
+    signature,
+)
+
+if TYPE_CHECKING:
+    from organizer.services.dayview import DayView, ViewBlock
+    from screens.app import OrganizerApp
+
+Edit = Callable[[Any, Any], Any]
+TICK_SECONDS = 30  # the "now" line and the timer's minutes move on their own
+
+
+def _b(key: str, action: str, description: str, bid: str, *, show: bool = True,
+       key_display: str | None = None) -> Binding:
+    return Binding(key, action, description, show=show, id=bid, key_display=key_display)
+
+
+def dry_run(session: Any) -> Any:
+    """Let a read session (rolled back, so it changes nothing) plan: planning writes its blocks as it goes.
+
+    The session takes the write lock up front, as write sessions do, so those writes wait their turn
+    instead of failing with "database is locked" when another writer is busy.
+    """
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    return session
+
+
+class DayPlanScreen(Screen[None]):
+    """Mode "plan": one day, minute by minute."""
+
+    AUTO_FOCUS = ""
+    CSS_PATH = "plan.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        _b("up,k", "move_cursor(-1)", "Previous block", "plan.up", show=False),
+        _b("down,j", "move_cursor(1)", "Next block", "plan.down", show=False),
+        _b("r", "replan", "Replan", "plan.replan"),
+        _b("p", "pin", "Pin", "plan.pin"),
+        _b("plus,equals_sign", "nudge(5)", "Later", "plan.later", key_display="+"),
+        _b("minus", "nudge(-5)", "Earlier", "plan.earlier", key_display="-"),
+        _b("shift+up,K", "nudge(-15)", "Earlier 15", "plan.earlier15", show=False),
+        _b("shift+down,J", "nudge(15)", "Later 15", "plan.later15", show=False),
+        _b("right_square_bracket", "resize(5)", "Longer", "plan.longer", key_display="]"),
+        _b("left_square_bracket", "resize(-5)", "Shorter", "plan.shorter", key_display="["),
+        _b("s", "split", "Split", "plan.split"),
+        _b("left,h", "change_day(-1)", "Previous day", "plan.prev_day", show=False),
+        _b("right,l", "change_day(1)", "Next day", "plan.next_day", show=False),
+        _b("t", "today", "Today", "plan.today", show=False),
+        _b("z", "zoom(-1)", "Zoom in", "plan.zoom_in", show=False),
+        _b("Z", "zoom(1)", "Zoom out", "plan.zoom_out", show=False),
+        _b("enter", "jump", "On board", "plan.jump"),
+        _b("n", "popup", "Pop-up", "plan.popup"),
+        _b("space", "timer", "Timer", "plan.timer"),
+        _b("escape,b", "app.switch_mode('board')", "Board", "plan.board", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.day: date | None = None
+        self.zoom = 10
+        self.view: DayView | None = None
+        self.blocks: list[ViewBlock] = []
+        self.cursor: int | None = None
+        self.replanned: list[str] = []  # what the last replan moved, shown until the day changes
+        self._stale = False
+
+    @property
+    def org(self) -> OrganizerApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        """Header, legend, the timeline beside the lists of what did not fit, footer."""
+        yield Static("", id="plan-header")
+        yield Static("", id="plan-legend")
+        with Horizontal(id="plan-body"):
+            yield TimelineView(id="timeline")
+            side = VerticalScroll(id="plan-side")
+            side.can_focus = False
+            with side:
+                yield Static("", id="plan-focus")
+                yield Static("", id="plan-issues")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Show today, and hear about changes made elsewhere."""
+        self.org.register(self)
+        self.day = self.today()
+        self.reload()
+        self.set_interval(TICK_SECONDS, self._tick)
+
+    def today(self) -> date:
+        """Today in the user's zone, by the app's clock."""
+        return self.org.now().astimezone(ZoneInfo(self.org.cfg.timezone)).date()
+
+    # --- loading ------------------------------------------------------------------------------
+    def reload(self, *, replan: bool = False, edit: Edit | None = None, keep: ViewBlock | None = None,
+               popup: str | None = None, then: Callable[[DayView | None, DayView, Any], None] | None = None) -> None:
+        """Apply `edit` (if any), plan and store the day, and redraw; `then(before, after, edit result)` after.
+
+        `popup` names a just-added pop-up: if the kept plan has no room for it, the day is replanned.
+        """
+        cfg, day, now = self.org.cfg, self.day or self.today(), self.org.now()
+        before = self.view
+
+        def work(session: Any, svc: Any) -> tuple[DayView, Any, str | None]:
+            result, error = None, None
+            if edit is not None:
+                try:
+                    result = edit(session, svc)
+                except InputError as exc:  # still reload: a refused edit is often a stale view
+                    error = str(exc)
+            view = svc.dayview.day_view(session, cfg, day, now=now, replan=replan)
+            if popup and not any(b.ref == popup for b in view.blocks):
+                view = svc.dayview.day_view(session, cfg, day, now=now, replan=True)
+            return view, result, error
+
+        def done(out: tuple[DayView, Any, str | None]) -> None:
+            view, result, error = out
+            if error:
+                self.notify(error, severity="error", markup=False)
+            if view.plan.day != self.day:
+                return  # the user moved on to another day meanwhile
+            self.show_view(view, keep)
+            if then is not None and error is None:
+                then(before, view, result)
+
+        self.org.db_call(work, done)
+
+    def data_changed(self) -> None:
+        """Another process (or mode) wrote: reload if that changes this day (now, or when next shown)."""
+        if not self.is_current:
+            self._stale = True
+            return
+        self._check()
+
+    def on_screen_resume(self) -> None:
+        """Back on this mode: catch up with changes made meanwhile."""
+        if self._stale:
+            self._stale = False
+            self._check()
+
+    def _check(self) -> None:
+        # Planning stores the plan, and storing is itself a change every screen hears about: compare a
+        # plan computed without storing (a read) first, so a reload happens only when the day changed.
+        cfg, day, now = self.org.cfg, self.day or self.today(), self.org.now()
+
+        def done(view: DayView) -> None:
+            if self.view is None or signature(view) != signature(self.view):
+                self.reload()
+
+        self.org.db_call(lambda s, svc: svc.dayview.day_view(dry_run(s), cfg, day, now=now), done, write=False)
+
+    def show_view(self, view: DayView, keep: ViewBlock | None = None) -> None:
+        """Draw a day's plan, keeping the cursor on the same block (or the one standing in for it)."""
+        keep = keep or self.current_block()
+        self.view = view
+        self.blocks = sorted(view.blocks, key=lambda b: b.start)
+        self.cursor = self._find(keep)
+        self._draw()
+
+    def _find(self, keep: ViewBlock | None) -> int | None:
+        if not self.blocks:
+            return None
+        indices = range(len(self.blocks))
+        if keep is None:
+            now = self.org.now()
+            upcoming = [i for i in indices if self.blocks[i].end > now] if self.day == self.today() else []
+            return upcoming[0] if upcoming else 0
+        same = [i for i in indices if self.blocks[i].id == keep.id and self.blocks[i].card_id == keep.card_id
+                and keep.id is not None]
+        if same:
+            return same[0]
+        pool = [i for i in indices if keep.card_id is not None and self.blocks[i].card_id == keep.card_id] or indices
+        return min(pool, key=lambda i: abs((self.blocks[i].start - keep.start).total_seconds()))
+
+    def current_block(self) -> ViewBlock | None:
+        """The focused block, if any."""
+        return self.blocks[self.cursor] if self.cursor is not None and self.cursor < len(self.blocks) else None
+
+    # --- drawing ------------------------------------------------------------------------------
+    def _draw(self) -> None:
+        self._draw_header()
+        self._draw_timeline()
+        self._draw_side()
+
+    def _tick(self) -> None:
+        if self.view is not None and self.day == self.today():
+            self._draw_header()
+            self._draw_timeline()
+
+    def _draw_header(self) -> None:
+        day, today = self.day or self.today(), self.today()
+        self.query_one("#plan-header", Static).update(header_text(self.view, day, today, self.org.now()))
+        self.query_one("#plan-legend", Static).update(legend_text(self.org.cfg.roles, self.zoom))
+
+    def _draw_timeline(self) -> None:
+        cfg, day = self.org.cfg, self.day or self.today()
+        timeline = self.query_one(TimelineView)
+        now = self.org.now() if day == self.today() else None
+        timeline.show(self.blocks, span=day_span(day, self.blocks, cfg.hours, cfg.timezone, self.zoom),
+                      zoom=self.zoom, now=now, tz=cfg.timezone, badges={r.key: r.badge for r in cfg.roles},
+                      colours={r.key: r.colour for r in cfg.roles}, cursor=self.cursor)
+
+    def _draw_side(self) -> None:
+        tz = self.org.cfg.timezone
+        self.query_one("#plan-focus", Static).update(focus_text(self.current_block(), tz))
+        self.query_one("#plan-issues", Static).update(issues_text(self.view, self.replanned))
+
+    # --- navigation ---------------------------------------------------------------------------
+    def action_move_cursor(self, step: int) -> None:
+        """Focus the previous / next block."""
+        if not self.blocks:
+            return
+        self.cursor = max(0, min(len(self.blocks) - 1, (self.cursor or 0) + step))
+        self.query_one(TimelineView).select(self.cursor)
+        self._draw_side()
+
+    def select_block(self, ref: str) -> bool:
+        """Focus the first block of a card (by ID); False when the day has none."""
+        for i, block in enumerate(self.blocks):
+            if block.ref == ref:
+                self.cursor = i
+                self.query_one(TimelineView).select(i)
+                self._draw_side()
+                return True
+        return False
+
+    @on(TimelineView.Clicked)
+    def _clicked(self, event: TimelineView.Clicked) -> None:
+        if event.block is not None:
+            self.cursor = event.block
+            self.query_one(TimelineView).select(event.block)
+            self._draw_side()
+            if event.double:
+                self.run_worker(self.action_jump())
+
+    def action_change_day(self, step: int) -> None:
+        """Show the previous / next day."""
+        self._go((self.day or self.today()) + timedelta(days=step))
+
+    def action_today(self) -> None:
+        """Back to today."""
+        self._go(self.today())
+
+    def _go(self, day: date) -> None:
+        self.day, self.view, self.blocks, self.cursor, self.replanned = day, None, [], None, []
+        self._draw()
+        self.reload()
+
+    def action_zoom(self, step: int) -> None:
+        """Fewer (zoom in) or more (zoom out) minutes per line."""
+        index = max(0, min(len(ZOOMS) - 1, ZOOMS.index(self.zoom) + step))
+        self.zoom = ZOOMS[index]
+        self._draw_header()
+        self._draw_timeline()
+
+    # --- edits --------------------------------------------------------------------------------
+    def _editable(self) -> ViewBlock | None:
+        block = self.current_block()
+        if block is None:
+            return None
+        if block.id is None:
+            self.notify("Busy time comes from your calendar: change it there (or with organizer busy).",
+                        severity="warning", markup=False)
+            return None
+        return block
+
+    def _edit(self, fn: Callable[[Any, Any, int], Any], message: Callable[[Any], str]) -> None:
+        block = self._editable()
+        if block is None or block.id is None:
+            return
+        bid = block.id
+        self.reload(edit=lambda s, svc: fn(s, svc, bid), keep=block,
+                    then=lambda _before, _after, result: self.notify(message(result), markup=False))
+
+    def action_pin(self) -> None:
+        """Pin or unpin the focused block (replanning leaves pinned blocks where they are)."""
+        self._edit(lambda s, svc, bid: svc.dayview.toggle_pin(s, bid), lambda on: "Pinned" if on else "Unpinned")
+
+    def action_nudge(self, minutes: int) -> None:
+        """Move the focused block later (positive) or earlier; it becomes pinned."""
+        word = "later" if minutes > 0 else "earlier"
+        self._edit(lambda s, svc, bid: svc.dayview.nudge_block(s, bid, minutes),
+                   lambda _: f"Moved {abs(minutes)} min {word} and pinned")
+
+    def action_resize(self, minutes: int) -> None:
+        """Make the focused block longer (positive) or shorter; it becomes pinned."""
+        word = "longer" if minutes > 0 else "shorter"
+        self._edit(lambda s, svc, bid: svc.dayview.resize_block(s, bid, minutes),
+                   lambda _: f"{abs(minutes)} min {word} and pinned")
+
+    def action_split(self) -> None:
+        """Cut the focused block in two halves, both pinned."""
+        self._edit(lambda s, svc, bid: svc.dayview.split_block(s, bid), lambda _: "Split in two (both pinned)")
+
+    def action_replan(self) -> None:
+        """Let every future, unpinned block move, then say what moved."""
+        tz = self.org.cfg.timezone
+
+        def replanned(before: DayView | None, after: DayView, _: Any) -> None:
+            self.replanned = changes(before, after, tz)
+            self._draw_side()
+            moved = self.replanned + [f"{m.ref} not planned ({m.reason})" for m in after.plan.moved if not m.to_day]
+            shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
+            self.notify(f"Replanned: {shown}" if moved else "Replanned: nothing moved", markup=False)
+
+        self.reload(replan=True, then=replanned)
+
+    def action_timer(self) -> None:
+        """Start the timer on the focused block's card, or stop it if it is already running there."""
+        block = self.current_block()
+        if block is None or not block.ref or self.view is None:
+            self.notify("No card on this block to time.", severity="warning", markup=False)
+            return
+        ref, now = block.ref, self.org.now()
+        if self.view.timer is not None and self.view.timer[0] == ref:
+            self.reload(edit=lambda s, svc: svc.timer.stop_timer(s, now=now, origin="tui"),
+                        then=lambda _b, _a, out: self.notify(f"Stopped {out[0]} (+{format_duration(out[1])})",
+                                                             markup=False))
+            return
+
+        def started(_before: DayView | None, _after: DayView, out: tuple[str, str | None, int]) -> None:
+            stopped = f"Stopped {out[1]} (+{format_duration(out[2])}); " if out[1] else ""
+            self.notify(f"{stopped}Timer running on {out[0]}", markup=False)
+
+        self.reload(edit=lambda s, svc: svc.timer.start_timer(s, ref, now=now, origin="tui"), then=started)
+
+    async def action_jump(self) -> None:
+        """Show the focused block's card on the board."""
+        block = self.current_block()
+        if block is None or not block.ref:
+            self.notify("No card on this block.", severity="warning", markup=False)
+            return
+        ref = block.ref
+        await self.app.switch_mode("board")
+        board = self.org._board_screen()
+        if board is None:
+            return
+        key = ref.rsplit("-", 1)[0]
+        if board.board is None or board.board.key == key:
+            board.focus_card_ref(ref)
+        else:  # focus_card_ref stays on the current board: open the card's own board
+            board.reload(key, focus=ref)
+
+    def action_popup(self) -> None:
+        """A new pop-up card: it goes into today's reserve, or the day reflows to make room."""
+        from screens.forms import CardForm
+
+        org = self.org
+
+        def submit(raw: dict[str, Any]) -> str:
+            return org.save_card(raw | {"popup": "true"}, ref=None, board_key=None)
+
+        def saved(ref: str | None) -> None:
+            if ref:
+                self._popup_added(ref)
+
+        org.push_screen(CardForm(org.cfg, heading="New pop-up (time-critical: goes into today's reserve)",
+                                 columns=[], initial=None, submit=submit, clock=org.clock), saved)
+
+    def _popup_added(self, ref: str) -> None:
+        tz = self.org.cfg.timezone
+        if self.day != self.today():  # pop-ups are planned from now: show today
+            self.day, self.view, self.blocks, self.cursor, self.replanned = self.today(), None, [], None, []
+
+        def placed(before: DayView | None, after: DayView, _: Any) -> None:
+            block = next((b for b in after.blocks if b.ref == ref), None)
+            if block is None:
+                reason = next((u.reason for u in after.plan.unplanned if u.ref == ref), "no room today")
+                self.notify(f"Pop-up {ref} is not planned: {reason}", severity="warning", markup=False)
+                return
+            self.select_block(ref)
+            moved = [line for line in changes(before, after, tz) if not line.startswith(ref)]
+            where = f"Pop-up {ref} planned {hm(block.start, tz)}–{hm(block.end, tz)}"
+            self.notify(where + (f"; the day reflowed: {', '.join(moved)}" if moved else " in the reserve"),
+                        markup=False)
+
+        self.reload(popup=ref, then=placed)
