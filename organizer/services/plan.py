@@ -8,6 +8,7 @@ out afresh each time, since they follow the calendar and the hours, not the user
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -113,7 +114,9 @@ def plan_for(session: Session, cfg: Config, day: date, *, now: datetime, days: i
                 session.add(PlanBlock(day=plan.day, start_at=block.start, end_at=block.end, kind=block.kind,
                                       card_id=block.card_id,
                                       pinned=(block.start, block.end, block.card_id) in pinned))
-    return plans[-wanted:]
+    # The planner marks every block it kept as pinned; users mean only the ones they pinned.
+    return [replace(plan, blocks=tuple(replace(b, pinned=(b.start, b.end, b.card_id) in pinned)
+                                       for b in plan.blocks)) for plan in plans[-wanted:]]
 
 
 def _title(session: Session, block: PlanBlock) -> str:
