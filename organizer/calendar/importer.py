@@ -1,0 +1,393 @@
+"""Read iCalendar data as busy time: parse with icalendar, expand with recurring-ical-events, validate.
+
+`read_calendar(data, source, tz=…, start=…, end=…)` turns the bytes of a calendar into the occurrences
+that block time between `start` and `end`, with no database involved. Rules:
+
+- RRULE, RDATE, EXDATE and RECURRENCE-ID overrides are expanded by recurring-ical-events; X-WR-TIMEZONE
+  calendars are first brought into RFC 5545 form by x-wr-timezone.
+- STATUS:CANCELLED and TRANSP:TRANSPARENT occurrences block nothing; neither does a zero-length one
+  (DTSTART date-time without DTEND or DURATION). They are counted, not returned.
+- An all-day occurrence (DTSTART;VALUE=DATE) is busy from local midnight to local midnight in the user's
+  zone; a floating time is read in the user's zone too.
+- An occurrence's UID is the event's UID + "#" + its RECURRENCE-ID (or start) in compact UTC form, so
+  importing the same calendar again gives the same UIDs.
+
+A calendar that cannot be read at all raises InputError naming the source. A broken event (bad or missing
+DTSTART, bad duration, end before start, unknown TZID…) raises InputError naming the source and the event,
+unless `skip_bad`: then the readable events come back with a list of what was skipped and why.
+
+icalendar and recurring-ical-events are imported inside the functions: importing this module is free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from organizer.fields import TITLE_MAX, InputError, clean_text
+
+HORIZON_PAST = timedelta(days=30)
+HORIZON_FUTURE = timedelta(days=365)
+# A year of a busy calendar is a few thousand occurrences; these limits stop a runaway rule
+# (FREQ=MINUTELY, or HOURLY for years) from filling memory and the database.
+MAX_OCCURRENCES = 100_000
+MAX_SERIES_OCCURRENCES = 20_000
+UID_MAX = 400
+SKIP_HINT = "--skip-bad imports the readable events"
+_BOM = b"\xef\xbb\xbf"
+_BEGIN_EVENT = re.compile(r"^BEGIN:VEVENT\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One occurrence that blocks time: aware UTC instants, a sanitised title."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    all_day: bool
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An event left out with --skip-bad, and why."""
+
+    event: str
+    reason: str
+
+    def __str__(self) -> str:
+        """`event "Standup" (UID abc, line 12): DTSTART cannot be read: …`"""
+        return f"{self.event}: {self.reason}"
+
+
+@dataclass
+class ReadCalendar:
+    """What a calendar holds over the horizon."""
+
+    name: str | None
+    occurrences: list[Occurrence] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    transparent: int = 0
+    cancelled: int = 0
+    zero_length: int = 0
+
+
+def horizon(now: datetime) -> tuple[datetime, datetime]:
+    """The default planning horizon: from 30 days ago to 365 days ahead."""
+    return now - HORIZON_PAST, now + HORIZON_FUTURE
+
+
+def one_line(text: object, limit: int = 160) -> str:
+    """Text from a calendar or a library, safe for a one-line message."""
+    flat = " ".join(clean_text(re.sub(r"[\r\n\t]+", " ", str(text))).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def looks_like_calendar(data: bytes) -> bool:
+    """Whether the bytes start with BEGIN:VCALENDAR, after a UTF-8 BOM and whitespace."""
+    return data.removeprefix(_BOM).lstrip()[:15].upper() == b"BEGIN:VCALENDAR"
+
+
+def not_a_calendar(data: bytes) -> str:
+    """Why `looks_like_calendar` said no, for a message."""
+    head = data.removeprefix(_BOM).lstrip()
+    if not head:
+        return "it is empty"
+    return f"it starts with {one_line(head[:40].decode('utf-8', 'replace'), 40)!r}, not BEGIN:VCALENDAR"
+
+
+def to_utc(value: date, zone: ZoneInfo) -> datetime:
+    """A DTSTART/DTEND value as an aware UTC instant: dates at local midnight, floating times in `zone`."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(0), zone).astimezone(UTC)
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+def compact(value: date, zone: ZoneInfo) -> str:
+    """An occurrence's RECURRENCE-ID in compact UTC form: 20260302T090000Z, or 20260302 for a date."""
+    if not isinstance(value, datetime):
+        return value.strftime("%Y%m%d")
+    return to_utc(value, zone).strftime("%Y%m%dT%H%M%SZ")
+
+
+def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: datetime, skip_bad: bool = False,
+                  hint: str = SKIP_HINT) -> ReadCalendar:
+    """Parse, validate and expand a calendar; see the module docstring for the rules.
+
+    `hint` ends the message about broken events: how to import the readable ones from where the user is.
+    """
+    import icalendar
+
+    if not looks_like_calendar(data):
+        raise InputError(f"{source}: not a calendar: {not_a_calendar(data)}")
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text (byte {exc.start} cannot be read)") from None
+    # Leading blank lines would read as a folded continuation; keep line numbers true to the file.
+    text = raw.lstrip()
+    skipped_lines = raw.count("\n", 0, len(raw) - len(text))
+    try:
+        parsed = icalendar.Calendar.from_ical(text, multiple=True)
+    except Exception as exc:  # the parser meets untrusted text: whatever it raises means "unreadable"
+        raise InputError(f"{source}: cannot be read as a calendar: {_parse_failure(text, exc)}") from None
+    calendars = [c for c in parsed if c.name == "VCALENDAR"]
+    if not calendars:
+        raise InputError(f"{source}: cannot be read as a calendar: {_parse_failure(text, None)}")
+    zone = ZoneInfo(tz)
+    events = [e for c in calendars for e in c.subcomponents if e.name == "VEVENT"]
+    lines = [n + skipped_lines for n in _event_lines(text)]
+    labels = {id(e): _label(e, lines[i] if len(lines) == len(events) else None) for i, e in enumerate(events)}
+    result = ReadCalendar(name=_calendar_name(calendars))
+    bad: list[Skipped] = []
+    broken: set[int] = set()
+    for event in events:
+        problem = _problem(event, zone)
+        if problem:
+            bad.append(Skipped(labels[id(event)], problem))
+            broken.add(id(event))
+        elif "UID" not in event:
+            # A UID makes re-imports stable; without one, the event's own text is the next best thing.
+            event["UID"] = "nouid-" + hashlib.sha1(event.to_ical()).hexdigest()[:16]
+    for cal in calendars:
+        cal.subcomponents = [c for c in cal.subcomponents if id(c) not in broken]
+        _expand(cal, source, zone, start, end, labels, result, bad)
+    if bad and not skip_bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise InputError(f"{source}: {bad[0]}{more}; {hint}")
+    result.skipped = bad
+    return result
+
+
+def _event_lines(text: str) -> list[int]:
+    """The line number of each BEGIN:VEVENT, in order (counted incrementally: files can be large)."""
+    lines, line, pos = [], 1, 0
+    for m in _BEGIN_EVENT.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        lines.append(line)
+    return lines
+
+
+def _parse_failure(text: str, exc: Exception | None) -> str:
+    if not re.search(r"^END:VCALENDAR\s*$", text, re.IGNORECASE | re.MULTILINE):
+        return "it is cut short (no END:VCALENDAR)"
+    return one_line(exc) if exc is not None else "no complete VCALENDAR in it"
+
+
+def _calendar_name(calendars: list[Any]) -> str | None:
+    return next((name for cal in calendars if (name := one_line(cal.get("X-WR-CALNAME", ""), 200))), None)
+
+
+def _label(event: Any, line: int | None) -> str:
+    """How a message names an event: its SUMMARY, its UID and its line, as far as they are known."""
+    summary, uid = one_line(event.get("SUMMARY", ""), 60), one_line(event.get("UID", ""), 80)
+    where = ([f"UID {uid}"] if uid else []) + ([f"line {line}"] if line else [])
+    if summary:
+        return f'event "{summary}"' + (f" ({', '.join(where)})" if where else "")
+    return "event " + (", ".join(where) if where else "without UID or SUMMARY")
+
+
+def _single(event: Any, name: str) -> Any:
+    value = event.get(name)
+    if isinstance(value, list):
+        raise _Broken(f"it has {len(value)} {name} lines")
+    return value
+
+
+class _Broken(Exception):
+    """An event's problem, raised while checking it."""
+
+
+def _problem(event: Any, zone: ZoneInfo) -> str | None:
+    """What makes an event unusable, or None."""
+    for prop, message in event.errors:
+        return f"{prop + ' cannot be read' if prop else 'a line cannot be read'}: {one_line(message)}"
+    try:
+        return _check(event, zone)
+    except _Broken as exc:
+        return str(exc)
+    except Exception as exc:  # a custom VTIMEZONE or an odd value the libraries choke on
+        return f"cannot be read: {one_line(exc)}"
+
+
+def _check(event: Any, zone: ZoneInfo) -> str | None:
+    prop = _single(event, "DTSTART")
+    if prop is None:
+        return "it has no DTSTART"
+    start = prop.dt
+    if not isinstance(start, date):
+        return f"DTSTART {one_line(prop.to_ical().decode(), 40)!r} is not a date or a date-time"
+    problem = _unknown_zone(event)
+    if problem:
+        return problem
+    end: date | None = None
+    if (end_prop := _single(event, "DTEND")) is not None:
+        end = end_prop.dt
+        if not isinstance(end, date):
+            return f"DTEND {one_line(end_prop.to_ical().decode(), 40)!r} is not a date or a date-time"
+    elif (duration_prop := _single(event, "DURATION")) is not None:
+        length = duration_prop.dt
+        if not isinstance(length, timedelta):
+            return f"DURATION {one_line(duration_prop.to_ical().decode(), 40)!r} is not a duration"
+        if length < timedelta(0):
+            return f"DURATION {duration_prop.to_ical().decode()} is negative"
+        whole_days = not isinstance(start, datetime) and length % timedelta(days=1) == timedelta(0)
+        end = (start if isinstance(start, datetime) or whole_days else datetime.combine(start, time(0))) + length
+    if end is not None and to_utc(end, zone) < to_utc(start, zone):
+        return f"it ends ({_shown(end)}) before it starts ({_shown(start)})"
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        freq, count = str((rule.get("FREQ") or [""])[0]).lower(), (rule.get("COUNT") or [None])[0]
+        # Expanding these over a year would take minutes and millions of rows before any limit could bite.
+        if freq in ("secondly", "minutely") and (count is None or count > MAX_SERIES_OCCURRENCES):
+            return f"it repeats {freq} without a small COUNT: that is not a meeting"
+    return None
+
+
+def _unknown_zone(event: Any) -> str | None:
+    """A TZID that neither a VTIMEZONE nor the zone database knows leaves the time naive: refuse it."""
+    for name in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+        values = event.get(name)
+        for prop in values if isinstance(values, list) else [values] if values is not None else []:
+            tzid = prop.params.get("TZID")
+            if not tzid:
+                continue
+            found = [d.dt for d in prop.dts] if hasattr(prop, "dts") else [prop.dt]
+            for value in found:
+                first = value[0] if isinstance(value, tuple) else value
+                if isinstance(first, datetime) and (first.tzinfo is None or first.utcoffset() is None):
+                    return f"{name} uses an unknown time zone TZID={one_line(tzid, 60)!r}"
+    return None
+
+
+def _shown(value: date) -> str:
+    return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else value.isoformat()
+
+
+@cache
+def _series_class() -> tuple[type, type]:
+    """recurring-ical-events' Series and EventAdapter, extended so each occurrence keeps its event.
+
+    The library's own query copies the whole event for every occurrence (`as_component`); a busy block
+    needs four properties of it, so reading them from the event saves most of the expansion time.
+    """
+    from recurring_ical_events import EventAdapter, Occurrence, Series
+
+    class Event(EventAdapter):
+        def __init__(self, component: Any) -> None:
+            super().__init__(component)
+            self.event = component
+
+    class Found(Occurrence):
+        def __init__(self, adapter: Any, start: Any = None, end: Any = None, sequence: int = -1) -> None:
+            super().__init__(adapter, start, end, sequence)
+            self.event = adapter.event
+
+    class Busy(Series):
+        def occurrence(self, adapter: Any, start: Any = None, end: Any = None) -> Any:
+            return Found(adapter, start, end, sequence=self.sequence)
+
+    return Busy, Event
+
+
+def _expand(cal: Any, source: str, zone: ZoneInfo, start: datetime, end: datetime, labels: dict[int, str],
+            result: ReadCalendar, bad: list[Skipped]) -> None:
+    """Expand one calendar's (valid) events, series by series, so a failure names its event."""
+    if str(cal.get("CALSCALE", "GREGORIAN")).upper() != "GREGORIAN":
+        raise InputError(f"{source}: CALSCALE {one_line(cal['CALSCALE'], 40)} is not supported (only GREGORIAN)")
+    originals = [c for c in cal.subcomponents if c.name == "VEVENT"]
+    standard = cal
+    if "X-WR-TIMEZONE" in cal:
+        import x_wr_timezone  # brings click along: only for the calendars that need it
+
+        try:
+            standard = x_wr_timezone.to_standard(cal)
+        except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            zone_name = one_line(cal.get("X-WR-TIMEZONE", ""), 60)
+            raise InputError(f"{source}: X-WR-TIMEZONE {zone_name!r} is not a known time zone "
+                             f"({one_line(exc, 80)})") from None
+    # x-wr-timezone keeps the order of components (copying the ones it changes), so labels carry over.
+    series: dict[str, list[tuple[Any, str]]] = {}
+    converted = [c for c in standard.subcomponents if c.name == "VEVENT"]
+    for original, event in zip(originals, converted, strict=True):
+        series.setdefault(str(event.get("UID")), []).append((event, labels[id(original)]))
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    busy_series, event_adapter = _series_class()
+    seen = {o.uid for o in result.occurrences}
+    for uid, members in series.items():
+        try:
+            found = list(busy_series([event_adapter(e) for e, _ in members]).between(local_start, local_end))
+            if len(found) > MAX_SERIES_OCCURRENCES:
+                raise _Broken(f"it repeats {len(found):,} times in the planning horizon: that is not a meeting")
+            rows, counts = _occurrences(found, _uid_base(uid), zone)
+        except _Broken as exc:
+            bad.append(Skipped(_master_label(members), str(exc)))
+            continue
+        except Exception as exc:  # recurring-ical-events on odd rules and values
+            bad.append(Skipped(_master_label(members), f"cannot be expanded: {one_line(exc)}"))
+            continue
+        result.cancelled += counts[0]
+        result.transparent += counts[1]
+        result.zero_length += counts[2]
+        for row in rows:
+            if row.uid not in seen:
+                seen.add(row.uid)
+                result.occurrences.append(row)
+        if len(result.occurrences) > MAX_OCCURRENCES:
+            raise InputError(f"{source}: more than {MAX_OCCURRENCES:,} occurrences in the planning horizon: "
+                             "that is not a meeting calendar")
+
+
+def _master_label(members: list[tuple[Any, str]]) -> str:
+    return next((label for event, label in members if "RECURRENCE-ID" not in event), members[0][1])
+
+
+def _uid_base(uid: str) -> str:
+    base = one_line(uid, 10_000)
+    return base if len(base) <= UID_MAX else "sha1-" + hashlib.sha1(base.encode()).hexdigest()
+
+
+def _facts(event: Any) -> tuple[bool, bool, str, date | None, date]:
+    """(cancelled, transparent, title, RECURRENCE-ID, DTSTART) of an event, read once for all its occurrences."""
+    recurrence = event.get("RECURRENCE-ID")
+    return (str(event.get("STATUS", "")).upper() == "CANCELLED", str(event.get("TRANSP", "")).upper() == "TRANSPARENT",
+            one_line(event.get("SUMMARY", ""), TITLE_MAX) or "(no title)",
+            None if recurrence is None else recurrence.dt, event["DTSTART"].dt)
+
+
+def _occurrences(found: list[Any], base: str, zone: ZoneInfo) -> tuple[list[Occurrence], tuple[int, int, int]]:
+    """Occurrence rows from expanded occurrences, and how many were cancelled, transparent, zero-length."""
+    rows: list[Occurrence] = []
+    cancelled = transparent = zero = 0
+    facts: dict[int, tuple[bool, bool, str, date | None, date]] = {}
+    for occurrence in found:
+        event = occurrence.event
+        known = facts.get(id(event))
+        if known is None:
+            known = facts[id(event)] = _facts(event)
+        is_cancelled, is_transparent, title, recurrence, event_start = known
+        if is_cancelled:
+            cancelled += 1
+            continue
+        if is_transparent:
+            transparent += 1
+            continue
+        first = occurrence.start
+        begin, finish = to_utc(first, zone), to_utc(occurrence.end, zone)
+        if finish <= begin:
+            zero += 1
+            continue
+        # A moved instance keeps the RECURRENCE-ID of the slot it replaces; others are named by their start.
+        rid = recurrence if recurrence is not None and first == event_start else first
+        rows.append(Occurrence(f"{base}#{compact(rid, zone)}", title, begin, finish,
+                               not isinstance(first, datetime)))
+    return rows, (cancelled, transparent, zero)

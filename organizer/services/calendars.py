@@ -1,0 +1,244 @@
+"""Imported calendars: their occurrences are busy time the planner plans around.
+
+`import_calendar` reads a calendar (organizer.calendar.importer) and replaces that calendar's busy events
+in the caller's transaction: everything is read and validated before the first row is deleted, so a
+broken import leaves the previous one as it was, and a re-import never duplicates. `refresh` fetches
+subscribed URLs again (conditional GET), one transaction per calendar, never holding the database while
+it waits on the network. `events_between` is what the planner sees: manual blocks and imported events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, delete, select
+
+from organizer.calendar.importer import SKIP_HINT, Skipped, horizon, one_line, read_calendar
+from organizer.config import Config
+from organizer.fields import InputError
+from organizer.models import BusyEvent, CalendarSource
+from organizer.services.busy import MANUAL
+
+if TYPE_CHECKING:
+    from organizer.store import Store
+
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did: busy events written, what was skipped and what blocks no time."""
+
+    name: str
+    events: int
+    skipped: list[Skipped]
+    transparent: int
+    cancelled: int
+    zero_length: int
+    replaced: int  # busy events of the calendar's previous import, now gone
+    url: str | None
+    start: datetime  # the horizon that was expanded
+    end: datetime
+
+
+@dataclass(frozen=True)
+class CalendarInfo:
+    """An imported calendar as `calendars list` shows it."""
+
+    name: str
+    url: str | None  # http(s) for subscriptions
+    file: str | None  # the file it was imported from
+    events: int
+    refreshed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BusyOccurrence:
+    """One span of busy time, manual or imported."""
+
+    start: datetime
+    end: datetime
+    title: str
+    source: str
+    uid: str
+    all_day: bool = False
+
+
+@dataclass
+class RefreshOutcome:
+    """How refreshing one calendar went."""
+
+    name: str
+    status: Literal["updated", "not changed", "not refreshable", "failed"]
+    result: ImportResult | None = None
+    error: str | None = None
+    error_kind: Literal["input", "fetch", ""] = ""
+    detail: str = ""
+
+
+def file_url(path: str) -> str:
+    """The file:// URL a calendar imported from a file is remembered by."""
+    return Path(path).expanduser().resolve().as_uri()
+
+
+def default_name(url: str | None, source: str) -> str:
+    """A calendar's name when neither --name nor X-WR-CALNAME gives one: the URL's host or the file's stem."""
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path)).stem or "calendar"
+        return parts.hostname or "calendar"
+    return Path(source).stem if source not in ("", "-", "stdin") else "stdin"
+
+
+def check_name(name: str) -> str:
+    """A calendar name as stored: one clean line, not "manual" (that is the typed-in busy time)."""
+    clean = one_line(name, 10_000)
+    if not clean:
+        raise InputError("calendar name is empty: give one with --name, e.g. --name Work")
+    if len(clean) > NAME_MAX:
+        raise InputError(f"calendar name is {len(clean)} characters long: at most {NAME_MAX} are accepted")
+    if clean.casefold() == MANUAL:
+        raise InputError(f"calendar name {clean!r} is reserved for busy time typed in by hand: pick another")
+    return clean
+
+
+def import_calendar(session: Session, cfg: Config, name: str | None, data: bytes, *, url: str | None = None,
+                    etag: str | None = None, last_modified: str | None = None, skip_bad: bool = False,
+                    now: datetime, source: str | None = None, start: datetime | None = None,
+                    end: datetime | None = None, hint: str = SKIP_HINT) -> ImportResult:
+    """Import (or re-import) a calendar as busy time, replacing its previous events atomically.
+
+    `name` None: the calendar already imported from `url`, else X-WR-CALNAME, else the URL host or file
+    stem. `source` names the data in messages (the path or URL as typed); `start`/`end` override the
+    horizon (30 days back, 365 ahead of `now`); `hint` ends the message about broken events.
+    """
+    if name is not None:
+        name = check_name(name)  # before reading anything: a bad --name is the cheapest mistake to report
+    label = source or url or name or "calendar"
+    if start is None or end is None:
+        start, end = horizon(now)
+    read = read_calendar(data, label, tz=cfg.timezone, start=start, end=end, skip_bad=skip_bad, hint=hint)
+    if name is None and url:
+        name = session.exec(select(CalendarSource.name).where(CalendarSource.url == url)).first()
+    final = check_name(name or read.name or default_name(url, label))
+    replaced = session.exec(delete(BusyEvent).where(col(BusyEvent.source) == final)).rowcount
+    if read.occurrences:
+        # One executemany on the table: the ORM would build 2,000 objects to insert 2,000 rows.
+        session.exec(insert(BusyEvent.__table__), params=[
+            {"uid": o.uid, "title": o.title, "start_at": o.start, "end_at": o.end, "all_day": o.all_day,
+             "source": final, "created_at": now} for o in read.occurrences])
+    row = session.exec(select(CalendarSource).where(CalendarSource.name == final)).first() or CalendarSource(
+        name=final)
+    row.url, row.etag, row.last_modified = url, etag, last_modified
+    row.refreshed_at, row.event_count = now, len(read.occurrences)
+    session.add(row)
+    session.flush()
+    return ImportResult(final, len(read.occurrences), read.skipped, read.transparent, read.cancelled,
+                        read.zero_length, replaced or 0, url, start, end)
+
+
+def _file_of(url: str | None) -> str | None:
+    return unquote(urlsplit(url).path) if url and url.startswith("file:") else None
+
+
+def _info(row: CalendarSource) -> CalendarInfo:
+    file = _file_of(row.url)
+    return CalendarInfo(row.name, None if file else row.url, file, row.event_count, row.refreshed_at)
+
+
+def list_calendars(session: Session) -> list[CalendarInfo]:
+    """Every imported calendar, by name."""
+    return [_info(r) for r in session.exec(select(CalendarSource).order_by(CalendarSource.name))]
+
+
+def find_calendar(session: Session, name: str) -> CalendarSource:
+    """The calendar called `name`, or InputError listing the known names."""
+    row = session.exec(select(CalendarSource).where(CalendarSource.name == name)).first()
+    if row is not None:
+        return row
+    if name.strip().casefold() == MANUAL:
+        raise InputError("'manual' busy time is not a calendar: organizer busy rm ID removes a manual block")
+    known = list(session.exec(select(CalendarSource.name).order_by(CalendarSource.name)))
+    hint = f"known: {', '.join(known)}" if known else "none imported yet"
+    raise InputError(f"calendar {name!r} is not imported ({hint})")
+
+
+def remove_calendar(session: Session, name: str) -> int:
+    """Remove a calendar and its busy events; returns how many events went."""
+    row = find_calendar(session, name)
+    removed = session.exec(delete(BusyEvent).where(col(BusyEvent.source) == row.name)).rowcount
+    session.delete(row)
+    return removed or 0
+
+
+def events_between(session: Session, start: datetime, end: datetime) -> list[BusyOccurrence]:
+    """Busy time overlapping [start, end), manual and imported, in time order: what the planner sees."""
+    rows = session.exec(select(BusyEvent).where(col(BusyEvent.start_at) < end, col(BusyEvent.end_at) > start)
+                        .order_by(BusyEvent.start_at, BusyEvent.source, BusyEvent.uid))
+    return [BusyOccurrence(r.start_at, r.end_at, r.title, r.source, r.uid, r.all_day)
+            for r in rows if r.start_at and r.end_at]
+
+
+Progress = Callable[[str, "RefreshOutcome | None"], None]
+
+
+def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable[[], datetime],
+            progress: Progress | None = None, fetch: Callable[..., Any] | None = None) -> list[RefreshOutcome]:
+    """Fetch subscribed calendars again (all, or the one called `name`) and re-import the changed ones.
+
+    Each calendar is fetched outside any transaction and imported in its own, so one failure leaves the
+    others refreshed. `progress(name, None)` is called before a calendar is fetched and
+    `progress(name, outcome)` after it; a file import is not refreshed, and only `progress(name, outcome)`
+    tells so.
+    """
+    from organizer.calendar import fetch as fetching
+
+    fetcher = fetch or fetching.fetch_calendar
+    with store.read() as s:
+        rows = [find_calendar(s, name)] if name is not None else list(
+            s.exec(select(CalendarSource).order_by(CalendarSource.name)))
+        sources = [(r.name, r.url, r.etag, r.last_modified) for r in rows]
+    outcomes = []
+    for cal_name, url, etag, last_modified in sources:
+        if not url or not url.startswith(("http://", "https://")):
+            what = f"imported from {_file_of(url) or url}" if url else "imported from stdin"
+            outcome = RefreshOutcome(cal_name, "not refreshable", detail=f"{what}: import it again to update it")
+        else:
+            if progress:
+                progress(cal_name, None)
+            outcome = _refresh_one(store, cfg, cal_name, url, etag, last_modified, now, fetcher, fetching)
+        outcomes.append(outcome)
+        if progress:
+            progress(cal_name, outcome)
+    return outcomes
+
+
+def _refresh_one(store: Store, cfg: Config, name: str, url: str, etag: str | None, last_modified: str | None,
+                 now: Callable[[], datetime], fetcher: Callable[..., Any], fetching: Any) -> RefreshOutcome:
+    try:
+        got = fetcher(url, etag=etag, last_modified=last_modified)
+        with store.write() as s:
+            row = s.exec(select(CalendarSource).where(CalendarSource.name == name)).first()
+            if row is None or row.url != url:
+                return RefreshOutcome(name, "failed", error=f"{name}: removed or changed while refreshing",
+                                      error_kind="input")
+            if got.data is None:
+                row.refreshed_at, row.etag, row.last_modified = now(), got.etag, got.last_modified
+                s.add(row)
+                return RefreshOutcome(name, "not changed")
+            # Refreshing is strict, like a plain import: the last good import stays until the feed is fixed.
+            hint = f"organizer import ics {url} --name {name!r} --skip-bad imports the readable events"
+            result = import_calendar(s, cfg, name, got.data, url=url, etag=got.etag,
+                                     last_modified=got.last_modified, now=now(), source=url, hint=hint)
+        return RefreshOutcome(name, "updated", result=result)
+    except InputError as exc:
+        return RefreshOutcome(name, "failed", error=str(exc), error_kind="input")
+    except fetching.FetchError as exc:
+        return RefreshOutcome(name, "failed", error=str(exc), error_kind="fetch")
