@@ -260,3 +260,47 @@ class HelpScreen(ModalScreen[None]):
     def action_close(self) -> None:
         """Close the help."""
         self.dismiss(None)
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """Ask for one line of text (a file path, say); enter answers, escape cancels."""
+
+    DEFAULT_CSS = """
+    PromptDialog {
+        align: center middle;
+    }
+    PromptDialog > #prompt-dialog {
+        width: 70;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        background: $panel;
+        padding: 1 2;
+    }
+    PromptDialog #prompt-hint {
+        color: $text-muted;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
+
+    def __init__(self, question: str, *, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        """Question, input, hint."""
+        with Vertical(id="prompt-dialog"):
+            yield Static(Content(self.question))
+            yield Input(value=self.value, id="prompt-input")
+            yield Static(Content(self.hint), id="prompt-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Answer with the text (empty counts as cancel)."""
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        """No answer."""
+        self.dismiss(None)

@@ -241,3 +241,37 @@ async def test_help_follows_remapped_keys(demo_store: Store, db_path: Path) -> N
         assert isinstance(help_screen, HelpScreen)
         rows = {desc: keys for _, section in help_screen.sections for keys, desc in section}
         assert rows["New"] == "a"
+
+
+async def test_palette_exports_the_calendar_to_a_prompted_path(demo_store: Store, make_app,
+                                                               tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from screens.dialogs import PromptDialog
+
+    app = make_app()
+    target = tmp_path / "week.ics"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        assert isinstance(app.screen, PromptDialog)
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+    body = target.read_bytes()
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n") and b"NWC-" in body
+
+
+async def test_refresh_calendars_reports_each_calendar(demo_store: Store, cfg: Config, make_app) -> None:  # type: ignore[no-untyped-def]
+    from organizer.services import calendars
+
+    ics = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:m1@x\r\n"
+           b"DTSTAMP:20261120T000000Z\r\nDTSTART:20261126T140000Z\r\nDTEND:20261126T150000Z\r\n"
+           b"SUMMARY:Board meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    with demo_store.write() as s:
+        calendars.import_calendar(s, cfg, "Work", ics, now=NOW)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        messages = [n.message for n in app._notifications]
+        assert any("Work: not refreshable" in m for m in messages)
