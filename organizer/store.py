@@ -139,6 +139,19 @@ class Store:
             yield session
 
     @contextmanager
+    def scratch(self) -> Iterator[Session]:
+        """A write transaction that is always rolled back: run the write path (planning), keep nothing.
+
+        It takes the write lock up front like `write()`, so its writes wait their turn instead of failing.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            session.begin()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; on SQLite it takes no write lock."""
         engine = self.engine.execution_options(sqlite_begin="DEFERRED")

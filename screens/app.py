@@ -133,20 +133,22 @@ class OrganizerApp(App[int]):
         return self._board
 
     def db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None = None,
-                *, write: bool = True) -> None:
+                *, write: bool = True, keep: bool = True) -> None:
         """Run `work_fn(session, services)` in a worker (one transaction); `done(result)` on the main thread.
 
-        Bad input (InputError) becomes an error notification and `done` is not called.
+        `keep=False` rolls the transaction back (to plan without storing). Bad input (InputError) becomes
+        an error notification and `done` is not called.
         """
-        self._db_call(work_fn, done, write)
+        self._db_call(work_fn, done, write, keep)
 
     @work(thread=True, group="db")
     def _db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None,
-                 write: bool) -> None:
+                 write: bool, keep: bool) -> None:
         services = self._services()
         store = self.get_store()
+        context = store.write() if write and keep else store.scratch() if write else store.read()
         try:
-            with store.write() if write else store.read() as session:
+            with context as session:
                 result = work_fn(session, services)
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
@@ -355,13 +357,10 @@ class OrganizerApp(App[int]):
         """Every key, grouped, as currently bound (remapped keys included)."""
         from screens.dialogs import HelpScreen
 
-        board = self._board_screen()
-        if board is None:
-            return
         keys: dict[str, list[str]] = {}
         described: dict[str, tuple[str, str]] = {}
         roles = {f"board.role{i}": r.name for i, r in enumerate(self.cfg.roles, start=1)}
-        for key, active in board.active_bindings.items():
+        for key, active in self.screen.active_bindings.items():
             binding = active.binding
             if binding.action in ("focus_next", "focus_previous"):
                 continue
@@ -370,11 +369,13 @@ class OrganizerApp(App[int]):
             description = binding.description or binding.action
             if bid in roles:
                 description = f"show or hide {roles[bid]} cards"
-            described[bid] = ("Board" if bid.startswith("board.") else "App", description)
-        sections: dict[str, list[tuple[str, str]]] = {"Board": [], "App": []}
-        for bid, (section, description) in described.items():
-            sections[section].append((" ".join(dict.fromkeys(keys[bid])), description))
-        sections["App"].append(("ctrl+p", "command palette: every action, every board"))
+            prefix = bid.split(".", 1)[0]
+            section = {"board": "Board", "plan": "Day plan", "capacity": "Capacity"}.get(prefix, "App")
+            described[bid] = (section, description)
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for bid, (section, description) in sorted(described.items(), key=lambda kv: kv[1][0] == "App"):
+            sections.setdefault(section, []).append((" ".join(dict.fromkeys(keys[bid])), description))
+        sections.setdefault("App", []).append(("ctrl+p", "command palette: every action, every board"))
         sections["Mouse"] = [("click", "focus a card"), ("double-click", "edit it"),
                              ("right-click", "actions on it"), ("footer keys", "run that action")]
         self.push_screen(HelpScreen(list(sections.items())))

@@ -174,6 +174,8 @@ class BoardScreen(Screen[None]):
         self.app.call_from_thread(self._loaded, data)
 
     def _loaded(self, data: BoardData | None) -> None:
+        if not self.is_attached or not self.query("#board-title"):
+            return  # the app closed while the board was loading
         switched = data is None or self.board is None or data.key != self.board.key
         self.board = data
         if switched:
@@ -306,9 +308,10 @@ class BoardScreen(Screen[None]):
         return item if isinstance(item, CardRow) else None
 
     def focus_card_ref(self, ref: str) -> None:
-        """Jump to a card by ID, clearing filters that would hide it."""
+        """Jump to a card by ID (opening its board), clearing filters that would hide it."""
         self.view = View()
-        self.reload(focus=ref)
+        key = ref.rsplit("-", 1)[0].upper()
+        self.reload(key if self.board is None or self.board.key != key else None, focus=ref)
 
     # --- navigation ---------------------------------------------------------------------------
     def action_focus_column(self, step: int) -> None:

@@ -21,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from organizer.dates import format_duration as fd
-from screens.dayplan import dry_run
 
 if TYPE_CHECKING:
     from organizer.planner import Capacity, DayPlan
@@ -76,7 +75,7 @@ def heat_rows(loads: list[Capacity], roles: list[Role]) -> list[HeatRow]:
     def share(part: int, whole: int) -> float:
         return part / whole if whole else (2.0 if part else 0.0)
 
-    rows = []
+    rows: list[HeatRow] = []
     known = {r.key for r in roles}
     extra = sorted({rl.role for c in loads for rl in c.roles if rl.role not in known}, key=lambda r: (r is None, r))
     for key, label, style in [*((r.key, f"{r.badge:<5} {r.key}", Style(color=r.colour, bold=True)) for r in roles),
@@ -142,8 +141,17 @@ class Heatmap(Static):
         "heatmap--l1", "heatmap--l2", "heatmap--l3", "heatmap--l4", "heatmap--l5",
     }
 
+    _shown: tuple[CapacityData, list[Role]] | None = None
+
+    def notify_style_update(self) -> None:
+        """Theme or CSS changed: draw the grid again in the new colours."""
+        super().notify_style_update()
+        if self._shown is not None:
+            self.call_later(self.show, *self._shown)
+
     def show(self, data: CapacityData, roles: list[Role]) -> None:
         """Draw the grid for these plans."""
+        self._shown = (data, roles)
         style = self.get_component_rich_style
         header, weekend, over = style("heatmap--header"), style("heatmap--weekend"), style("heatmap--over")
         days: list[date] = [c.day for c in data.loads]
@@ -228,11 +236,12 @@ class CapacityScreen(Screen[None]):
         def work(session: Any, svc: Any) -> CapacityData:
             from organizer.planner import capacity
 
-            plans = svc.plan.plan_for(dry_run(session), cfg, today, now=now, days=DAYS)
+            plans = svc.plan.plan_for(session, cfg, today, now=now, days=DAYS)
             return CapacityData(plans, capacity(plans), svc.timer.accuracy(session, cfg.role_keys()))
 
         # A rolled-back read: storing these plans would be a change every screen hears about, for nothing.
-        self.org.db_call(work, self.show_data, write=False)
+        # A scratch transaction: planning fourteen days to measure them must not change the stored plan.
+        self.org.db_call(work, self.show_data, keep=False)
 
     def show_data(self, data: CapacityData) -> None:
         """Draw everything from freshly planned days."""

@@ -42,47 +42,32 @@ Edit = Callable[[Any, Any], Any]
 TICK_SECONDS = 30  # the "now" line and the timer's minutes move on their own
 
 
-def _b(key: str, action: str, description: str, bid: str, *, show: bool = True,
-       key_display: str | None = None) -> Binding:
-    return Binding(key, action, description, show=show, id=bid, key_display=key_display)
-
-
-def dry_run(session: Any) -> Any:
-    """Let a read session (rolled back, so it changes nothing) plan: planning writes its blocks as it goes.
-
-    The session takes the write lock up front, as write sessions do, so those writes wait their turn
-    instead of failing with "database is locked" when another writer is busy.
-    """
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    return session
-
-
 class DayPlanScreen(Screen[None]):
     """Mode "plan": one day, minute by minute."""
 
     AUTO_FOCUS = ""
     CSS_PATH = "plan.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        _b("up,k", "move_cursor(-1)", "Previous block", "plan.up", show=False),
-        _b("down,j", "move_cursor(1)", "Next block", "plan.down", show=False),
-        _b("r", "replan", "Replan", "plan.replan"),
-        _b("p", "pin", "Pin", "plan.pin"),
-        _b("plus,equals_sign", "nudge(5)", "Later", "plan.later", key_display="+"),
-        _b("minus", "nudge(-5)", "Earlier", "plan.earlier", key_display="-"),
-        _b("shift+up,K", "nudge(-15)", "Earlier 15", "plan.earlier15", show=False),
-        _b("shift+down,J", "nudge(15)", "Later 15", "plan.later15", show=False),
-        _b("right_square_bracket", "resize(5)", "Longer", "plan.longer", key_display="]"),
-        _b("left_square_bracket", "resize(-5)", "Shorter", "plan.shorter", key_display="["),
-        _b("s", "split", "Split", "plan.split"),
-        _b("left,h", "change_day(-1)", "Previous day", "plan.prev_day", show=False),
-        _b("right,l", "change_day(1)", "Next day", "plan.next_day", show=False),
-        _b("t", "today", "Today", "plan.today", show=False),
-        _b("z", "zoom(-1)", "Zoom in", "plan.zoom_in", show=False),
-        _b("Z", "zoom(1)", "Zoom out", "plan.zoom_out", show=False),
-        _b("enter", "jump", "On board", "plan.jump"),
-        _b("n", "popup", "Pop-up", "plan.popup"),
-        _b("space", "timer", "Timer", "plan.timer"),
-        _b("escape,b", "app.switch_mode('board')", "Board", "plan.board", show=False),
+        Binding("up,k", "move_cursor(-1)", "Previous block", show=False, id="plan.up"),
+        Binding("down,j", "move_cursor(1)", "Next block", show=False, id="plan.down"),
+        Binding("r", "replan", "Replan", id="plan.replan"),
+        Binding("p", "pin", "Pin", id="plan.pin"),
+        Binding("plus,equals_sign", "nudge(5)", "Later", key_display="+", id="plan.later"),
+        Binding("minus", "nudge(-5)", "Earlier", key_display="-", id="plan.earlier"),
+        Binding("shift+up,K", "nudge(-15)", "Earlier 15", show=False, id="plan.earlier15"),
+        Binding("shift+down,J", "nudge(15)", "Later 15", show=False, id="plan.later15"),
+        Binding("right_square_bracket", "resize(5)", "Longer", key_display="]", id="plan.longer"),
+        Binding("left_square_bracket", "resize(-5)", "Shorter", key_display="[", id="plan.shorter"),
+        Binding("s", "split", "Split", id="plan.split"),
+        Binding("left,h", "change_day(-1)", "Previous day", show=False, id="plan.prev_day"),
+        Binding("right,l", "change_day(1)", "Next day", show=False, id="plan.next_day"),
+        Binding("t", "today", "Today", show=False, id="plan.today"),
+        Binding("z", "zoom(-1)", "Zoom in", show=False, id="plan.zoom_in"),
+        Binding("Z", "zoom(1)", "Zoom out", show=False, id="plan.zoom_out"),
+        Binding("enter", "jump", "On board", id="plan.jump"),
+        Binding("n", "popup", "Pop-up", id="plan.popup"),
+        Binding("space", "timer", "Timer", id="plan.timer"),
+        Binding("escape,b", "app.switch_mode('board')", "Board", show=False, id="plan.board"),
     ]
 
     def __init__(self) -> None:
@@ -180,7 +165,8 @@ class DayPlanScreen(Screen[None]):
             if self.view is None or signature(view) != signature(self.view):
                 self.reload()
 
-        self.org.db_call(lambda s, svc: svc.dayview.day_view(dry_run(s), cfg, day, now=now), done, write=False)
+        # Planning writes its blocks as it goes: a scratch transaction plans and keeps nothing.
+        self.org.db_call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done, keep=False)
 
     def show_view(self, view: DayView, keep: ViewBlock | None = None) -> None:
         """Draw a day's plan, keeping the cursor on the same block (or the one standing in for it)."""
@@ -216,22 +202,22 @@ class DayPlanScreen(Screen[None]):
         self._draw_side()
 
     def _tick(self) -> None:
-        if self.view is not None and self.day == self.today():
+        if self.is_current and self.view is not None and self.day == self.today():
             self._draw_header()
-            self._draw_timeline()
+            self._draw_timeline(scroll=False)
 
     def _draw_header(self) -> None:
         day, today = self.day or self.today(), self.today()
         self.query_one("#plan-header", Static).update(header_text(self.view, day, today, self.org.now()))
         self.query_one("#plan-legend", Static).update(legend_text(self.org.cfg.roles, self.zoom))
 
-    def _draw_timeline(self) -> None:
+    def _draw_timeline(self, *, scroll: bool = True) -> None:
         cfg, day = self.org.cfg, self.day or self.today()
         timeline = self.query_one(TimelineView)
         now = self.org.now() if day == self.today() else None
         timeline.show(self.blocks, span=day_span(day, self.blocks, cfg.hours, cfg.timezone, self.zoom),
                       zoom=self.zoom, now=now, tz=cfg.timezone, badges={r.key: r.badge for r in cfg.roles},
-                      colours={r.key: r.colour for r in cfg.roles}, cursor=self.cursor)
+                      colours={r.key: r.colour for r in cfg.roles}, cursor=self.cursor, scroll=scroll)
 
     def _draw_side(self) -> None:
         tz = self.org.cfg.timezone
@@ -243,26 +229,25 @@ class DayPlanScreen(Screen[None]):
         """Focus the previous / next block."""
         if not self.blocks:
             return
-        self.cursor = max(0, min(len(self.blocks) - 1, (self.cursor or 0) + step))
-        self.query_one(TimelineView).select(self.cursor)
+        self._focus(max(0, min(len(self.blocks) - 1, (self.cursor or 0) + step)))
+
+    def _focus(self, index: int) -> None:
+        self.cursor = index
+        self.query_one(TimelineView).select(index)
         self._draw_side()
 
     def select_block(self, ref: str) -> bool:
         """Focus the first block of a card (by ID); False when the day has none."""
         for i, block in enumerate(self.blocks):
             if block.ref == ref:
-                self.cursor = i
-                self.query_one(TimelineView).select(i)
-                self._draw_side()
+                self._focus(i)
                 return True
         return False
 
     @on(TimelineView.Clicked)
     def _clicked(self, event: TimelineView.Clicked) -> None:
         if event.block is not None:
-            self.cursor = event.block
-            self.query_one(TimelineView).select(event.block)
-            self._draw_side()
+            self._focus(event.block)
             if event.double:
                 self.run_worker(self.action_jump())
 
@@ -287,19 +272,12 @@ class DayPlanScreen(Screen[None]):
         self._draw_timeline()
 
     # --- edits --------------------------------------------------------------------------------
-    def _editable(self) -> ViewBlock | None:
-        block = self.current_block()
-        if block is None:
-            return None
-        if block.id is None:
-            self.notify("Busy time comes from your calendar: change it there (or with organizer busy).",
-                        severity="warning", markup=False)
-            return None
-        return block
-
     def _edit(self, fn: Callable[[Any, Any, int], Any], message: Callable[[Any], str]) -> None:
-        block = self._editable()
-        if block is None or block.id is None:
+        block = self.current_block()
+        if block is None or block.id is None:  # busy time is not a stored block
+            if block is not None:
+                self.notify("Busy time comes from your calendar: change it there (or with organizer busy).",
+                            severity="warning", markup=False)
             return
         bid = block.id
         self.reload(edit=lambda s, svc: fn(s, svc, bid), keep=block,

@@ -24,9 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from organizer.dates import format_duration
-from organizer.refdata import Role
 
 if TYPE_CHECKING:
+    from organizer.refdata import Role
     from organizer.services.dayview import DayView, ViewBlock
 
 ZOOMS = (5, 10, 15, 30)  # minutes per line, finest first
@@ -147,8 +147,9 @@ class TimelineView(ScrollView, can_focus=False):
 
     def show(self, blocks: Sequence[ViewBlock], *, span: tuple[datetime, datetime, list[tuple[datetime, datetime]]]
              | None, zoom: int, now: datetime | None, tz: str, badges: dict[str, str], colours: dict[str, str],
-             cursor: int | None) -> None:
-        """Replace the day shown; `now` None hides the "now" line (another day)."""
+             cursor: int | None, scroll: bool = True) -> None:
+        """Replace the day shown; `now` None hides the "now" line (another day); `scroll` brings the cursor
+        into view (off for the clock's own redraws, which must not undo the user's scrolling)."""
         self.blocks, self.zoom, self.tz, self.badges, self.now = blocks, zoom, tz, badges, now
         self.colours = {key: Style(color=colour, bold=True) for key, colour in colours.items()}
         self.lines = build_lines(blocks, span[0], span[1], zoom, tz=tz, working=span[2], now=now) if span else []
@@ -158,12 +159,15 @@ class TimelineView(ScrollView, can_focus=False):
                 self._first.setdefault(line.block, n)
         self._cache.clear()
         self.virtual_size = Size(self.size.width, max(len(self.lines), 1))
-        self.select(cursor)
+        if scroll:
+            self.select(cursor)
+        else:
+            self.cursor = cursor
+            self.refresh()
 
     def select(self, cursor: int | None) -> None:
         """Move the cursor to a block and keep it in view."""
-        self.cursor = cursor
-        self._cache.clear()
+        self.cursor = cursor  # no cache to drop: cached lines are keyed by whether they show the cursor
         if cursor is not None and cursor in self._first:
             top = self._first[cursor]
             bottom = top
@@ -178,6 +182,11 @@ class TimelineView(ScrollView, can_focus=False):
         return self._first.get(block)
 
     # --- drawing ------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        """Theme or CSS changed: drawn lines carry the old colours."""
+        super().notify_style_update()
+        self._cache.clear()
+
     def on_resize(self) -> None:
         """Widths changed: lines must be cut again."""
         self._cache.clear()
@@ -243,7 +252,9 @@ class TimelineView(ScrollView, can_focus=False):
         if block.kind == "reserve":
             name = "kept free for pop-ups"
         else:
-            name = f"{block.ref}  {block.title}" if block.ref else block.title
+            # Literal text, but a stray newline or tab from an imported calendar must not break the line.
+            name = "".join(c if c.isprintable() else " " for c in (f"{block.ref}  {block.title}" if block.ref
+                                                                    else block.title))
         right = f" {format_duration(block.minutes)}" + (f" {PIN}" if block.pinned else "") + " "
         room_name = room - cell_len(times) - 8 - cell_len(right)
         if room_name < 1:

@@ -1,0 +1,168 @@
+"""Capacity, driven through the real app: the two-week heatmap, overcommitted days, reserve and estimates."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from organizer.config import Config, build_config
+from organizer.models import PlanBlock
+from organizer.planner import Capacity
+from organizer.services import busy, cards
+from organizer.store import Store
+from screens.app import OrganizerApp
+from screens.board import BoardScreen
+from screens.capacity import CapacityScreen, level, weekly
+from tests.screens.conftest import NOW, settle
+
+# The app hears its own writes as changes (a second connection commits), and a board reload still running
+# when a test ends fails on the torn-down board; tests that do not watch for other writers poll rarely.
+QUIET = 3600
+
+
+async def _open(pilot, key: str = "f3") -> CapacityScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, CapacityScreen)
+    assert screen.data is not None
+    return screen
+
+
+def _text(screen: CapacityScreen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+async def test_fourteen_days_from_today_with_a_row_per_role(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        assert [c.day for c in screen.data.loads] == [  # type: ignore[union-attr]
+            date(2026, 11, 26) + timedelta(days=i) for i in range(14)]
+        grid = _text(screen, "#heatmap").splitlines()
+        assert grid[0].split() == ["Thu", "26", "Fri", "27", "Sat", "28", "Sun", "29", "Mon", "30", "Tue", "1",
+                                   "Wed", "2", "Thu", "3", "Fri", "4", "Sat", "5", "Sun", "6", "Mon", "7", "Tue", "8",
+                                   "Wed", "9"]
+        labels = [line[:17].strip() for line in grid[2:]]
+        assert labels == ["STRAT strategist", "WRITE writer", "PROD  producer", "PLAN  planner", "COMM  community",
+                          "DATA  analyst", "busy", "reserve", "total", "available"]
+        busy_row = next(line for line in grid if line.startswith("busy"))
+        assert busy_row[17:24] == "░   60 "  # the weekly meeting, shaded by its share of the day
+        saturday = next(line for line in grid if line.startswith("total"))[17 + 2 * 7: 17 + 3 * 7]
+        assert saturday.strip() == "·"  # no working time at the weekend
+
+
+async def test_an_overcommitted_day_is_flagged_with_its_reasons(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        flags = _text(screen, "#heatmap").splitlines()[1]
+        assert flags[17:23] == "▲ over"  # today: cards without estimates, late cards
+        assert "▲ Thu 26 Nov:" in _text(screen, "#capacity-over")
+        assert "not planned" in _text(screen, "#capacity-over")
+
+
+async def test_load_over_the_available_time_is_overcommitted(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    tz = ZoneInfo("Europe/Paris")
+    with demo_store.write() as s:  # work pinned on Saturday, a day without working hours
+        card = cards.find_card(s, "NWC-16")
+        s.add(PlanBlock(day=date(2026, 11, 28), start_at=datetime(2026, 11, 28, 10, 0, tzinfo=tz),
+                        end_at=datetime(2026, 11, 28, 11, 0, tzinfo=tz), kind="work", card_id=card.id, pinned=True))
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        assert "▲ Sat 28 Nov: load 1h > 0m available" in _text(screen, "#capacity-over")
+        assert _text(screen, "#heatmap").splitlines()[1][17 + 2 * 7:][:6] == "▲ over"
+
+
+async def test_reserve_per_week_and_the_hint(demo_store: Store, db_path: Path) -> None:
+    cfg = build_config({"timezone": "Europe/Paris", "reserve_ratio": 0.0})
+    app = OrganizerApp(str(db_path), cfg, clock=lambda: NOW, watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        reserve = _text(screen, "#capacity-reserve")
+        assert reserve.splitlines()[1].startswith("W48  Thu 26–Sun 29 Nov  pop-ups 55m of ")
+        assert "W49" in reserve and "W50" in reserve
+        assert "over the 3 weeks shown: raise the reserve?" in reserve
+
+
+async def test_no_hint_when_the_reserve_covers_the_popups(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        reserve = _text(screen, "#capacity-reserve")
+        assert "raise the reserve" not in reserve and "within the 20 % reserve" in reserve
+
+
+def test_weekly_hint_wording() -> None:
+    def day(d: date, available: int, popups: int) -> Capacity:
+        return Capacity(d, available, 0, available, 0, available // 5, min(popups, available // 5), popups, 0, ())
+
+    monday = date(2026, 11, 2)
+    loads = [day(monday + timedelta(days=i), 400 if i % 7 < 5 else 0, 124 if i % 7 < 5 else 0) for i in range(28)]
+    lines, hint = weekly(loads, 0.2)
+    assert len(lines) == 4 and lines[0].startswith("W45  Mon 2–Sun 8 Nov  pop-ups 10h20m of 33h20m available = 31 %")
+    assert hint == "pop-ups took 31 % over the 4 weeks shown: raise the reserve? (reserve_ratio is 20 %)"
+    assert [level(x) for x in (0, 0.1, 0.3, 0.6, 1.0, 1.2)] == [0, 1, 2, 3, 4, 5]
+
+
+async def test_estimate_accuracy_per_role(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        accuracy = _text(screen, "#capacity-accuracy")
+        assert "WRITE writer 108 % of estimate over 2 cards (2h estimated, 2h10m spent)" in accuracy
+        assert "COMM  community 133 % of estimate over 1 card " in accuracy
+
+
+async def test_refresh_and_live_changes_reload(demo_store: Store, cfg: Config, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        assert screen.data.loads[7].busy_minutes == 0  # type: ignore[union-attr]
+        tz = ZoneInfo("Europe/Paris")
+        with demo_store.write() as s:
+            busy.add_busy(s, datetime(2026, 12, 3, 9, 0, tzinfo=tz), datetime(2026, 12, 3, 10, 0, tzinfo=tz), "Shoot")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.data.loads[7].busy_minutes == 60  # type: ignore[union-attr]
+        first = screen.data
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.data is not first and screen.data.loads == first.loads  # type: ignore[union-attr]
+        for _ in range(3):  # let the board's reload for that change finish before the app closes
+            await pilot.pause(0.2)
+            await settle(pilot)
+
+
+async def test_capacity_does_not_rewrite_the_plan(demo_store: Store, make_app, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    watch = sqlite3.connect(db_path)  # PRAGMA data_version moves when another connection commits
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        version = watch.execute("PRAGMA data_version").fetchone()[0]
+        await _open(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert watch.execute("PRAGMA data_version").fetchone()[0] == version
+    watch.close()
+
+
+async def test_escape_and_b_go_back_to_the_board(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+        await _open(pilot, "C")
+        await pilot.press("b")
+        assert isinstance(app.screen, BoardScreen)
+
+
+def test_capacity_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def capacity(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _open(pilot)
+
+    assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=(120, 40), run_before=capacity)
