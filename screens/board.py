@@ -125,6 +125,7 @@ class BoardScreen(Screen[None]):
         self.rows: dict[int, int] = {}  # selected item per column
         self.panes: list[ColumnPane] = []
         self._want_card: int | str | None = None  # card id (or ref) to focus after the next load
+        self._palette_cache: tuple[object, Palette] | None = None
 
     @property
     def org(self) -> OrganizerApp:
@@ -202,6 +203,15 @@ class BoardScreen(Screen[None]):
         self.focused_column = min(self.focused_column, len(self.panes) - 1)
 
     def _palette(self, view: ColumnView) -> Palette:
+        # Every column has the same component styles: resolve them once per theme, not per column.
+        key = (self.app.theme, view.rich_style)
+        if self._palette_cache is not None and self._palette_cache[0] == key:
+            return self._palette_cache[1]
+        palette = self._resolve_palette(view)
+        self._palette_cache = (key, palette)
+        return palette
+
+    def _resolve_palette(self, view: ColumnView) -> Palette:
         style = view.get_component_rich_style
         colours = {r.key: r.colour for r in self.org.cfg.roles}
         return Palette(base=view.rich_style, selected=view.rich_style + style("card--selected"),

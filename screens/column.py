@@ -85,9 +85,13 @@ class ColumnView(ScrollView, can_focus=False):
         self.selected = selected
         self.compact = compact
         self.context = context
-        starts = [0]
-        for item in items:
-            starts.append(starts[-1] + self.item_height(item))
+        card_height = (2 if compact else 4) + self.gap
+        if any(isinstance(item, Lane) for item in items):
+            starts = [0]
+            for item in items:
+                starts.append(starts[-1] + self.item_height(item))
+        else:  # every item is a card of one height: no need to walk 3,000 of them
+            starts = list(range(0, (len(items) + 1) * card_height, card_height))
         self._starts = starts
         self._cache.clear()
         self._palette = None
