@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import App
@@ -22,16 +21,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from organizer import lean, paths
-from organizer.boardview import BoardData, CardRow, load_board
+from organizer.boardview import BoardData, load_board
 from organizer.config import Config, save_setting
 from organizer.fields import InputError
+from screens.app_calendars import CalendarActions
+from screens.app_dialogs import DialogActions
 from screens.board import BoardScreen
 
 Clock = Callable[[], datetime]
 WATCH_SECONDS = 0.5  # how often the app asks SQLite whether another process wrote
 
 
-class OrganizerApp(App[int]):
+class OrganizerApp(DialogActions, CalendarActions, App[int]):
     """Terminal app over one Organizer database."""
 
     TITLE = "Organizer"
@@ -277,18 +278,6 @@ class OrganizerApp(App[int]):
                 card = services.cards.edit_card(session, self.cfg, ref, fields, origin="tui")
             return str(services.cards.card_ref(session, card))
 
-    def confirm_delete(self, card: CardRow) -> None:
-        """Ask, then delete a card and its steps."""
-        from screens.dialogs import ConfirmDialog
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"),
-                           done=lambda removed: removed and self.notify(
-                               f"Deleted {', '.join(removed)} (u to undo)", markup=False))
-
-        self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
-
     def undo_redo(self, which: str) -> None:
         """Undo or redo through the shared history."""
         def change(session: Any, svc: SimpleNamespace) -> str:
@@ -296,148 +285,6 @@ class OrganizerApp(App[int]):
 
         verb = "Undid" if which == "undo" else "Redid"
         self.write(change, done=lambda summary: summary and self.notify(f"{verb}: {summary}", markup=False))
-
-    def card_menu(self, title: str, options: list[tuple[str, str]], board: BoardScreen) -> None:
-        """A menu of actions on one card; picking one runs it on the board."""
-        from screens.dialogs import PickerDialog
-
-        def picked(action: str | None) -> None:
-            if action:
-                self.call_later(board.run_action, action)
-
-        self.push_screen(PickerDialog(title, options), picked)
-
-    def pick_channel(self, current: str | None) -> None:
-        """Choose a channel to filter the board by."""
-        from screens.dialogs import PickerDialog
-
-        options = [("", "All channels"), *((c.key, f"{c.name} ({c.code})") for c in self.cfg.channels)]
-
-        def picked(value: str | None) -> None:
-            board = self._board_screen()
-            if value is not None and board is not None:
-                board.set_channel(value or None)
-
-        self.push_screen(PickerDialog("Filter by channel", options, current=current or ""), picked)
-
-    def pick_board(self) -> None:
-        """Switch to another board."""
-        from screens.dialogs import PickerDialog
-
-        board = self._board_screen()
-        if board is None or board.board is None:
-            return
-        options = [(key, f"{key} · {name}") for key, name in board.board.boards]
-
-        def picked(value: str | None) -> None:
-            if value and board is not None:
-                board.reload(value)
-
-        self.push_screen(PickerDialog("Switch board", options, current=board.board.key), picked)
-
-    def show_next_up(self, entries: list[tuple[str, CardRow | None]]) -> None:
-        """The most pressing card for each role; picking one jumps to it."""
-        from screens.dialogs import PickerDialog
-
-        names = {r.key: r.name for r in self.cfg.roles}
-        options = [(card.ref, f"{names.get(role, role)}: {card.ref} {card.title}")
-                   for role, card in entries if card is not None]
-        if not options:
-            self.notify("No open cards with a role on this board.")
-            return
-
-        def picked(ref: str | None) -> None:
-            board = self._board_screen()
-            if ref and board is not None:
-                board.focus_card_ref(ref)
-
-        self.push_screen(PickerDialog("Next up, per role", options), picked)
-
-    def action_help(self) -> None:
-        """Every key, grouped, as currently bound (remapped keys included)."""
-        from screens.dialogs import HelpScreen
-
-        keys: dict[str, list[str]] = {}
-        described: dict[str, tuple[str, str]] = {}
-        roles = {f"board.role{i}": r.name for i, r in enumerate(self.cfg.roles, start=1)}
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if binding.action in ("focus_next", "focus_previous"):
-                continue
-            bid = binding.id or binding.action
-            keys.setdefault(bid, []).append(self.get_key_display(binding.with_key(key)))
-            description = binding.description or binding.action
-            if bid in roles:
-                description = f"show or hide {roles[bid]} cards"
-            prefix = bid.split(".", 1)[0]
-            section = {"board": "Board", "plan": "Day plan", "capacity": "Capacity"}.get(prefix, "App")
-            described[bid] = (section, description)
-        sections: dict[str, list[tuple[str, str]]] = {}
-        for bid, (section, description) in sorted(described.items(), key=lambda kv: kv[1][0] == "App"):
-            sections.setdefault(section, []).append((" ".join(dict.fromkeys(keys[bid])), description))
-        sections.setdefault("App", []).append(("ctrl+p", "command palette: every action, every board"))
-        sections["Mouse"] = [("click", "focus a card"), ("double-click", "edit it"),
-                             ("right-click", "actions on it"), ("footer keys", "run that action")]
-        self.push_screen(HelpScreen(list(sections.items())))
-
-    # --- calendars ----------------------------------------------------------------------------
-    def action_refresh_calendars(self) -> None:
-        """Fetch subscribed calendars again, with progress in notifications."""
-        self.notify("Refreshing calendars…")
-        self._refresh_calendars()
-
-    @work(thread=True, group="calendars", exclusive=True)
-    def _refresh_calendars(self) -> None:
-        from organizer.services import calendars
-
-        def progress(name: str, outcome: Any) -> None:
-            if outcome is None:
-                self.call_from_thread(self.notify, f"Refreshing {name}…", markup=False)
-                return
-            failed = outcome.status == "failed"
-            events = f"{outcome.result.events} events" if outcome.result is not None else ""
-            text = " ".join(x for x in (f"{name}: {outcome.status}", events, outcome.error or outcome.detail) if x)
-            self.call_from_thread(self.notify, text, severity="error" if failed else "information", markup=False)
-
-        # Not through db_call: network waits must not hold a write transaction; refresh opens its own.
-        outcomes = calendars.refresh(self.get_store(), self.cfg, None, now=self.now, progress=progress)
-        if not outcomes:
-            self.call_from_thread(self.notify, "No calendars yet: organizer import ics FILE|URL adds one.")
-        self.call_from_thread(self._after_write, None, None, None, True)
-
-    def action_export_ics(self) -> None:
-        """Ask for a path, then write the next 30 days' publish times, plan and due dates there."""
-        from screens.dialogs import PromptDialog
-
-        def answered(path: str | None) -> None:
-            if path:
-                self._export_ics(path)
-
-        self.push_screen(PromptDialog("Export the calendar (next 30 days) to:", value="organizer.ics",
-                                      hint="An .ics file any calendar app can import; press enter to write it."),
-                         answered)
-
-    @work(thread=True, group="calendars")
-    def _export_ics(self, path: str) -> None:
-        import os
-        from datetime import timedelta
-
-        from organizer.calendar.export import export_calendar
-
-        now = self.now()
-        start = datetime.combine(now.astimezone(ZoneInfo(self.cfg.timezone)).date(), datetime.min.time(),
-                                 ZoneInfo(self.cfg.timezone))
-        target = Path(path).expanduser()
-        try:
-            result = export_calendar(self.location, self.cfg, boards=None, what={"publish", "plan", "due"},
-                                     start=start, end=start + timedelta(days=30), now=now)
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(result.body)
-            os.replace(partial, target)
-        except (OSError, InputError) as exc:
-            self.call_from_thread(self.notify, f"Not exported: {exc}", severity="error", markup=False)
-            return
-        self.call_from_thread(self.notify, f"Exported {result.events} events to {target}", markup=False)
 
     def palette_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Every board action, every board, and the calendar actions, for the command palette."""

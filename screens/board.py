@@ -15,16 +15,16 @@ from rich.style import Style
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import HorizontalScroll, Vertical
-from textual.content import Content
-from textual.reactive import reactive, var
+from textual.containers import HorizontalScroll
+from textual.reactive import var
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
 from organizer.boardview import BoardData, CardRow, View, next_up, swimlanes, visible
 from screens.cardlines import Palette
 from screens.column import ColumnView, Item, Lane, now_context, role_styles
+from screens.keys import BOARD_BINDINGS
+from screens.panes import ColumnPane, TextLine
 
 if TYPE_CHECKING:
     from screens.app import OrganizerApp
@@ -32,87 +32,12 @@ if TYPE_CHECKING:
 COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
 
 
-def _b(key: str, action: str, description: str, bid: str, *, show: bool = True, key_display: str | None = None,
-       priority: bool = False) -> Binding:
-    return Binding(key, action, description, show=show, id=bid, key_display=key_display, priority=priority)
-
-
-class TextLine(Widget):
-    """One line of literal text that repaints without a layout pass (Static.update re-lays out the screen,
-    which at 10,000 cards costs more than the whole keypress budget)."""
-
-    DEFAULT_CSS = """
-    TextLine {
-        height: 1;
-        width: 1fr;
-    }
-    """
-    text: reactive[str] = reactive("", layout=False)
-
-    def render(self) -> Content:
-        """The text, never parsed as markup."""
-        return Content(self.text)
-
-
-class ColumnPane(Vertical):
-    """A column's header (name, count, WIP limit) above its card view."""
-
-    def __init__(self, index: int, view: ColumnView) -> None:
-        # Children are given up front so the board can fill them before they are mounted.
-        self.header = TextLine(classes="column-header")
-        super().__init__(self.header, view)
-        self.index = index
-        self.view = view
-
-    def set_header(self, name: str, shown: int, total: int, wip: int | None) -> None:
-        """Name, card count (shown of total when filtered) and WIP limit, flagged when exceeded."""
-        count = f"{shown}/{total}" if shown != total else str(total)
-        limit = f"  WIP {total}/{wip}" if wip is not None else ""
-        over = wip is not None and total > wip
-        flag = "  ▲ over limit" if over else ""
-        self.header.text = f"{name}  {count}{limit}{flag}"
-        self.set_class(over, "-over-limit")
-
-
 class BoardScreen(Screen[None]):
     """The home screen: one board, its columns, its cards."""
 
     # The board itself takes the keys; nothing inside should grab focus on its own.
     AUTO_FOCUS = ""
-    BINDINGS: ClassVar[list[BindingType]] = [
-        _b("left,h", "focus_column(-1)", "Left", "board.left", show=False),
-        _b("right,l", "focus_column(1)", "Right", "board.right", show=False),
-        _b("up,k", "focus_card(-1)", "Up", "board.up", show=False),
-        _b("down,j", "focus_card(1)", "Down", "board.down", show=False),
-        _b("home", "focus_card(-1000000)", "First card", "board.first", show=False),
-        _b("end", "focus_card(1000000)", "Last card", "board.last", show=False),
-        _b("pageup", "focus_card(-5)", "Page up", "board.page_up", show=False),
-        _b("pagedown", "focus_card(5)", "Page down", "board.page_down", show=False),
-        _b("H,shift+left", "move_card(-1)", "Move ←", "board.move_left", key_display="H"),
-        _b("L,shift+right", "move_card(1)", "Move →", "board.move_right", key_display="L"),
-        _b("K,shift+up", "reorder(-1)", "Up in column", "board.reorder_up", show=False),
-        _b("J,shift+down", "reorder(1)", "Down in column", "board.reorder_down", show=False),
-        _b("n", "new_card", "New", "board.new"),
-        _b("enter,e", "edit_card", "Edit", "board.edit", key_display="e"),
-        _b("d", "delete_card", "Delete", "board.delete"),
-        _b("u,ctrl+z", "undo", "Undo", "board.undo", key_display="u"),
-        _b("ctrl+y", "redo", "Redo", "board.redo", show=False),
-        _b("slash", "filter", "Filter", "board.filter", key_display="/"),
-        _b("1", "toggle_role(1)", "Role 1", "board.role1", show=False),
-        _b("2", "toggle_role(2)", "Role 2", "board.role2", show=False),
-        _b("3", "toggle_role(3)", "Role 3", "board.role3", show=False),
-        _b("4", "toggle_role(4)", "Role 4", "board.role4", show=False),
-        _b("5", "toggle_role(5)", "Role 5", "board.role5", show=False),
-        _b("6", "toggle_role(6)", "Role 6", "board.role6", show=False),
-        _b("0", "all_roles", "All roles", "board.all_roles", show=False),
-        _b("c", "channel_filter", "Channel", "board.channel", show=False),
-        _b("s", "swimlanes", "Lanes", "board.swimlanes", show=False),
-        _b("N", "next_up", "Next up", "board.next_up"),
-        _b("b", "switch_board", "Board", "board.switch"),
-        _b("p", "app.switch_mode('plan')", "Day plan", "board.plan"),
-        _b("C", "app.switch_mode('capacity')", "Capacity", "board.capacity", show=False),
-        _b("escape", "clear_filters", "Clear filters", "board.clear", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BOARD_BINDINGS
 
     focused_column: var[int] = var(0)
 

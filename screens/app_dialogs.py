@@ -1,0 +1,112 @@
+"""The app's dialogs for the board: confirm delete, card menu, pickers, next up, help.
+
+A mixin of `OrganizerApp`, kept apart so the app module stays about the app's lifecycle and data path.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from organizer.boardview import CardRow
+
+if TYPE_CHECKING:
+    from screens.board import BoardScreen
+
+
+class DialogActions:
+    """Dialog launchers; every method expects to live on an `OrganizerApp`."""
+
+    def confirm_delete(self, card: CardRow) -> None:
+        """Ask, then delete a card and its steps."""
+        from screens.dialogs import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"),
+                           done=lambda removed: removed and self.notify(
+                               f"Deleted {', '.join(removed)} (u to undo)", markup=False))
+
+        self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
+
+    def card_menu(self, title: str, options: list[tuple[str, str]], board: BoardScreen) -> None:
+        """A menu of actions on one card; picking one runs it on the board."""
+        from screens.dialogs import PickerDialog
+
+        def picked(action: str | None) -> None:
+            if action:
+                self.call_later(board.run_action, action)
+
+        self.push_screen(PickerDialog(title, options), picked)
+
+    def pick_channel(self, current: str | None) -> None:
+        """Choose a channel to filter the board by."""
+        from screens.dialogs import PickerDialog
+
+        options = [("", "All channels"), *((c.key, f"{c.name} ({c.code})") for c in self.cfg.channels)]
+
+        def picked(value: str | None) -> None:
+            board = self._board_screen()
+            if value is not None and board is not None:
+                board.set_channel(value or None)
+
+        self.push_screen(PickerDialog("Filter by channel", options, current=current or ""), picked)
+
+    def pick_board(self) -> None:
+        """Switch to another board."""
+        from screens.dialogs import PickerDialog
+
+        board = self._board_screen()
+        if board is None or board.board is None:
+            return
+        options = [(key, f"{key} · {name}") for key, name in board.board.boards]
+
+        def picked(value: str | None) -> None:
+            if value and board is not None:
+                board.reload(value)
+
+        self.push_screen(PickerDialog("Switch board", options, current=board.board.key), picked)
+
+    def show_next_up(self, entries: list[tuple[str, CardRow | None]]) -> None:
+        """The most pressing card for each role; picking one jumps to it."""
+        from screens.dialogs import PickerDialog
+
+        names = {r.key: r.name for r in self.cfg.roles}
+        options = [(card.ref, f"{names.get(role, role)}: {card.ref} {card.title}")
+                   for role, card in entries if card is not None]
+        if not options:
+            self.notify("No open cards with a role on this board.")
+            return
+
+        def picked(ref: str | None) -> None:
+            board = self._board_screen()
+            if ref and board is not None:
+                board.focus_card_ref(ref)
+
+        self.push_screen(PickerDialog("Next up, per role", options), picked)
+
+    def action_help(self) -> None:
+        """Every key, grouped, as currently bound (remapped keys included)."""
+        from screens.dialogs import HelpScreen
+
+        keys: dict[str, list[str]] = {}
+        described: dict[str, tuple[str, str]] = {}
+        roles = {f"board.role{i}": r.name for i, r in enumerate(self.cfg.roles, start=1)}
+        for key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in ("focus_next", "focus_previous"):
+                continue
+            bid = binding.id or binding.action
+            keys.setdefault(bid, []).append(self.get_key_display(binding.with_key(key)))
+            description = binding.description or binding.action
+            if bid in roles:
+                description = f"show or hide {roles[bid]} cards"
+            prefix = bid.split(".", 1)[0]
+            section = {"board": "Board", "plan": "Day plan", "capacity": "Capacity"}.get(prefix, "App")
+            described[bid] = (section, description)
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for bid, (section, description) in sorted(described.items(), key=lambda kv: kv[1][0] == "App"):
+            sections.setdefault(section, []).append((" ".join(dict.fromkeys(keys[bid])), description))
+        sections.setdefault("App", []).append(("ctrl+p", "command palette: every action, every board"))
+        sections["Mouse"] = [("click", "focus a card"), ("double-click", "edit it"),
+                             ("right-click", "actions on it"), ("footer keys", "run that action")]
+        self.push_screen(HelpScreen(list(sections.items())))

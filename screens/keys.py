@@ -1,0 +1,46 @@
+"""The board's key bindings, as data: each has an id users can remap in `[keys]` of config.toml."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+
+def _b(key: str, action: str, description: str, bid: str, *, show: bool = True, key_display: str | None = None,
+       priority: bool = False) -> Binding:
+    return Binding(key, action, description, show=show, id=bid, key_display=key_display, priority=priority)
+
+
+BOARD_BINDINGS: list[BindingType] = [
+    _b("left,h", "focus_column(-1)", "Left", "board.left", show=False),
+    _b("right,l", "focus_column(1)", "Right", "board.right", show=False),
+    _b("up,k", "focus_card(-1)", "Up", "board.up", show=False),
+    _b("down,j", "focus_card(1)", "Down", "board.down", show=False),
+    _b("home", "focus_card(-1000000)", "First card", "board.first", show=False),
+    _b("end", "focus_card(1000000)", "Last card", "board.last", show=False),
+    _b("pageup", "focus_card(-5)", "Page up", "board.page_up", show=False),
+    _b("pagedown", "focus_card(5)", "Page down", "board.page_down", show=False),
+    _b("H,shift+left", "move_card(-1)", "Move ←", "board.move_left", key_display="H"),
+    _b("L,shift+right", "move_card(1)", "Move →", "board.move_right", key_display="L"),
+    _b("K,shift+up", "reorder(-1)", "Up in column", "board.reorder_up", show=False),
+    _b("J,shift+down", "reorder(1)", "Down in column", "board.reorder_down", show=False),
+    _b("n", "new_card", "New", "board.new"),
+    _b("enter,e", "edit_card", "Edit", "board.edit", key_display="e"),
+    _b("d", "delete_card", "Delete", "board.delete"),
+    _b("u,ctrl+z", "undo", "Undo", "board.undo", key_display="u"),
+    _b("ctrl+y", "redo", "Redo", "board.redo", show=False),
+    _b("slash", "filter", "Filter", "board.filter", key_display="/"),
+    _b("1", "toggle_role(1)", "Role 1", "board.role1", show=False),
+    _b("2", "toggle_role(2)", "Role 2", "board.role2", show=False),
+    _b("3", "toggle_role(3)", "Role 3", "board.role3", show=False),
+    _b("4", "toggle_role(4)", "Role 4", "board.role4", show=False),
+    _b("5", "toggle_role(5)", "Role 5", "board.role5", show=False),
+    _b("6", "toggle_role(6)", "Role 6", "board.role6", show=False),
+    _b("0", "all_roles", "All roles", "board.all_roles", show=False),
+    _b("c", "channel_filter", "Channel", "board.channel", show=False),
+    _b("s", "swimlanes", "Lanes", "board.swimlanes", show=False),
+    _b("N", "next_up", "Next up", "board.next_up"),
+    _b("b", "switch_board", "Board", "board.switch"),
+    _b("p", "app.switch_mode('plan')", "Day plan", "board.plan"),
+    _b("C", "app.switch_mode('capacity')", "Capacity", "board.capacity", show=False),
+    _b("escape", "clear_filters", "Clear filters", "board.clear", show=False),
+]

@@ -1,0 +1,47 @@
+"""The board's building blocks: a one-line label that repaints cheaply, and a column pane."""
+
+from __future__ import annotations
+
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from screens.column import ColumnView
+
+
+class TextLine(Widget):
+    """One line of literal text that repaints without a layout pass (Static.update re-lays out the screen,
+    which at 10,000 cards costs more than the whole keypress budget)."""
+
+    DEFAULT_CSS = """
+    TextLine {
+        height: 1;
+        width: 1fr;
+    }
+    """
+    text: reactive[str] = reactive("", layout=False)
+
+    def render(self) -> Content:
+        """The text, never parsed as markup."""
+        return Content(self.text)
+
+
+class ColumnPane(Vertical):
+    """A column's header (name, count, WIP limit) above its card view."""
+
+    def __init__(self, index: int, view: ColumnView) -> None:
+        # Children are given up front so the board can fill them before they are mounted.
+        self.header = TextLine(classes="column-header")
+        super().__init__(self.header, view)
+        self.index = index
+        self.view = view
+
+    def set_header(self, name: str, shown: int, total: int, wip: int | None) -> None:
+        """Name, card count (shown of total when filtered) and WIP limit, flagged when exceeded."""
+        count = f"{shown}/{total}" if shown != total else str(total)
+        limit = f"  WIP {total}/{wip}" if wip is not None else ""
+        over = wip is not None and total > wip
+        flag = "  ▲ over limit" if over else ""
+        self.header.text = f"{name}  {count}{limit}{flag}"
+        self.set_class(over, "-over-limit")
