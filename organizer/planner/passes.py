@@ -165,7 +165,7 @@ def _why(ctx: Context, job: Job, room: int) -> str:
         when = label(job.limit_owner.publish_at or to_datetime(job.limit), ctx.zone, ctx.today)
         whose = "its" if job.limit_owner.card_id == job.item.card_id else f"{job.limit_owner.ref}'s"
         return f"needs {need} min, {room} min free before {whose} publish time {when}{gaps}"
-    span = f"the next {n} day{'s' if n != 1 else ''}"
+    span = "this day" if n == 1 else f"the next {n} days"
     if room == 0:
         return f"no free time in {span}"
     return f"needs {need} min, {room} min free in {span}{gaps}"

@@ -51,7 +51,7 @@ def test_one_block_across_the_change_is_its_real_length(on: date, real: int, utc
 
 def test_one_minute_more_than_the_real_length_does_not_fit() -> None:
     plan = day(SPRING, NIGHT, [item(1, 181)], reserve_ratio=0.0)
-    assert plan.unplanned[0].reason == "needs 181 min, 180 min free in the next 1 day"
+    assert plan.unplanned[0].reason == "needs 181 min, 180 min free in this day"
 
 
 def test_reserve_is_a_share_of_the_real_minutes() -> None:

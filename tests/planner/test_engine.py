@@ -56,7 +56,7 @@ def test_a_day_without_hours_has_nothing() -> None:
     plan = day([item(1, 60)], busy=[Busy(at(SAT, 10), at(SAT, 11), "brunch")], on=SAT)
     assert plan.blocks == ()
     assert (plan.available_minutes, plan.reserve_minutes, plan.working_minutes) == (0, 0, 0)
-    assert plan.unplanned == (Unplanned(1, "NWC-1", "no free time in the next 1 day"),)
+    assert plan.unplanned == (Unplanned(1, "NWC-1", "no free time in this day"),)
 
 
 def test_busy_time_counts_only_inside_hours_and_overlapping_events_merge() -> None:
@@ -213,7 +213,7 @@ def test_work_starts_at_now_rounded_up_to_the_minute() -> None:
 
 def test_work_never_goes_into_the_reserve() -> None:
     plan = day([item(1, 400)])
-    assert plan.unplanned == (Unplanned(1, "NWC-1", "needs 400 min, 360 min free in the next 1 day"),)
+    assert plan.unplanned == (Unplanned(1, "NWC-1", "needs 400 min, 360 min free in this day"),)
 
 
 def test_range_that_is_full_says_so_on_the_first_day() -> None:
@@ -227,7 +227,7 @@ def test_range_that_is_full_says_so_on_the_first_day() -> None:
 def test_fragmented_free_time_is_named_in_the_reason() -> None:
     busy = [Busy(at(MON, 9, 20), at(MON, 12, 30), "x"), Busy(at(MON, 13, 50), at(MON, 17, 10), "y")]
     plan = day([item(1, 30)], busy=busy, reserve_ratio=0.0)
-    assert plan.unplanned == (Unplanned(1, "NWC-1", "needs 30 min, 60 min free in the next 1 day (in gaps shorter "
+    assert plan.unplanned == (Unplanned(1, "NWC-1", "needs 30 min, 60 min free in this day (in gaps shorter "
                                                     "than 25 min)"),)
 
 
@@ -260,7 +260,7 @@ def test_publish_time_next_week_is_dated() -> None:
     publish = at(MON + timedelta(days=9), 9)
     plan = day([item(1, 45, publish_at=publish)], busy=[Busy(at(MON, 9), at(MON, 17, 30), "offsite")])
     # The range ends before the publish time: the item just does not fit this range.
-    assert plan.unplanned == (Unplanned(1, "NWC-1", "no free time in the next 1 day"),)
+    assert plan.unplanned == (Unplanned(1, "NWC-1", "no free time in this day"),)
     plans = plan_range([item(1, 9999, publish_at=publish)], [], [], settings(), start=MON, days=10, now=EARLY)
     assert plans[0].unplanned[0].reason.endswith("before its publish time wed 2026-12-02 09:00")
 
@@ -321,7 +321,7 @@ def test_steps_after_an_unplanned_step_wait() -> None:
     items = [item(10, 30), item(11, 1000, parent_id=10, step=1), item(12, 30, parent_id=10, step=2)]
     plan = day(items)
     assert plan.unplanned == (
-        Unplanned(11, "NWC-11", "needs 1000 min, 360 min free in the next 1 day"),
+        Unplanned(11, "NWC-11", "needs 1000 min, 360 min free in this day"),
         Unplanned(12, "NWC-12", "waits for NWC-11, which is not planned"),
         Unplanned(10, "NWC-10", "waits for NWC-12, which is not planned"),
     )
@@ -461,7 +461,7 @@ def test_popup_pushing_work_out_of_the_range_reports_no_day() -> None:
     items = [item(1, 130, priority=2), item(2, 30, priority=3), item(99, 60, priority=1, popup=True)]
     plan = day(items, now=at(MON, 14))
     assert plan.moved == (Moved(2, "NWC-2", MON, None, "made room for pop-up NWC-99"),)
-    assert plan.unplanned == (Unplanned(2, "NWC-2", "needs 30 min, 20 min free in the next 1 day"),)
+    assert plan.unplanned == (Unplanned(2, "NWC-2", "needs 30 min, 20 min free in this day"),)
 
 
 def test_popup_with_no_room_today_goes_to_the_next_day() -> None:
