@@ -546,6 +546,15 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 writes.append((t, body, clock()))  # the transaction has committed here
 
             store.write = timed_write
+            move_now = app.move_now
+
+            def timed_move_now(*args: Any) -> None:
+                # The board commits moves on the UI thread through plain SQL; it returns once committed.
+                t = clock()
+                move_now(*args)
+                writes.append((t, clock(), clock()))
+
+            app.move_now = timed_move_now  # type: ignore[method-assign]
 
             action = screen.action_move_card
 

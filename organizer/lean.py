@@ -165,3 +165,56 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[d
     tz = ZoneInfo(cfg.timezone)
     return [card_json(r, board_key=r["board_key"], column=r["column_name"], channels=channels[r["id"]],
                       tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz) for r in rows]
+
+
+def _snapshot(conn: sqlite3.Connection, card_id: int) -> dict[str, Any]:
+    """A card as `history.snapshot` records it (stored text for datetimes, a bool for popup)."""
+    row = conn.execute(f"SELECT {', '.join(_CARD_COLUMNS)} FROM card WHERE id = ?", (card_id,)).fetchone()
+    if row is None:
+        raise InputError("that card is gone (deleted meanwhile): the board has been reloaded")
+    snap = {name: row[name] for name in _CARD_COLUMNS}
+    snap["popup"] = bool(snap["popup"])
+    snap["channels"] = [r[0] for r in conn.execute(
+        "SELECT channel FROM card_channel WHERE card_id = ? ORDER BY position", (card_id,))]
+    snap["tags"] = sorted(r[0] for r in conn.execute("SELECT tag FROM card_tag WHERE card_id = ?", (card_id,)))
+    return snap
+
+
+def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, origin: str = "tui") -> None:
+    """Move a card to row `index` of a column, in one transaction. Mirrors services.cards.move_card(index=…).
+
+    The board calls this on its own thread: a plain SQL move commits in about a millisecond, where the
+    SQLAlchemy path costs several and, in a worker thread, competes with the repaint for the GIL.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = _snapshot(conn, card_id)
+        target = conn.execute("SELECT b.key, bc.name, bc.is_done FROM board_column bc JOIN board b "
+                              "ON b.id = bc.board_id WHERE bc.id = ? AND bc.board_id = ?",
+                              (column_id, before["board_id"])).fetchone()
+        if target is None:
+            raise InputError("that column is gone (the board changed meanwhile): the board has been reloaded")
+        rows = [r[0] for r in conn.execute(
+            "SELECT position FROM card WHERE column_id = ? AND id != ? ORDER BY position", (column_id, card_id))]
+        if index >= len(rows):
+            position = (rows[-1] if rows else 0.0) + 1.0
+        else:
+            above = rows[index - 1] if index > 0 else rows[index] - 2.0
+            position = (above + rows[index]) / 2
+        now = db_text(datetime.now(UTC))
+        completed = before["completed_at"]
+        if column_id != before["column_id"]:
+            completed = (completed or now) if target[2] else None
+        conn.execute("UPDATE card SET column_id = ?, position = ?, completed_at = ?, updated_at = ? WHERE id = ?",
+                     (column_id, position, completed, now, card_id))
+        after = before | {"column_id": column_id, "position": position, "completed_at": completed, "updated_at": now}
+        last = conn.execute("SELECT undone FROM history ORDER BY id DESC LIMIT 1").fetchone()
+        if last and last[0]:
+            conn.execute("DELETE FROM history WHERE undone = 1")
+        conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
+                     (now, origin, f"move {target[0]}-{before['number']} to {target[1]}",
+                      json.dumps([{"table": "card", "id": card_id, "before": before, "after": after}])))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

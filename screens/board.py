@@ -185,7 +185,7 @@ class BoardScreen(Screen[None]):
         compact = self.has_class("-compact")
         for ci, (pane, column) in enumerate(zip(self.panes, board.columns, strict=True)):
             if ci not in only and ci != self.focused_column:
-                pane.set_class(False, "-focused")
+                pane.set_focused(False)
                 continue
             items = self.items[ci]
             row = self._clamp(ci, self.rows.get(ci, 0))
@@ -193,7 +193,7 @@ class BoardScreen(Screen[None]):
             count = sum(isinstance(i, CardRow) for i in items) if self.lanes else len(items)
             pane.set_header(column.name, count, len(column.cards), column.wip_limit)
             pane.view.set_items(items, row if ci == self.focused_column else None, compact=compact, context=context)
-            pane.set_class(ci == self.focused_column, "-focused")
+            pane.set_focused(ci == self.focused_column)
         self._show_focus()
 
     def _focus_item(self, want: int | str, first: set[int]) -> None:
@@ -227,10 +227,10 @@ class BoardScreen(Screen[None]):
     def watch_focused_column(self, old: int, new: int) -> None:
         """Move the column highlight."""
         if old < len(self.panes):
-            self.panes[old].set_class(False, "-focused")
+            self.panes[old].set_focused(False)
             self.panes[old].view.select(None)
         if new < len(self.panes):
-            self.panes[new].set_class(True, "-focused")
+            self.panes[new].set_focused(True)
             self._show_focus()
 
     def current_card(self) -> CardRow | None:
@@ -312,8 +312,9 @@ class BoardScreen(Screen[None]):
         self._want_card = card.id
         self.redraw({ci, target})
         name = board.columns[target].name
-        self.org.write(lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
-                       focus=card.id, reload=False)
+        self.org.move_now(card.id, board.columns[target].id, index, lambda: self.org.write(
+            lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
+            focus=card.id, reload=False))
 
     def action_reorder(self, step: int) -> None:
         """Move the focused card up/down within its column."""

@@ -14,7 +14,7 @@ from organizer import history, lean
 from organizer.config import Config
 from organizer.demo import load_demo
 from organizer.fields import CardFilter, validate
-from organizer.models import Card, CardChannel, CardTag, HistoryEntry
+from organizer.models import Board, Card, CardChannel, CardTag, HistoryEntry
 from organizer.services import cards
 from organizer.store import Store
 
@@ -144,3 +144,47 @@ def test_lean_list_equals_the_services_list(store: Store, cfg: Config, flt: Card
     with store.read() as s:
         assert fast == cards.list_cards(s, cfg, flt)
     assert fast or flt.popup is None
+
+
+@pytest.mark.parametrize(("ref", "column", "index"), [("NWC-1", "Planned", 1), ("NWC-1", "Planned", 99),
+                                                      ("NWC-1", "Ideas", 0), ("NWC-20", "Published", 0)])
+def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: str, column: str, index: int) -> None:
+    from organizer.store import open_store
+
+    stores = []
+    for name in ("lean", "full"):
+        s = open_store(str(tmp_path / f"{name}.db"))
+        load_demo(s, cfg, now=NOW)
+        stores.append(s)
+    lean_store, full_store = stores
+    with lean_store.read() as s:
+        card = cards.find_card(s, ref)
+        from organizer.services import boards as board_service
+
+        target = board_service.find_column(s, s.get(Board, card.board_id), column)  # type: ignore[arg-type]
+    conn = lean.connect(lean_store.location)
+    lean.move(conn, card.id, target.id, index)  # type: ignore[arg-type]
+    conn.close()
+    with full_store.write() as s:
+        cards.move_card(s, ref, column, index=index, origin="tui")
+    views, entries = [], []
+    for st in stores:
+        with st.read() as s:
+            v = cards.card_view(s, cfg, ref)
+            # Timestamps differ between the two databases (made moments apart); everything else must not.
+            views.append({k: v[k] for k in v if k not in ("created", "updated", "completed")}
+                         | {"done": v["completed"] is not None})
+            entry = s.exec(select(HistoryEntry).order_by(HistoryEntry.id.desc())).first()  # type: ignore[union-attr]
+            change = json.loads(entry.changes)[0]  # type: ignore[union-attr]
+            for snap in (change["before"], change["after"]):
+                for stamp in ("created_at", "updated_at", "completed_at"):
+                    snap.pop(stamp)
+            entries.append((entry.summary, entry.origin, change))  # type: ignore[union-attr]
+            order = [c["id"] for c in cards.list_cards(s, cfg, CardFilter(include_done=True, column=column))]
+            views[-1]["order"] = order
+    assert views[0] == views[1]
+    assert entries[0] == entries[1]
+    with lean_store.write() as s:
+        assert history.undo(s).startswith(f"move {ref}")
+    with lean_store.read() as s:
+        assert cards.card_view(s, cfg, ref)["column"] != column or (ref == "NWC-1" and column == "Ideas")
