@@ -68,7 +68,8 @@ class ColumnView(ScrollView, can_focus=False):
         self.compact = False
         self.gap = 1
         self._starts: list[int] = [0]
-        self._cache: dict[tuple[int, bool], list[Strip]] = {}
+        # Drawn strips by (card id or lane label, selected): a move or a reorder redraws only what changed.
+        self._cache: dict[tuple[object, bool], tuple[Item, list[Strip]]] = {}
         self._palette: Palette | None = None
         self.context: dict[str, object] = {}
 
@@ -81,6 +82,8 @@ class ColumnView(ScrollView, can_focus=False):
 
     def set_items(self, items: list[Item], selected: int | None, *, compact: bool, context: dict[str, object]) -> None:
         """Replace the column's content and repaint."""
+        stale = (compact != self.compact or not self.context
+                 or _minute(context.get("now")) != _minute(self.context.get("now")))
         self.items = items
         self.selected = selected
         self.compact = compact
@@ -93,8 +96,9 @@ class ColumnView(ScrollView, can_focus=False):
         else:  # every item is a card of one height: no need to walk 3,000 of them
             starts = list(range(0, (len(items) + 1) * card_height, card_height))
         self._starts = starts
-        self._cache.clear()
-        self._palette = None
+        if stale or len(self._cache) > 4 * len(items) + 200:
+            # Relative times ("in 3d") move with the clock, and a cache of long-gone cards is just memory.
+            self._cache.clear()
         self._fit_virtual_size()
         self.refresh()
 
@@ -111,9 +115,9 @@ class ColumnView(ScrollView, can_focus=False):
         """Move the highlight and keep it in view."""
         previous, self.selected = self.selected, selected
         for index in (previous, selected):
-            if index is not None:
-                self._cache.pop((index, True), None)
-                self._cache.pop((index, False), None)
+            if index is not None and 0 <= index < len(self.items):
+                self._cache.pop((_key(self.items[index]), True), None)
+                self._cache.pop((_key(self.items[index]), False), None)
         if selected is not None and 0 <= selected < len(self.items):
             top = self._starts[selected]
             self.scroll_to_region(Region(0, top, 1, self._starts[selected + 1] - top), animate=False, immediate=True)
@@ -139,11 +143,12 @@ class ColumnView(ScrollView, can_focus=False):
 
     def _strips(self, index: int, width: int) -> list[Strip]:
         selected = index == self.selected
-        key = (index, selected)
-        cached = self._cache.get(key)
-        if cached is not None and cached and cached[0].cell_length == width:
-            return cached
         item = self.items[index]
+        key = (_key(item), selected)
+        cached = self._cache.get(key)
+        # The entry keeps its item alive and is checked by identity, so a reused id() never matches.
+        if cached is not None and cached[0] is item and cached[1] and cached[1][0].cell_length == width:
+            return cached[1]
         if self._palette is None:
             self._palette = self._palette_for(self)
         palette = self._palette
@@ -157,7 +162,7 @@ class ColumnView(ScrollView, can_focus=False):
                                role_badges=ctx["badges"], channel_codes=ctx["codes"],  # type: ignore[arg-type]
                                now=ctx["now"], tz=ctx["tz"])  # type: ignore[arg-type]
             strips = [Strip(segs, width) for segs in lines] + [Strip.blank(width)] * self.gap
-        self._cache[key] = strips
+        self._cache[key] = (item, strips)
         return strips
 
     def render_line(self, y: int) -> Strip:
@@ -178,6 +183,15 @@ class ColumnView(ScrollView, can_focus=False):
         if index is not None and isinstance(self.items[index], Lane):
             index = None
         self.post_message(self.Clicked(self.index, index, event.chain >= 2, context=event.button == 3))
+
+
+def _key(item: Item) -> object:
+    """What a drawn item is cached under: the card object itself (a changed card is a new object)."""
+    return ("lane", item.label) if isinstance(item, Lane) else id(item)
+
+
+def _minute(value: object) -> object:
+    return value.replace(second=0, microsecond=0) if isinstance(value, datetime) else value
 
 
 def now_context(badges: dict[str, str], codes: dict[str, str], now: datetime, tz: str) -> dict[str, object]:
