@@ -17,17 +17,11 @@ from sqlmodel import Session, col, delete, select
 from organizer.config import Config
 from organizer.fields import InputError
 from organizer.models import Board, BoardColumn, BusyEvent, Card, PlanBlock
-from organizer.planner import Busy, DayPlan, Fixed, Settings, WorkItem, plan_range
+from organizer.planner import Busy, DayPlan, Fixed, WorkItem, plan_range, settings_from_config
 from organizer.services.cards import find_card
 
 PLAN_KINDS = ("work", "reserve", "popup")
 CONTINUE_DAYS = 14
-
-
-def settings_for(cfg: Config) -> Settings:
-    """Planner settings from the user's config."""
-    return Settings(tz=cfg.timezone, hours=cfg.hours, reserve_ratio=cfg.reserve_ratio,
-                    min_block=cfg.min_block_minutes, reserve_anchors=cfg.reserve_at)
 
 
 def day_bounds(day: date, days: int, tz: str) -> tuple[datetime, datetime]:
@@ -105,7 +99,7 @@ def plan_for(session: Session, cfg: Config, day: date, *, now: datetime, days: i
             fixed.append(Fixed(b.start_at, b.end_at, b.kind, b.card_id, _title(session, b)))
             if b.pinned:
                 pinned.add((b.start_at, b.end_at, b.card_id))
-    plans = plan_range(items, busy_between(session, start, end), fixed, settings_for(cfg), start=day, days=days,
+    plans = plan_range(items, busy_between(session, start, end), fixed, settings_from_config(cfg), start=day, days=days,
                        now=now)
     session.exec(delete(PlanBlock).where(col(PlanBlock.start_at) >= start, col(PlanBlock.start_at) < end))
     for plan in plans:
