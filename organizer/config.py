@@ -245,7 +245,10 @@ def save_setting(path: Path, key: str, value: str) -> None:
             break
     else:
         lines.append(line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text("".join(lines), encoding="utf-8")
-    os.replace(partial, path)
+    from organizer.files import make_private_dir, write_atomic, write_error
+
+    try:
+        make_private_dir(path.parent)
+    except OSError as exc:
+        raise write_error(exc, path) from None
+    write_atomic(path, "".join(lines))  # 0600: written by the app, so private like the rest of its files

@@ -57,10 +57,10 @@ class CalendarActions:
 
     @work(thread=True, group="calendars")
     def _export_ics(self, path: str) -> None:
-        import os
         from datetime import timedelta
 
         from organizer.calendar.export import export_calendar
+        from organizer.files import write_atomic
 
         now = self.now()
         start = datetime.combine(now.astimezone(ZoneInfo(self.cfg.timezone)).date(), datetime.min.time(),
@@ -69,9 +69,7 @@ class CalendarActions:
         try:
             result = export_calendar(self.location, self.cfg, boards=None, what={"publish", "plan", "due"},
                                      start=start, end=start + timedelta(days=30), now=now)
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(result.body)
-            os.replace(partial, target)
+            write_atomic(target, result.body)
         except (OSError, InputError) as exc:
             self.call_from_thread(self.notify, f"Not exported: {exc}", severity="error", markup=False)
             return

@@ -330,10 +330,9 @@ def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
         raise InputError(f"{args.format} exports one board or all of them: give --board once")
     args.board = args.board[0] if args.board else None
     import io
-    import os
-    from pathlib import Path
 
     from organizer import exchange
+    from organizer.files import write_atomic
 
     store = open_db(location)
     if not args.output:
@@ -342,10 +341,7 @@ def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
     # Build the whole export first and swap it in, so a failed export never empties an existing file.
     buffer = io.StringIO(newline="")
     count = exchange.export(store, cfg, args.format, buffer, board=args.board)
-    target = Path(args.output)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(buffer.getvalue(), encoding="utf-8", newline="")
-    os.replace(partial, target)
+    write_atomic(args.output, buffer.getvalue())  # a new file is 0600: exports hold every card
     print(f"exported {count} cards to {args.output}", file=sys.stderr)
     return 0
 
@@ -424,4 +420,34 @@ def dispatch(args: argparse.Namespace) -> int:
     """Run the handler for the parsed command."""
     cfg = load_config()
     location = args.db or paths.default_database()
-    return HANDLERS[args.command or "app"](args, cfg, location)
+    code = HANDLERS[args.command or "app"](args, cfg, location)
+    if args.command in _READS_CARDS:
+        warn_unreadable(location)
+    return code
+
+
+# Commands that show or export cards: they say which stored values they could not read.
+_READS_CARDS = frozenset({"list", "ls", "show", "export", "plan", "capacity"})
+
+
+def warn_unreadable(location: str, *, most: int = 5) -> None:
+    """Name, on stderr, each card value that could not be read (shown empty), so the user can fix it."""
+    import sqlite3
+
+    from organizer import integrity
+
+    file = paths.sqlite_path(location)
+    if file is None or not file.is_file():
+        return
+    try:
+        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            problems = integrity.unreadable_cards(integrity.for_sqlite3(conn))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # the command itself has already said what is wrong with the file
+    for problem in problems[:most]:
+        print(f"organizer: warning: {problem.message()}", file=sys.stderr)
+    if len(problems) > most:
+        print(f"organizer: warning: and {len(problems) - most} more unreadable values", file=sys.stderr)

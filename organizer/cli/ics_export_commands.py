@@ -7,10 +7,8 @@ imported when one of these commands runs, never on the quick-add path.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from organizer.config import Config
@@ -83,14 +81,9 @@ def cmd_export_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
         sys.stdout.buffer.flush()
         return 0
     # The whole calendar is built first and swapped in, so a failed export never leaves half a file.
-    target = Path(args.output)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        partial.write_bytes(result.body)
-        os.replace(partial, target)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        raise
+    from organizer.files import write_atomic
+
+    write_atomic(args.output, result.body)
     print(f"exported {result.events} events to {args.output}", file=sys.stderr)
     return 0
 
