@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from organizer.config import Config
 from organizer.fields import InputError, check_board_key
+from organizer.instants import readable
 
 
 @dataclass(slots=True)
@@ -80,7 +81,8 @@ class BoardData:
 
 
 def _dt(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+    # A stored value nothing can read shows as empty; organizer.integrity names it for the user.
+    return readable(text)
 
 
 def load_board(conn: sqlite3.Connection, cfg: Config, key: str | None = None) -> BoardData | None:

@@ -21,6 +21,9 @@
   occurrence (today counts).
 - ISO-8601 with an offset or `Z` (`2026-12-01T08:30Z`): that instant, shown in `tz`.
 
+Only dates from 1970-01-01 to 2200-12-31 (in `tz`) are accepted (`EARLIEST`, `LATEST`): a typo such as
+`0226-01-15` is refused with the range instead of being stored as a date nothing can use.
+
 An explicit local time that a DST change skips is rejected (it never appears on the clock) and one it
 repeats is rejected as ambiguous (write it with an offset). Only when day_end itself falls in a gap is it
 moved forward, because the user never typed it.
@@ -36,15 +39,32 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+# The dates a card, an event or a plan may carry: the range storage accepts (see organizer.instants).
+from organizer.instants import EARLIEST, LATEST
+
 if TYPE_CHECKING:
     import pendulum
 
-__all__ = ["DURATION_FORMS", "WHEN_FORMS", "DateParseError", "DurationParseError", "format_duration",
-           "format_relative", "parse_duration", "parse_when"]
+__all__ = ["DATE_RANGE", "DURATION_FORMS", "EARLIEST", "LATEST", "WHEN_FORMS", "DateParseError",
+           "DurationParseError", "check_range", "format_duration", "format_relative", "parse_duration", "parse_when"]
 
 
 class DateParseError(ValueError):
     """A date/time phrase could not be read; the message quotes it and says what would work."""
+
+
+DATE_RANGE = f"dates from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
+
+
+def check_range(value: datetime, shown: str) -> datetime:
+    """`value` if its UTC and local dates are within EARLIEST..LATEST, else DateParseError naming the range."""
+    # Local date first: converting a year-1 date to UTC could itself overflow.
+    if not EARLIEST <= value.date() <= LATEST:
+        raise DateParseError(f"'{shown}' is {value.date().isoformat()}, outside the accepted range: {DATE_RANGE}")
+    if not EARLIEST <= value.astimezone(UTC).date() <= LATEST:
+        raise DateParseError(f"'{shown}' is {value.astimezone(UTC).date().isoformat()} in UTC, outside the "
+                             f"accepted range: {DATE_RANGE}")
+    return value
 
 
 class DurationParseError(ValueError):
@@ -132,7 +152,8 @@ def parse_when(text: str, *, now: datetime, tz: str, day_end: time = time(17, 30
     if not s:
         raise DateParseError(f"no date given: {_WHEN_HINT}")
     try:
-        result = _resolve(s, now.astimezone(zone), zone, day_end.replace(tzinfo=None), _shown(text))
+        result = check_range(_resolve(s, now.astimezone(zone), zone, day_end.replace(tzinfo=None), _shown(text)),
+                             _shown(text))
         # Imported here, not at the top: pendulum costs ~40 ms to import and the duration helpers and
         # the quick-add path without a date never need it.
         import pendulum

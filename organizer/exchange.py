@@ -42,9 +42,22 @@ _BT, _CT, _KT, _CHT, _TGT = (SQLModel.metadata.tables[t] for t in ("board", "boa
                                                                     "card_tag"))
 
 
+# A cell starting with one of these runs as a formula in Excel, LibreOffice or Sheets (CSV injection:
+# `=HYPERLINK(...)`, `@SUM(...)`). OWASP's advice: prefix it with a single quote, which spreadsheets show
+# as text. Import strips exactly one such quote, so `organizer export csv` then `import csv` is exact.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else ";".join(value) if isinstance(value, list) else str(value)
-    return text.lower() if isinstance(value, bool) else text
+    text = text.lower() if isinstance(value, bool) else text
+    # Quotes already in front are kept and one more is added, so the import's one-quote strip is exact.
+    return "'" + text if text.lstrip("'").startswith(_FORMULA_START) else text
+
+
+def _uncell(text: str) -> str:
+    """A CSV cell as `_cell` wrote it, without the quote that keeps a formula from running."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START) else text
 
 
 def export(store: Store, cfg: Config, fmt: str, out: TextIO, *, board: str | None = None) -> int:
@@ -111,7 +124,7 @@ def _parse_csv(text: str, source: str) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
     for n, row in enumerate(rows[1:], 2):  # row numbers as a spreadsheet shows them
         if any(cell.strip() for cell in row):
-            out.append((f"row {n}", dict(zip(header, row, strict=False)) if len(row) <= len(header)
+            out.append((f"row {n}", dict(zip(header, map(_uncell, row), strict=False)) if len(row) <= len(header)
                         else f"it has {len(row)} cells but the first row names {len(header)} columns"))
     return out
 

@@ -9,17 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from organizer import dates
 from organizer.config import Config
 
+# Re-exported: the storage encoding lives in organizer.instants; older callers import it from here.
+from organizer.instants import db_datetime, db_text, readable  # noqa: F401
+
 # C0/C1 control characters and DEL, which could drive a terminal; newlines and tabs are kept
 # in notes only.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) are stripped too: they can make a
+# title read differently from what it is (a "Trojan Source" style spoof) in the board and the shell.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# In one-line text a tab or a line break separates words: it becomes a space, not nothing.
+_LINE_BREAKS = re.compile(r"[\t\r\n\v\f\x85\u2028\u2029]+")
 _ESCAPE_SEQ = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 _REF = re.compile(r"^\s*(?:([A-Za-z][A-Za-z0-9]{0,11})-)?(\d{1,9})\s*$")
 _BOARD_KEY = re.compile(r"^[A-Z][A-Z0-9]{0,11}$")
@@ -36,7 +43,9 @@ class InputError(ValueError):
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """Remove terminal escape sequences and control characters from user or imported text."""
     text = _ESCAPE_SEQ.sub("", text)
-    return (_CONTROL if multiline else _CONTROL_LINE).sub("", text)
+    if multiline:
+        return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROL_LINE.sub("", _LINE_BREAKS.sub(" ", text))
 
 
 def parse_ref(text: str) -> tuple[str | None, int]:
@@ -219,21 +228,6 @@ def match_column(names: Sequence[str], wanted: str, board_key: str) -> int:
 
 # --- Stored values and the JSON porcelain -----------------------------------------------------
 
-def db_datetime(value: str | datetime | None) -> datetime | None:
-    """A stored instant (naive-UTC text on SQLite, or a datetime) as an aware UTC datetime."""
-    if value is None:
-        return None
-    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def db_text(value: datetime | None) -> str | None:
-    """An aware datetime in the text form SQLAlchemy stores on SQLite (naive UTC, microseconds)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def local_iso(value: datetime | None, tz: ZoneInfo) -> str | None:
     """ISO-8601 with the offset, in the user's zone."""
     return None if value is None else value.astimezone(tz).isoformat(timespec="seconds")
@@ -261,8 +255,8 @@ def card_json(
         "tags": list(tags),
         "estimate_minutes": card["estimate_minutes"],
         "spent_minutes": card["spent_minutes"],
-        "due": local_iso(db_datetime(card["due_at"]), tz),
-        "publish": local_iso(db_datetime(card["publish_at"]), tz),
+        "due": local_iso(readable(card["due_at"]), tz),
+        "publish": local_iso(readable(card["publish_at"]), tz),
         "campaign": card["campaign"],
         "pillar": card["pillar"],
         "priority": card["priority"],
@@ -270,7 +264,7 @@ def card_json(
         "parent": parent_ref,
         "step": card["step"],
         "notes": card["notes"],
-        "created": local_iso(db_datetime(card["created_at"]), tz),
-        "updated": local_iso(db_datetime(card["updated_at"]), tz),
-        "completed": local_iso(db_datetime(card["completed_at"]), tz),
+        "created": local_iso(readable(card["created_at"]), tz),
+        "updated": local_iso(readable(card["updated_at"]), tz),
+        "completed": local_iso(readable(card["completed_at"]), tz),
     }

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from organizer.instants import readable, to_storage
+
 
 class AwareDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every dialect.
@@ -27,12 +29,10 @@ class AwareDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Convert to UTC; drop the zone on SQLite, which cannot store it."""
+        """Convert to UTC through the one storage encoding; drop the zone on SQLite, which cannot store it."""
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r} cannot be stored: give it a zone")
-        value = value.astimezone(UTC)
+        value = to_storage(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -40,6 +40,17 @@ class AwareDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, read the stored text leniently: an unreadable value becomes None, not a crash.
+
+        SQLAlchemy's own SQLite parser raises on text it cannot read, which would make one bad row
+        (edited by hand, or written by an older bug) break every command that loads its table;
+        `organizer.integrity` reports such rows by card and field instead.
+        """
+        if dialect.name == "sqlite":
+            return readable
+        return super().result_processor(dialect, coltype)
 
 
 def utcnow() -> datetime:

@@ -66,6 +66,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         self._board: BoardScreen | None = None
         self._lean: sqlite3.Connection | None = None
         self._listeners: list[Screen[Any]] = []
+        self.crash: str | None = None  # the one line the shell gets after an unhandled error
 
     # --- lifecycle ----------------------------------------------------------------------------
     # Three modes, each with its own screen stack and state: the board is home.
@@ -82,6 +83,18 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             self._board = screen
         if screen not in self._listeners:
             self._listeners.append(screen)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled error: keep the traceback in a private log file and exit 1 with one line."""
+        import os
+
+        from screens.crash import one_line, write_crash_log
+
+        self.crash = one_line(error, write_crash_log(error))
+        super()._handle_exception(error)
+        if not os.environ.get("ORGANIZER_DEBUG"):
+            # Textual would print a long traceback with locals (card text among them) after closing.
+            self._exit_renderables.clear()
 
     def on_mount(self) -> None:
         """Theme and keys from config, then start watching the database for other writers."""
@@ -330,6 +343,11 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
 
 def run(location: str, cfg: Config) -> int:
-    """Open the app on a database; returns the exit code."""
-    OrganizerApp(location, cfg).run()
-    return 0
+    """Open the app on a database; returns the exit code (1 after a crash, never 0)."""
+    app = OrganizerApp(location, cfg)
+    app.run()
+    if app.crash is not None:
+        import sys
+
+        print(app.crash, file=sys.stderr)
+    return app.return_code or 0

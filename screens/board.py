@@ -119,7 +119,7 @@ class BoardScreen(Screen[None]):
         self.rows = {}
         if self.board is None:
             container.mount(Static("No boards yet. Press n to add a card: it creates your first board.",
-                                   id="empty-board"))
+                                   classes="empty-board"))
             return
         for i, _ in enumerate(self.board.columns):
             view = ColumnView(i, self._palette)

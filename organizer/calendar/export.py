@@ -26,7 +26,7 @@ from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTyp
 from icalendar.parser import Contentline
 
 from organizer.config import WEEKDAYS, Config
-from organizer.fields import InputError, check_board_key, db_datetime, db_text
+from organizer.fields import InputError, check_board_key, db_datetime, db_text, readable
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -223,8 +223,9 @@ def _cards(db: _Db, what: set[str], params: dict[str, Any], boards: str) -> tupl
     for cid, key, number, title, notes, role, column, due, publish, updated in db.rows(
             "SELECT c.id, b.key, c.number, c.title, c.notes, c.role, bc.name, CASE WHEN bc.is_done = :open THEN "
             f"c.due_at END, c.publish_at, c.updated_at {source}", params):
-        cards[cid] = _Card(cid, f"{key}-{number}", title, notes or "", role, column, db_datetime(due),
-                           db_datetime(publish), db_datetime(updated) or datetime(1970, 1, 1, tzinfo=UTC))
+        # readable(): a card value nothing can read (see organizer.integrity) is left out, not fatal.
+        cards[cid] = _Card(cid, f"{key}-{number}", title, notes or "", role, column, readable(due),
+                           readable(publish), readable(updated) or datetime(1970, 1, 1, tzinfo=UTC))
     channels: _Channels = {}
     for cid, channel in db.rows("SELECT card_id, channel FROM card_channel WHERE card_id IN "
                                 f"(SELECT c.id {source}) ORDER BY card_id, position", params):

@@ -22,8 +22,33 @@ class UsageError(Exception):
     """Bad command-line usage (exit 2)."""
 
 
+class _StoreOnce(argparse._StoreAction):
+    """A single-value flag given twice is a mistake (`-P 1 -P 4`): refuse it instead of keeping the last."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        """Store the value, unless this flag was already given on the same command line."""
+        given: set[str] = namespace.__dict__.setdefault("_given", set())
+        if option_string is not None and self.dest in given:
+            parser.error(f"argument {'/'.join(self.option_strings)}: given twice; give it once")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _nonempty(value: str) -> str:
+    """An argparse type for flags whose empty value would silently mean "no filter" or "the default"."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty: give a value")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and never a traceback."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         """Report bad usage in one line, with where to look for help."""
@@ -32,9 +57,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _card_flags(p: argparse.ArgumentParser, *, edit: bool) -> None:
     clear = " ('none' clears it)" if edit else ""
-    p.add_argument("--board", "-b", metavar="KEY", help="board key, e.g. NWC (default: the default board)")
-    p.add_argument("--role", "-r", help=f"role: strategist, writer, producer, planner, community, analyst{clear}")
+    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty,
+                   help="board key, e.g. NWC (default: the default board)")
+    p.add_argument("--role", "-r", type=_nonempty,
+                   help=f"role: strategist, writer, producer, planner, community, analyst{clear}")
     p.add_argument("--channel", "-c", dest="channels", action="append", metavar="CHANNEL",
+                   type=None if edit else _nonempty,
                    help="network, repeatable or comma-separated: x, linkedin, instagram, facebook, tiktok, "
                         "youtube, mastodon, bluesky, threads" + (" (replaces the list; '' empties it)" if edit else ""))
     p.add_argument("--due", "-d", metavar="WHEN", help=f"due time, e.g. 'tomorrow 10:00', fri, eod, +2d{clear}")
@@ -49,7 +77,7 @@ def _card_flags(p: argparse.ArgumentParser, *, edit: bool) -> None:
         p.add_argument("--popup", action="store_true", default=None, help="an unplanned pop-up task")
     p.add_argument("--campaign", metavar="NAME", help=f"campaign{clear}")
     p.add_argument("--pillar", metavar="NAME", help=f"content-mix pillar, e.g. education{clear}")
-    p.add_argument("--column", metavar="COL", help="workflow column (a unique prefix will do)")
+    p.add_argument("--column", metavar="COL", type=_nonempty, help="workflow column (a unique prefix will do)")
     p.add_argument("--tag", "-t", dest="tags", action="append", metavar="TAG", help="tag, repeatable")
     p.add_argument("--notes", "-n", metavar="TEXT", help="notes")
     p.add_argument("--parent", metavar="ID", help=f"make this card a step of card ID{clear}")
@@ -72,10 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     _card_flags(p, edit=False)
 
     p = sub.add_parser("list", aliases=["ls"], help="list cards", description="List open cards (filters combine).")
-    p.add_argument("--board", "-b", metavar="KEY")
-    p.add_argument("--role", "-r")
-    p.add_argument("--channel", "-c")
-    p.add_argument("--column")
+    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty)
+    p.add_argument("--role", "-r", type=_nonempty)
+    p.add_argument("--channel", "-c", type=_nonempty)
+    p.add_argument("--column", type=_nonempty)
     p.add_argument("--due-before", metavar="WHEN", help="only cards due before WHEN, e.g. eow")
     p.add_argument("--popup", action="store_true", default=None, help="only pop-ups")
     p.add_argument("--all", "-a", action="store_true", help="include cards in done columns")

@@ -49,12 +49,14 @@ def work_items(session: Session) -> list[WorkItem]:
         backlog = first.get(card.board_id) == card.column_id
         if backlog and not (card.due_at or card.publish_at or card.popup):
             continue
-        assert card.id is not None and card.created_at is not None
+        assert card.id is not None
         remaining = max(0, (card.estimate_minutes or 0) - card.spent_minutes) if card.estimate_minutes else 0
         items.append(WorkItem(card_id=card.id, ref=f"{key}-{card.number}", title=card.title, role=card.role,
                               minutes=remaining, priority=card.priority, due_at=card.due_at,
                               publish_at=card.publish_at, parent_id=card.parent_id, step=card.step,
-                              popup=card.popup, created_at=card.created_at))
+                              popup=card.popup,
+                              # An unreadable created_at (see organizer.integrity) sorts first rather than crash.
+                              created_at=card.created_at or datetime(1970, 1, 1, tzinfo=UTC)))
     return items
 
 
