@@ -184,6 +184,25 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     def _warm_up(self) -> None:
         # SQLAlchemy and the services load after the first paint, so the first write is quick.
         self.get_store()
+        self._warn_unreadable()
+
+    def _warn_unreadable(self) -> None:
+        # Values nothing can read show as empty on the board; say which card and field, once per start.
+        from organizer import integrity
+
+        try:
+            conn = lean.connect(self.location)
+        except lean.NotLean:
+            return
+        try:
+            problems = integrity.unreadable_cards(integrity.for_sqlite3(conn))
+        finally:
+            conn.close()
+        if problems:
+            more = f" (and {len(problems) - 3} more: organizer list shows them all)" if len(problems) > 3 else ""
+            text = "\n".join(p.message() for p in problems[:3]) + more
+            self.call_from_thread(self.notify, text, title="Unreadable values", severity="warning",
+                                  timeout=30, markup=False)
 
     # --- data ---------------------------------------------------------------------------------
     def read_board(self, key: str | None) -> BoardData | None:

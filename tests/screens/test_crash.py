@@ -69,3 +69,20 @@ def test_an_unwritable_log_dir_still_gives_one_line(tmp_path: Path, monkeypatch:
     line = crash.one_line(ValueError("bad\nthing"), crash.write_crash_log(ValueError("x")))
     assert line == "organizer: the app stopped after an error: ValueError: bad thing (no log file could be written; " \
                    "run with ORGANIZER_DEBUG=1)"
+
+
+async def test_a_broken_stored_date_shows_a_warning_and_the_board(demo_store, make_app, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE card SET due_at = '226-01-15 09:00:00.000000' WHERE id = (SELECT MIN(id) FROM card)")
+    conn.commit()
+    conn.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = [str(n.message) for n in app._notifications]
+        assert any("NWC-1: its due_at '226-01-15 09:00:00.000000' cannot be read" in n for n in notes), notes
+        assert app.board_loads >= 1 and app.crash is None
