@@ -1,7 +1,8 @@
 """Where Organizer keeps its files: XDG directories through platformdirs, with overrides.
 
 `ORGANIZER_CONFIG` names the config file and `ORGANIZER_DB` the database (a path or a
-SQLAlchemy URL); `--db` on the command line beats both.
+SQLAlchemy URL); `--db` on the command line beats both. Organizer's own data folder is created
+0700 on first use; see `organizer.store.open_store` for the rules on other folders.
 """
 
 from __future__ import annotations
@@ -33,21 +34,28 @@ def default_database() -> str:
 
 
 def sqlite_path(location: str) -> Path | None:
-    """The file behind a database location if it is SQLite, else None (another database).
+    """The file behind a database location if it is SQLite, else None (another database, or in memory).
 
-    A plain path is SQLite; so is a `sqlite:///…` URL. `:memory:` has no file and gives None.
+    A plain path is SQLite, relative to the current folder; `~` is expanded. SQLite URLs follow
+    SQLAlchemy: `sqlite:///rel.db` (three slashes) is relative, `sqlite:////abs/x.db` (four) is
+    absolute. Query parameters of a SQLite URL are ignored. The result is always absolute, so
+    messages and backups name the real place whatever the working folder later becomes.
     """
-    if location.startswith("sqlite:///"):
-        location = location[len("sqlite:///") :]
+    if location.startswith("sqlite:"):
+        rest = location[len("sqlite:") :]
+        if not rest.startswith("///"):
+            return None  # `sqlite://`: in memory
+        location = rest[3:].split("?", 1)[0]
     elif "://" in location:
         return None
     if location in ("", ":memory:"):
         return None
-    return Path(location).expanduser()
+    return Path(location).expanduser().absolute()
 
 
 def database_url(location: str) -> str:
-    """A SQLAlchemy URL for a database location (a plain path becomes a SQLite URL)."""
-    if "://" in location:
-        return location
-    return f"sqlite:///{Path(location).expanduser()}"
+    """A SQLAlchemy URL for a database location (a SQLite file always as an absolute `sqlite:////…` URL)."""
+    file = sqlite_path(location)
+    if file is not None:
+        return f"sqlite:///{file}"
+    return location

@@ -4,31 +4,87 @@ Every user action runs in one transaction (`Store.write()`). On SQLite the trans
 with `BEGIN IMMEDIATE`, so a writer takes the write lock up front and waits (busy timeout)
 instead of failing with "database is locked" when it would otherwise upgrade a read lock
 while the TUI and several CLI processes share the file.
+
+Data safety rules for a SQLite file (issue 8):
+- A new database is created 0600 (through the umask) and so are its -wal/-shm files, which
+  SQLite gives the database's mode; a folder Organizer creates for it is 0700. Pre-migration
+  backups are 0600 too. An existing file or folder keeps the mode it has.
+- A non-empty database without Organizer's `alembic_version` table belongs to another app: it
+  is inspected without changing a byte (no WAL switch, no backup, no -wal/-shm left) and refused.
+- A missing folder is created only when the caller says so (`create=True`, commands that add
+  something), or when it is Organizer's own data folder; otherwise a typo in `--db` is refused.
+- A file or folder Organizer cannot write is opened read-only: reads work, writes say so.
+- SQLite's "database or disk is full" becomes `DiskFull`, one line; the transaction is rolled back.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from organizer import paths
+from organizer.fields import InputError
+from organizer.files import create_private, make_private_dir
 from organizer.schema import SCHEMA_REVISION
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Long enough for a burst of concurrent quick-adds and a TUI refresh to queue politely.
 BUSY_TIMEOUT_MS = 30_000
+# The SQLite file header: 16 magic bytes, and at offset 18 the read version, 2 in WAL mode.
+_MAGIC = b"SQLite format 3\x00"
+_FOREIGN_NAMED = 5
 
 
 class StoreError(RuntimeError):
     """The database cannot be used (unknown newer schema, unreadable file…)."""
+
+
+class ForeignDatabase(StoreError, InputError):
+    """The file is another app's SQLite database; Organizer left it exactly as it was (exit 2)."""
+
+
+class MissingFolder(StoreError, InputError):
+    """The database's folder does not exist and this command does not create one (exit 2)."""
+
+
+class ReadOnly(StoreError):
+    """The database cannot be written: its file or folder is read-only."""
+
+
+class DiskFull(StoreError):
+    """SQLite ran out of disk space; the transaction was rolled back, nothing was saved."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (or one it was raised from or during) is SQLITE_FULL or ENOSPC/EDQUOT."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for err in (current, getattr(current, "orig", None)):
+            if isinstance(err, sqlite3.Error) and (getattr(err, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL:
+                return True
+            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+                return True
+        # A failed rollback after SQLITE_FULL ("cannot rollback") carries the real error as its context.
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _is_read_only_error(exc: BaseException) -> bool:
+    err = getattr(exc, "orig", None) or exc
+    return isinstance(err, sqlite3.Error) and (getattr(err, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -72,16 +128,30 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def backup_sqlite(path: Path, revision: str | None) -> Path:
-    """Copy a SQLite file (consistently, through the backup API) before migrating it."""
+    """Copy a SQLite file (consistently, through the backup API) before migrating it; the copy is 0600.
+
+    On failure no partial copy is left; a full disk raises `DiskFull`.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = path.with_name(f"{path.name}.pre-migration-{revision or 'unversioned'}-{stamp}.bak")
-    src = sqlite3.connect(path)
-    dst = sqlite3.connect(target)
     try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+        # Created first so the copy is private whatever mode SQLite would have chosen (0644 less the umask).
+        create_private(target)
+        src = sqlite3.connect(path)
+        try:
+            dst = sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except (OSError, sqlite3.Error) as exc:
+        target.unlink(missing_ok=True)
+        Path(f"{target}-journal").unlink(missing_ok=True)
+        if is_disk_full(exc):
+            raise DiskFull(f"disk is full: could not back up {path} before upgrading it; nothing was changed") from None
+        raise StoreError(f"could not back up {path} before upgrading it: {exc}") from None
     return target
 
 
@@ -91,11 +161,12 @@ def _has_tables(engine: Engine) -> bool:
     return bool(inspect(engine).get_table_names())
 
 
-def migrate(engine: Engine, location: str) -> Path | None:
+def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> Path | None:
     """Bring the database to the newest revision; back up a non-empty SQLite file first.
 
     Returns the backup's path when one was made. Refuses a database written by a newer
-    Organizer rather than guess at its schema.
+    Organizer rather than guess at its schema, and one that needs work but is `read_only`
+    (the reason why, as `Store.read_only` gives it).
     """
     rev = current_revision(engine)
     if rev == SCHEMA_REVISION:
@@ -112,42 +183,80 @@ def migrate(engine: Engine, location: str) -> Path | None:
             f"database {location} is at schema revision {rev}, which this Organizer does not know "
             f"(newest known: {SCHEMA_REVISION}); upgrade Organizer to open it"
         )
-    backup = None
     file = paths.sqlite_path(location)
+    if read_only:
+        what = "set up" if rev is None else f"upgrade (schema revision {rev} to {SCHEMA_REVISION})"
+        raise ReadOnly(f"cannot write to {file or location}: {read_only}; Organizer must {what} it first")
+    backup = None
     if file is not None and file.exists() and file.stat().st_size > 0 and _has_tables(engine):
         backup = backup_sqlite(file, rev)
     # One transaction for the whole upgrade; a second process opening a new database at the
     # same moment waits on the lock, then finds the work done.
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise DiskFull(f"disk is full: could not set up or upgrade {file or location}; nothing was changed"
+                           ) from None
+        raise
     return backup
 
 
 class Store:
-    """A database handle; hands out sessions, one transaction per user action."""
+    """A database handle; hands out sessions, one transaction per user action.
 
-    def __init__(self, location: str, engine: Engine) -> None:
+    `read_only` is None for a writable database, else why it is not (e.g. "read-only (the folder
+    /x is not writable)"); reads work, and `write()` raises `ReadOnly` with that reason.
+    """
+
+    def __init__(self, location: str, engine: Engine, *, read_only: str | None = None) -> None:
         self.location = location
         self.engine = engine
         self.sqlite_file = paths.sqlite_path(location)
+        self.read_only = read_only
+
+    def _name(self) -> str:
+        return str(self.sqlite_file or "the database")
+
+    def _translate(self, exc: Exception) -> StoreError | None:
+        """The one-line error for a failed write, or None to let the original through."""
+        if is_disk_full(exc):
+            return DiskFull(f"disk is full: could not write to {self._name()}; nothing was saved")
+        if _is_read_only_error(exc):
+            return ReadOnly(f"cannot write to {self._name()}: read-only; nothing was saved")
+        return None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in a write transaction: committed on success, rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        if self.read_only:
+            raise ReadOnly(f"cannot write to {self._name()}: {self.read_only}")
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except Exception as exc:
+            if (clear := self._translate(exc)) is not None:
+                raise clear from None
+            raise
 
     @contextmanager
     def scratch(self) -> Iterator[Session]:
         """A write transaction that is always rolled back: run the write path (planning), keep nothing.
 
         It takes the write lock up front like `write()`, so its writes wait their turn instead of failing.
+        On a read-only database it starts a plain read transaction instead.
         """
-        with Session(self.engine, expire_on_commit=False) as session:
+        engine = self.engine.execution_options(sqlite_begin="DEFERRED") if self.read_only else self.engine
+        with Session(engine, expire_on_commit=False) as session:
             session.begin()
             try:
                 yield session
+            except Exception as exc:
+                if (clear := self._translate(exc)) is not None:
+                    raise clear from None
+                raise
             finally:
                 session.rollback()
 
@@ -168,28 +277,153 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(location: str | None = None, *, migrate_now: bool = True) -> Store:
-    """Open (creating and migrating as needed) the database at a path or URL."""
+def _uri(file: Path, **params: str) -> str:
+    # Percent-encoded, so a path with spaces, '?' or '#' stays one path.
+    return f"file:{quote(str(file))}?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _wal_file(file: Path) -> Path:
+    return file.with_name(file.name + "-wal")
+
+
+def _is_wal(file: Path) -> bool:
+    with file.open("rb") as fh:
+        header = fh.read(20)
+    return len(header) == 20 and header[18] == 2
+
+
+def _not_writable(file: Path) -> str | None:
+    """Why Organizer cannot write this database, or None when it can."""
+    folder = file.parent
+    # SQLite needs the folder too: it creates the -wal/-shm files (or a journal) beside the database.
+    if not os.access(folder, os.W_OK):
+        return f"read-only (the folder {folder} is not writable)"
+    if file.exists() and not os.access(file, os.W_OK):
+        return "read-only (the file is not writable)"
+    return None
+
+
+def _reading_uri(file: Path) -> tuple[str, bool]:
+    """How to open an existing file without changing it: (URI, whether it is opened writable).
+
+    A read-only connection to a WAL database creates -wal/-shm files it then cannot remove, so when
+    there is no -wal yet (nobody has it open) and the folder is writable, open read-write but
+    query-only: the last connection removes what it created. With the folder read-only and no -wal,
+    nobody can be writing, so `immutable` lets SQLite read without the -shm it could not create.
+    """
+    if not _is_wal(file):
+        return _uri(file, mode="ro"), False
+    if _wal_file(file).exists():
+        return _uri(file, mode="ro"), False
+    if os.access(file.parent, os.W_OK) and os.access(file, os.W_OK):
+        return _uri(file, mode="rw"), True
+    return _uri(file, mode="ro", immutable="1"), False
+
+
+def _table_names(file: Path) -> list[str]:
+    """The tables of an existing SQLite file, read without changing it; StoreError if it is not SQLite."""
+    with file.open("rb") as fh:
+        magic = fh.read(len(_MAGIC))
+    if not magic:
+        return []
+    if magic != _MAGIC:
+        raise StoreError(f"{file} is not an Organizer database (file is not a database)")
+    uri, writable = _reading_uri(file)
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            if writable:
+                conn.execute("PRAGMA query_only = ON")
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{file} is not an Organizer database ({exc})") from None
+    return [name for (name,) in rows if not name.startswith("sqlite_")]
+
+
+def _prepare_sqlite(file: Path, *, create: bool) -> str | None:
+    """Check (and create if allowed) a SQLite database file; returns why it is read-only, or None."""
+    folder = file.parent
+    if file.is_dir():
+        raise StoreError(f"database path {file} is a folder; give a file path")
+    if not file.exists():
+        if not folder.is_dir():
+            # Organizer's own data folder is always made: a fresh install must list (nothing) too.
+            if not create and folder != paths.data_dir().absolute():
+                raise MissingFolder(f"cannot open {file}: folder {folder} does not exist "
+                                    "(commands that add something create it)")
+            try:
+                make_private_dir(folder)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for database {file}: {exc.strerror}") from None
+        if (reason := _not_writable(file)) is not None:
+            raise ReadOnly(f"cannot write to {file}: {reason}")
+        try:
+            create_private(file)  # before SQLite does, so it and its -wal/-shm are 0600
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise DiskFull(f"disk is full: could not create {file}") from None
+            raise StoreError(f"cannot create database {file}: {exc.strerror}") from None
+    tables = _table_names(file)
+    if tables and "alembic_version" not in tables:
+        named = ", ".join(sorted(tables)[:_FOREIGN_NAMED])
+        if len(tables) > _FOREIGN_NAMED:
+            named += f" and {len(tables) - _FOREIGN_NAMED} more"
+        raise ForeignDatabase(f"{file} is not an Organizer database: it has tables {named}; "
+                              "give --db a new file or an Organizer database")
+    if (reason := _not_writable(file)) is not None:
+        if not tables:
+            raise ReadOnly(f"cannot write to {file}: {reason}")
+        return reason
+    try:
+        enable_wal(file)
+    except sqlite3.DatabaseError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(f"disk is full: could not open {file}") from None
+        raise StoreError(f"cannot open database {file}: {exc}") from None
+    return None
+
+
+def _sqlite_engine(file: Path, read_only: str | None) -> Engine:
+    timeout = BUSY_TIMEOUT_MS / 1000
+    if read_only is None:
+        return create_engine(f"sqlite:///{file}", connect_args={"timeout": timeout})
+    uri, _ = _reading_uri(file)
+    if uri.endswith("mode=rw"):
+        uri = _uri(file, mode="ro")  # the file is writable, the store is not: e.g. its folder is read-only
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+
+    # The URL still names the file, so SQLAlchemy pools connections as for any file database.
+    return create_engine(f"sqlite:///{file}", creator=connect)
+
+
+def open_store(location: str | None = None, *, migrate_now: bool = True, create: bool = True) -> Store:
+    """Open (migrating as needed) the database at a path or URL; see the module notes for the safety rules.
+
+    `create=False` refuses a SQLite file whose folder does not exist (except Organizer's own data
+    folder) instead of making it: commands that only read pass it, so a mistyped `--db` is caught.
+    Raises `ForeignDatabase`, `MissingFolder`, `ReadOnly`, `DiskFull` or another `StoreError`.
+    """
     location = location or paths.default_database()
     file = paths.sqlite_path(location)
-    url = paths.database_url(location)
+    read_only = None
     if file is not None:
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for database {file}: {exc.strerror}") from None
-        if file.exists() and file.is_dir():
-            raise StoreError(f"database path {file} is a folder; give a file path")
-        try:
-            enable_wal(file)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{file} is not an Organizer database ({exc})") from None
-    elif location.startswith("sqlite"):
-        pass  # in-memory SQLite
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000} if url.startswith("sqlite") else {})
-    if url.startswith("sqlite"):
+        read_only = _prepare_sqlite(file, create=create)
+        engine = _sqlite_engine(file, read_only)
+    else:
+        url = paths.database_url(location)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
+                               if url.startswith("sqlite") else {})
+    if engine.url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
-    store = Store(location, engine)
+    store = Store(location, engine, read_only=read_only)
     if migrate_now:
-        migrate(engine, location)
+        try:
+            migrate(engine, location, read_only=read_only)
+        except BaseException:
+            engine.dispose()  # no connection (nor -wal/-shm) left open behind a refusal
+            raise
     return store

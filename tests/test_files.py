@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,37 +69,42 @@ def test_a_stale_partial_from_a_crash_is_replaced(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def _fail_with(monkeypatch: pytest.MonkeyPatch, name: str, code: int) -> None:
+@contextmanager
+def failing(name: str, code: int) -> Iterator[None]:
+    """`os.<name>` fails with errno `code` inside the block.
+
+    A patch of its own: the shared `monkeypatch` also holds the isolated paths, never to be undone mid-test.
+    """
+
     def boom(*_args: Any, **_kwargs: Any) -> Any:
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(files.os, name, boom)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files.os, name, boom)
+        yield
 
 
 @pytest.mark.parametrize("step", ["write", "fsync", "replace"])
-def test_disk_full_leaves_the_old_file_and_nothing_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        step: str) -> None:
+def test_disk_full_leaves_the_old_file_and_nothing_else(tmp_path: Path, step: str) -> None:
     target = tmp_path / "out.ics"
     target.write_bytes(b"old")
-    _fail_with(monkeypatch, step, errno.ENOSPC)
-    with pytest.raises(OSError, match=f"^disk is full: could not write {target}$") as info:
+    expected = f"^disk is full: could not write {re.escape(str(target))}$"
+    with failing(step, errno.ENOSPC), pytest.raises(OSError, match=expected) as info:
         files.write_atomic(target, b"new" * 1000)
     assert info.value.errno == errno.ENOSPC
-    monkeypatch.undo()
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.ics"]
 
 
-def test_other_errors_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _fail_with(monkeypatch, "write", errno.EIO)
-    with pytest.raises(OSError, match=f"^could not write {tmp_path / 'x'}: Input/output error$"):
+def test_other_errors_are_one_clear_line(tmp_path: Path) -> None:
+    expected = f"^could not write {re.escape(str(tmp_path / 'x'))}: Input/output error$"
+    with failing("write", errno.EIO), pytest.raises(OSError, match=expected):
         files.write_atomic(tmp_path / "x", "x")
-    monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(OSError, match="could not write .*: No such file or directory"):
+    with pytest.raises(OSError, match=r"could not write .*: No such file or directory"):
         files.write_atomic(tmp_path / "nope" / "x.json", "x")
 
 
@@ -124,13 +131,11 @@ def test_config_file_is_private(tmp_path: Path, umask: int) -> None:
     assert mode(path) == 0o600 and mode(path.parent) == 0o700
 
 
-def test_config_write_on_a_full_disk_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_write_on_a_full_disk_keeps_the_old_file(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('timezone = "Europe/Paris"\n')
-    _fail_with(monkeypatch, "write", errno.ENOSPC)
-    with pytest.raises(OSError, match="disk is full"):
+    with failing("write", errno.ENOSPC), pytest.raises(OSError, match="disk is full"):
         save_setting(path, "theme", "nord")
-    monkeypatch.undo()
     assert path.read_text() == 'timezone = "Europe/Paris"\n'
     assert leftovers(tmp_path) == []
 
@@ -146,16 +151,14 @@ def test_exports_are_private(cli: Any, tmp_path: Path, umask: int, fmt: str) -> 
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "ics"])
-def test_export_on_a_full_disk_is_one_line_and_leaves_nothing(cli: Any, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+def test_export_on_a_full_disk_is_one_line_and_leaves_nothing(cli: Any, tmp_path: Path, fmt: str) -> None:
     assert cli("add", "Launch post", "--role", "writer").code == 0
     out = tmp_path / "exports"
     out.mkdir()
     target = out / f"out.{fmt}"
     target.write_bytes(b"old")
-    _fail_with(monkeypatch, "write", errno.ENOSPC)
-    r = cli("export", fmt, "-o", str(target))
-    monkeypatch.undo()
+    with failing("write", errno.ENOSPC):
+        r = cli("export", fmt, "-o", str(target))
     assert r.code == 1
     assert r.err == f"organizer: disk is full: could not write {target}\n"
     assert target.read_bytes() == b"old"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from organizer.config import Config, load_config
 from organizer.fields import CardFields, CardFilter, InputError, validate
 
 Handler = Callable[[argparse.Namespace, Config, str], int]
+# A JSON export of 10,000 cards is about 6 MB; far past that is not an export, and reading it would only eat memory.
+IMPORT_MAX_BYTES = 200 * 2**20
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -38,11 +41,15 @@ def emit(data: Any) -> None:
     sys.stdout.write(text + "\n")
 
 
-def open_db(location: str) -> Any:
-    """Open (migrating if needed) the store at a location."""
+def open_db(location: str, *, create: bool = False) -> Any:
+    """Open (migrating if needed) the store at a location.
+
+    Only commands that add something pass `create=True`: they may make a missing folder (0700) and a
+    new database there; the others refuse a folder that does not exist, so a mistyped --db is caught.
+    """
     from organizer.store import open_store
 
-    return open_store(location)
+    return open_store(location, create=create)
 
 
 def _fields(args: argparse.Namespace, cfg: Config, *, require_title: bool) -> CardFields:
@@ -72,7 +79,7 @@ def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
     except lean.NotLean:
         from organizer.services import cards
 
-        store = open_db(location)
+        store = open_db(location, create=True)
         with store.write() as s:
             ref = cards.card_ref(s, cards.add_card(s, cfg, fields))
         with store.read() as s:
@@ -215,13 +222,14 @@ def cmd_rm(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return 0
 
 
-def _history(action: str, location: str) -> int:
+def _history(action: str, location: str, anywhere: bool) -> int:
     from organizer import history
 
+    step = history.undo if action == "undo" else history.redo
     try:
         with open_db(location).write() as s:
-            summary = history.undo(s) if action == "undo" else history.redo(s)
-    except history.NothingToUndo as exc:
+            summary = step(s, anywhere=anywhere)
+    except history.NothingToUndo as exc:  # also UndoConflict: nothing was changed, and it says why
         print(f"organizer: {exc}", file=sys.stderr)
         return 1
     print(f"{'undid' if action == 'undo' else 'redid'}: {summary}")
@@ -229,20 +237,20 @@ def _history(action: str, location: str) -> int:
 
 
 def cmd_undo(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Undo the newest change."""
-    return _history("undo", location)
+    """Undo the newest change made from this shell (from anywhere with --any)."""
+    return _history("undo", location, args.any)
 
 
 def cmd_redo(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Redo the newest undone change."""
-    return _history("redo", location)
+    """Redo the change this shell undid last (the last one undone anywhere with --any)."""
+    return _history("redo", location, args.any)
 
 
 def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """List, add or rename boards."""
     from organizer.services import boards
 
-    store = open_db(location)
+    store = open_db(location, create=args.boards_command == "add")
     action = args.boards_command or "list"
     if action == "add":
         with store.write() as s:
@@ -310,7 +318,7 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="organizer-demo-")
         target = Path(tmp.name) / "demo.db"
     try:
-        count = demo.load_demo(open_db(str(target)), cfg)
+        count = demo.load_demo(open_db(str(target), create=True), cfg)
         if args.no_app:
             print(f"demo database {target}: {count} cards")
             return 0
@@ -355,16 +363,24 @@ def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
     from organizer import exchange
 
     if args.file == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(IMPORT_MAX_BYTES + 1)
+        if len(text) > IMPORT_MAX_BYTES:
+            raise InputError(f"standard input is over {IMPORT_MAX_BYTES // 2**20} MB: split the import by board")
     else:
         try:
             with open(args.file, encoding="utf-8-sig", newline="") as fh:
+                if os.fstat(fh.fileno()).st_size > IMPORT_MAX_BYTES:
+                    raise InputError(f"file {args.file!r} is over {IMPORT_MAX_BYTES // 2**20} MB: split it by board")
                 text = fh.read()
         except FileNotFoundError:
             raise InputError(f"file {args.file!r} does not exist") from None
+        except IsADirectoryError:
+            raise InputError(f"{args.file!r} is a folder: give the export file inside it") from None
+        except PermissionError:
+            raise InputError(f"file {args.file!r} cannot be read: permission denied") from None
         except UnicodeDecodeError:
             raise InputError(f"file {args.file!r} is not UTF-8 text") from None
-    count = exchange.import_text(open_db(location), cfg, args.format, text, renumber=args.renumber,
+    count = exchange.import_text(open_db(location, create=True), cfg, args.format, text, renumber=args.renumber,
                                  source="stdin" if args.file == "-" else args.file)
     print(f"imported {count} cards")
     return 0
@@ -384,7 +400,7 @@ def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
     try:
         lean.connect(location).close()
     except lean.NotLean:
-        open_db(location).close()
+        open_db(location, create=True).close()
     return _launch(cfg, location)
 
 
