@@ -13,8 +13,14 @@ that block time between `start` and `end`, with no database involved. Rules:
   importing the same calendar again gives the same UIDs.
 
 A calendar that cannot be read at all raises InputError naming the source. A broken event (bad or missing
-DTSTART, bad duration, end before start, unknown TZID…) raises InputError naming the source and the event,
-unless `skip_bad`: then the readable events come back with a list of what was skipped and why.
+DTSTART, bad duration, end before start, unknown TZID, a rule that fires absurdly often…) raises InputError
+naming the source and the event, unless `skip_bad`: then the readable events come back with a list of what
+was skipped and why.
+
+Reading is bounded (organizer.calendar.limits): the text is prescanned for size, nesting, event count and
+giant lines; RRULEs and VTIMEZONE rules are checked before anything is expanded or converted with them;
+expansion is lazy and stops at the per-series cap; and the whole read runs under a wall-clock and memory
+budget (BudgetExceeded, an InputError, past it).
 
 icalendar and recurring-ical-events are imported inside the functions: importing this module is free.
 """
@@ -29,6 +35,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from organizer.calendar.limits import MAX_WALK, BudgetExceeded, Guard, prescan, rule_problem, safe_zone, zone_problem
 from organizer.fields import TITLE_MAX, InputError, clean_text
 
 HORIZON_PAST = timedelta(days=30)
@@ -119,15 +126,22 @@ def compact(value: date, zone: ZoneInfo) -> str:
 
 
 def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: datetime, skip_bad: bool = False,
-                  hint: str = SKIP_HINT) -> ReadCalendar:
+                  hint: str = SKIP_HINT, seconds: float | None = None, memory: int | None = None) -> ReadCalendar:
     """Parse, validate and expand a calendar; see the module docstring for the rules.
 
     `hint` ends the message about broken events: how to import the readable ones from where the user is.
+    `seconds` and `memory` (bytes) override the reading budget (limits.TIME_BUDGET, limits.MEMORY_BUDGET).
     """
-    import icalendar
-
     if not looks_like_calendar(data):
         raise InputError(f"{source}: not a calendar: {not_a_calendar(data)}")
+    with Guard(source, seconds=seconds, memory=memory) as guard:
+        return _read(data, source, tz=tz, start=start, end=end, skip_bad=skip_bad, hint=hint, guard=guard)
+
+
+def _read(data: bytes, source: str, *, tz: str, start: datetime, end: datetime, skip_bad: bool, hint: str,
+          guard: Guard) -> ReadCalendar:
+    import icalendar
+
     try:
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -135,6 +149,9 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
     # Leading blank lines would read as a folded continuation; keep line numbers true to the file.
     text = raw.lstrip()
     skipped_lines = raw.count("\n", 0, len(raw) - len(text))
+    del raw
+    text = prescan(text, source)
+    guard.check()
     try:
         parsed = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as exc:  # the parser meets untrusted text: whatever it raises means "unreadable"
@@ -142,7 +159,9 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
     calendars = [c for c in parsed if c.name == "VCALENDAR"]
     if not calendars:
         raise InputError(f"{source}: cannot be read as a calendar: {_parse_failure(text, None)}")
+    guard.check()
     zone = ZoneInfo(tz)
+    zones = _Zones(calendars, start)
     events = [e for c in calendars for e in c.subcomponents if e.name == "VEVENT"]
     lines = [n + skipped_lines for n in _event_lines(text)]
     labels = {id(e): _label(e, lines[i] if len(lines) == len(events) else None) for i, e in enumerate(events)}
@@ -150,7 +169,8 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
     bad: list[Skipped] = []
     broken: set[int] = set()
     for event in events:
-        problem = _problem(event, zone)
+        guard.check()
+        problem = _problem(event, zone, zones, end)
         if problem:
             bad.append(Skipped(labels[id(event)], problem))
             broken.add(id(event))
@@ -159,7 +179,7 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
             event["UID"] = "nouid-" + hashlib.sha1(event.to_ical()).hexdigest()[:16]
     for cal in calendars:
         cal.subcomponents = [c for c in cal.subcomponents if id(c) not in broken]
-        _expand(cal, source, zone, start, end, labels, result, bad)
+        _expand(cal, source, zone, start, end, labels, result, bad, guard)
     if bad and not skip_bad:
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         raise InputError(f"{source}: {bad[0]}{more}; {hint}")
@@ -207,19 +227,104 @@ class _Broken(Exception):
     """An event's problem, raised while checking it."""
 
 
-def _problem(event: Any, zone: ZoneInfo) -> str | None:
+def _problem(event: Any, zone: ZoneInfo, zones: _Zones, span_end: datetime) -> str | None:
     """What makes an event unusable, or None."""
     for prop, message in event.errors:
         return f"{prop + ' cannot be read' if prop else 'a line cannot be read'}: {one_line(message)}"
     try:
-        return _check(event, zone)
+        # First of all: no time of the event may be converted with a VTIMEZONE that has not been checked.
+        return zones.fix(event) or _check(event, zone, span_end)
     except _Broken as exc:
         return str(exc)
+    except BudgetExceeded:
+        raise
     except Exception as exc:  # a custom VTIMEZONE or an odd value the libraries choke on
         return f"cannot be read: {one_line(exc)}"
 
 
-def _check(event: Any, zone: ZoneInfo) -> str | None:
+_DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+
+
+class _Zones:
+    """The time zones a calendar's VTIMEZONEs define, checked and rebuilt before any time is converted.
+
+    icalendar turns each VTIMEZONE into a lazy dateutil zone as it parses (and caches it for the whole
+    process under its TZID). Such a zone walks its observances from their DTSTART on every lookup, so a
+    rule repeating every second since 1601 never finishes. `fix` puts, in place of every such zone on an
+    event's times, the zone this calendar's own VTIMEZONE defines, checked (limits.zone_problem) and
+    starting shortly before the horizon (limits.safe_zone); or, for a bad one, the zoneinfo zone its
+    X-LIC-LOCATION names; else the event is broken.
+    """
+
+    def __init__(self, calendars: list[Any], since: datetime) -> None:
+        self.since = since
+        self.components: dict[str, Any] = {}
+        for cal in calendars:
+            for component in cal.subcomponents:
+                if component.name == "VTIMEZONE" and "TZID" in component:
+                    self.components.setdefault(str(component["TZID"]).strip("/"), component)
+        self.resolved: dict[str, Any] = {}
+
+    def zone(self, tzid: str) -> Any:
+        """The checked zone for a TZID, a string saying why there is none, or None when it is not defined."""
+        if tzid not in self.resolved:
+            component = self.components.get(tzid)
+            if component is None:
+                self.resolved[tzid] = None
+            elif problem := zone_problem(component):
+                self.resolved[tzid] = _by_name(component) or f"time zone {one_line(tzid, 60)!r}, which {problem}"
+            else:
+                try:
+                    self.resolved[tzid] = safe_zone(component, self.since)
+                except Exception as exc:  # dateutil on a VTIMEZONE it cannot read
+                    self.resolved[tzid] = f"time zone {one_line(tzid, 60)!r}, which cannot be read: {one_line(exc)}"
+        return self.resolved[tzid]
+
+    def fix(self, event: Any) -> str | None:
+        """Swap the checked zones into an event's times; what is wrong with a zone it uses, or None."""
+        for name in _DATE_PROPERTIES:
+            values = event.get(name)
+            for prop in values if isinstance(values, list) else [values] if values is not None else []:
+                for item in prop.dts if hasattr(prop, "dts") else [prop]:
+                    value = item.dt
+                    parts = value if isinstance(value, tuple) else (value,)
+                    fixed = []
+                    for part in parts:
+                        swapped = self._swap(part)
+                        if isinstance(swapped, str):
+                            return f"{name} uses {swapped}"
+                        fixed.append(swapped)
+                    item.dt = tuple(fixed) if isinstance(value, tuple) else fixed[0]
+        return None
+
+    def _swap(self, value: Any) -> Any:
+        """`value` in its checked zone, or why that cannot be."""
+        if not isinstance(value, datetime) or not _from_vtimezone(value.tzinfo):
+            return value
+        tzid = str(getattr(value.tzinfo, "_tzid", "")).strip("/")
+        found = self.zone(tzid)
+        if found is None:  # defined by another calendar read earlier in this process, not by this one
+            return f"an unknown time zone TZID={one_line(tzid, 60)!r}"
+        return found if isinstance(found, str) else value.replace(tzinfo=found)
+
+
+def _from_vtimezone(zone: Any) -> bool:
+    """Whether a tzinfo was built from a VTIMEZONE (dateutil's tzical), not taken from the zone database."""
+    return zone is not None and type(zone).__name__ == "_tzicalvtz"
+
+
+def _by_name(component: Any) -> ZoneInfo | None:
+    """The zoneinfo zone a VTIMEZONE names in X-LIC-LOCATION (Mozilla, Evolution), if it is a real one."""
+    name = str(component.get("X-LIC-LOCATION", "")).strip()
+    if not name or len(name) > 60:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def _check(event: Any, zone: ZoneInfo, span_end: datetime) -> str | None:
     prop = _single(event, "DTSTART")
     if prop is None:
         return "it has no DTSTART"
@@ -250,6 +355,11 @@ def _check(event: Any, zone: ZoneInfo) -> str | None:
         # Expanding these over a year would take minutes and millions of rows before any limit could bite.
         if freq in ("secondly", "minutely") and (count is None or count > MAX_SERIES_OCCURRENCES):
             return f"it repeats {freq} without a small COUNT: that is not a meeting"
+        # Every other rule is estimated before it is expanded: from FREQ and its BYxxx lists, how often it
+        # fires in a day, and how many occurrences lie between DTSTART (1601?) and the horizon.
+        problem = rule_problem(rule.to_ical().decode(), start, span_end)
+        if problem:
+            return problem
     return None
 
 
@@ -275,12 +385,18 @@ def _shown(value: date) -> str:
 
 @cache
 def _series_class() -> tuple[type, type]:
-    """recurring-ical-events' Series and EventAdapter, extended so each occurrence keeps its event.
+    """recurring-ical-events' Series and EventAdapter, extended so each occurrence keeps its event, and
+    so rules are walked lazily.
 
     The library's own query copies the whole event for every occurrence (`as_component`); a busy block
     needs four properties of it, so reading them from the event saves most of the expansion time.
+    It also asks dateutil for `rule.between(…)`, which walks the rule from DTSTART into a cached list of
+    everything up to the end of the span: `Rules` walks an uncached copy instead, one occurrence at a
+    time, so the caller's cap and the budget apply as it goes.
     """
+    from dateutil.rrule import rruleset
     from recurring_ical_events import EventAdapter, Occurrence, Series
+    from recurring_ical_events.util import compare_greater, convert_to_datetime, is_pytz, is_pytz_dt, normalize_pytz
 
     class Event(EventAdapter):
         def __init__(self, component: Any) -> None:
@@ -292,15 +408,52 @@ def _series_class() -> tuple[type, type]:
             super().__init__(adapter, start, end, sequence)
             self.event = adapter.event
 
+    class Rules(Series.RecurrenceRules):  # type: ignore[name-defined]
+        guard: Guard | None = None
+
+        def rrule_between(self, span_start: Any, span_stop: Any) -> Any:
+            begin, stop = convert_to_datetime(span_start, self.tzinfo), convert_to_datetime(span_stop, self.tzinfo)
+            if is_pytz(self.tzinfo):  # as the library does: pytz offsets are off by up to an hour at the edges
+                begin, stop = normalize_pytz(begin - timedelta(hours=1)), normalize_pytz(stop + timedelta(hours=1))
+            for rule in self.rrules:
+                # The rruleset holds DTSTART and the RDATEs: as many as the file lists, fine to list.
+                found = rule.between(begin, stop, inc=True) if isinstance(rule, rruleset) else _walk(
+                    rule, begin, stop, self.guard)
+                for start in found:
+                    if is_pytz_dt(start):
+                        start = start.tzinfo.localize(start.replace(tzinfo=None))
+                    if rule.until is None or not compare_greater(start, rule.until):
+                        yield start
+
     class Busy(Series):
+        RecurrenceRules = Rules
+
         def occurrence(self, adapter: Any, start: Any = None, end: Any = None) -> Any:
             return Found(adapter, start, end, sequence=self.sequence)
 
     return Busy, Event
 
 
+def _walk(rule: Any, begin: datetime, stop: datetime, guard: Guard | None) -> Any:
+    """The instants of a dateutil rrule in [begin, stop], walked lazily from DTSTART with a bound."""
+    walked = 0
+    for when in rule.replace(cache=False):  # the cached rule would keep every instant walked
+        if when > stop:
+            return
+        if when >= begin:
+            yield when
+            continue
+        walked += 1
+        if walked % 4096 == 0:
+            if guard is not None:
+                guard.check()
+            if walked > MAX_WALK:
+                raise _Broken(f"it repeats more than {MAX_WALK:,} times before the planning horizon: "
+                              "too many to expand")
+
+
 def _expand(cal: Any, source: str, zone: ZoneInfo, start: datetime, end: datetime, labels: dict[int, str],
-            result: ReadCalendar, bad: list[Skipped]) -> None:
+            result: ReadCalendar, bad: list[Skipped], guard: Guard) -> None:
     """Expand one calendar's (valid) events, series by series, so a failure names its event."""
     if str(cal.get("CALSCALE", "GREGORIAN")).upper() != "GREGORIAN":
         raise InputError(f"{source}: CALSCALE {one_line(cal['CALSCALE'], 40)} is not supported (only GREGORIAN)")
@@ -324,14 +477,25 @@ def _expand(cal: Any, source: str, zone: ZoneInfo, start: datetime, end: datetim
     busy_series, event_adapter = _series_class()
     seen = {o.uid for o in result.occurrences}
     for uid, members in series.items():
+        guard.check()
         try:
-            found = list(busy_series([event_adapter(e) for e, _ in members]).between(local_start, local_end))
-            if len(found) > MAX_SERIES_OCCURRENCES:
-                raise _Broken(f"it repeats {len(found):,} times in the planning horizon: that is not a meeting")
+            expansion = busy_series([event_adapter(e) for e, _ in members])
+            expansion.recurrence.guard = guard
+            found = []
+            # Lazily, stopping at the cap: a runaway series costs the cap, never its full expansion.
+            for occurrence in expansion.between(local_start, local_end):
+                found.append(occurrence)
+                if len(found) > MAX_SERIES_OCCURRENCES:
+                    raise _Broken(f"it repeats more than {MAX_SERIES_OCCURRENCES:,} times in the planning horizon: "
+                                  "that is not a meeting")
+                if len(found) % 1024 == 0:
+                    guard.check()
             rows, counts = _occurrences(found, _uid_base(uid), zone)
         except _Broken as exc:
             bad.append(Skipped(_master_label(members), str(exc)))
             continue
+        except BudgetExceeded:
+            raise
         except Exception as exc:  # recurring-ical-events on odd rules and values
             bad.append(Skipped(_master_label(members), f"cannot be expanded: {one_line(exc)}"))
             continue
