@@ -24,8 +24,11 @@ _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
-    "theme", "hours", "roles", "keys", "reserve_at",
+    "theme", "hours", "roles", "keys", "reserve_at", "history",
 }
+# [history]: how long undo history is kept. The newest `undo_depth` changes of each place
+# (a terminal, an app session) used within `keep_days` are never pruned.
+_HISTORY_KEYS = {"keep_days": (1, 36_500), "max_entries": (100, 10_000_000), "undo_depth": (1, 100_000)}
 
 Interval = tuple[time, time]
 
@@ -56,6 +59,9 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     # Local times the pop-up reserve ends at where it can (late morning, late afternoon).
     reserve_at: tuple[time, ...] = (time(12, 30), time(17, 30))
+    history_keep_days: int = 90
+    history_max_entries: int = 5000
+    history_undo_depth: int = 100
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -161,6 +167,23 @@ def _number(key: str, raw: dict[str, Any], kind: type, low: float, high: float, 
     return kind(value)
 
 
+def _history(defaults: dict[str, Any], raw: object, source: Path | None) -> dict[str, int]:
+    """The [history] limits: shipped defaults with the user's values over them."""
+    if not isinstance(raw, dict):
+        raise ConfigError("history", raw, "a table such as [history] keep_days = 90", source)
+    out = {}
+    for key, (low, high) in _HISTORY_KEYS.items():
+        value = raw.get(key, defaults.get(key))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"history.{key}", value, f"a whole number from {low:,} to {high:,}",
+                              source if key in raw else None)
+        out[key] = value
+    for key in raw:
+        if key not in _HISTORY_KEYS:
+            raise ConfigError(f"history.{key}", raw[key], f"one of {', '.join(_HISTORY_KEYS)}", source)
+    return out
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read the config file (default: `paths.config_file()`), falling back to shipped defaults."""
     path = path or paths.config_file()
@@ -212,7 +235,11 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         if not m or int(m[1]) > 23 or int(m[2]) > 59:
             raise ConfigError("reserve_at", value, accepted, source)
         anchors.append(time(int(m[1]), int(m[2])))
+    history = _history(defaults.get("history", {}), raw.get("history", {}), source)
     return Config(
+        history_keep_days=history["keep_days"],
+        history_max_entries=history["max_entries"],
+        history_undo_depth=history["undo_depth"],
         reserve_at=tuple(sorted(anchors)),
         timezone=tz,
         hours=hours,

@@ -12,7 +12,9 @@ truth for the schema.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,49 @@ _CARD_COLUMNS = ("id", "board_id", "number", "column_id", "position", "title", "
 
 class NotLean(Exception):
     """This database or request is not for the lean path; take the full one."""
+
+
+# --- places: where a change was made, which is where undo looks for it ---------------------------
+# They live here, not in organizer.history, because the quick paths write history without SQLAlchemy.
+PLACE_MAX = 40  # history.place is VARCHAR(40)
+
+
+def shell_place() -> str:
+    """The place of a shell command: its terminal session, or `ORGANIZER_PLACE` when set.
+
+    Every command typed in one terminal (and every script started from it) shares the session, so
+    `organizer undo` there undoes what was done there, never what another terminal, a cron job or
+    an app did meanwhile. A script that wants an undo stack of its own sets `ORGANIZER_PLACE`.
+    """
+    named = os.environ.get("ORGANIZER_PLACE", "").strip()
+    if named:
+        return f"cli:{named}"[:PLACE_MAX]
+    try:
+        return f"cli:{os.getsid(0)}"
+    except (AttributeError, OSError):  # no sessions (Windows): one place for every shell
+        return "cli"
+
+
+def new_app_place() -> str:
+    """A new place for one app session: its changes are the ones its undo takes back."""
+    return f"tui:{uuid.uuid4().hex[:8]}"
+
+
+def default_place(origin: str) -> str:
+    """The place of a change made without a named place: the shell's, or the app's in general."""
+    return "tui" if origin == "tui" else shell_place()
+
+
+def record_history(conn: sqlite3.Connection, at: str, origin: str, place: str, summary: str,
+                   changes: list[dict[str, Any]]) -> None:
+    """Store one history entry in the caller's transaction, as `history.record` does.
+
+    A new change clears the redo stack of its own place only: an unrelated change elsewhere
+    must not throw away what this place could still redo.
+    """
+    conn.execute("DELETE FROM history WHERE place = ? AND undone = 1", (place,))
+    conn.execute("INSERT INTO history (at, origin, place, summary, changes, undone) VALUES (?, ?, ?, ?, ?, 0)",
+                 (at, origin, place, summary, json.dumps(changes)))
 
 
 def connect(location: str) -> sqlite3.Connection:
@@ -67,7 +112,8 @@ def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Ro
     return row
 
 
-def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "cli") -> dict[str, Any]:
+def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "cli",
+        place: str | None = None) -> dict[str, Any]:
     """Insert a card in one transaction; returns its JSON porcelain. Mirrors services.cards.add_card."""
     if f.parent:
         raise NotLean("steps are placed by the full path")
@@ -99,13 +145,8 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
         snap = {name: row[name] for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags)}
         snap["popup"] = bool(row["popup"])  # as history.snapshot reads it back through the model
         ref = f"{board['key']}-{row['number']}"
-        # Undone entries are always the newest ones (the redo stack): look at the last row, by key.
-        last = conn.execute("SELECT undone FROM history ORDER BY id DESC LIMIT 1").fetchone()
-        if last and last[0]:
-            conn.execute("DELETE FROM history WHERE undone = 1")
-        conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
-                     (now, origin, f"add {ref}",
-                      json.dumps([{"table": "card", "id": row["id"], "before": None, "after": snap}])))
+        record_history(conn, now, origin, place or default_place(origin), f"add {ref}",
+                       [{"table": "card", "id": row["id"], "before": None, "after": snap}])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -180,7 +221,8 @@ def _snapshot(conn: sqlite3.Connection, card_id: int) -> dict[str, Any]:
     return snap
 
 
-def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, origin: str = "tui") -> None:
+def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, origin: str = "tui",
+         place: str | None = None) -> None:
     """Move a card to row `index` of a column, in one transaction. Mirrors services.cards.move_card(index=…).
 
     The board calls this on its own thread: a plain SQL move commits in about a millisecond, where the
@@ -208,12 +250,9 @@ def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, 
         conn.execute("UPDATE card SET column_id = ?, position = ?, completed_at = ?, updated_at = ? WHERE id = ?",
                      (column_id, position, completed, now, card_id))
         after = before | {"column_id": column_id, "position": position, "completed_at": completed, "updated_at": now}
-        last = conn.execute("SELECT undone FROM history ORDER BY id DESC LIMIT 1").fetchone()
-        if last and last[0]:
-            conn.execute("DELETE FROM history WHERE undone = 1")
-        conn.execute("INSERT INTO history (at, origin, summary, changes, undone) VALUES (?, ?, ?, ?, 0)",
-                     (now, origin, f"move {target[0]}-{before['number']} to {target[1]}",
-                      json.dumps([{"table": "card", "id": card_id, "before": before, "after": after}])))
+        record_history(conn, now, origin, place or default_place(origin),
+                       f"move {target[0]}-{before['number']} to {target[1]}",
+                       [{"table": "card", "id": card_id, "before": before, "after": after}])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -192,14 +192,21 @@ class HistoryEntry(SQLModel, table=True):
     """One user action, with row snapshots before and after, so undo/redo work across processes."""
 
     __tablename__ = "history"
+    # Undo takes a place's newest entry and a new action clears the place's redo stack: both by place.
+    __table_args__ = (Index("ix_history_place", "place", "undone"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime | None = _ts(nullable=False)
     origin: str = Field(default="cli", max_length=12)
+    # Where the change was made: "cli:<terminal session>" or "tui:<app session>"; undo looks here.
+    # Entries written before places were kept have their origin ("cli", "tui") as place.
+    place: str = Field(default="cli", max_length=40, sa_column_kwargs={"server_default": "cli"})
     summary: str = Field(sa_type=Text)
     # JSON list of {"table", "id", "before", "after"}; see organizer.history.
     changes: str = Field(sa_type=Text)
     undone: bool = False
+    # When it was undone: `redo --any` takes the most recently undone entry.
+    undone_at: datetime | None = _ts()
 
 
 class TimeEntry(SQLModel, table=True):

@@ -66,6 +66,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         self._board: BoardScreen | None = None
         self._lean: sqlite3.Connection | None = None
         self._listeners: list[Screen[Any]] = []
+        # This session's place in the history: its undo takes back its own changes, not the shell's.
+        self.place = lean.new_app_place()
         self.crash: str | None = None  # the one line the shell gets after an unhandled error
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         context = store.write() if write and keep else store.scratch() if write else store.read()
         try:
             with context as session:
+                services.history.set_place(session, self.place)
                 result = work_fn(session, services)
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
@@ -244,7 +247,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
                 return
             self._lean.execute(f"PRAGMA busy_timeout = {MOVE_LOCK_WAIT_MS}")
         try:
-            lean.move(self._lean, card_id, column_id, index)
+            lean.move(self._lean, card_id, column_id, index, place=self.place)
         except InputError as exc:
             self.notify(str(exc), severity="error", markup=False)
             self._after_write(None, card_id, None, True)
@@ -270,6 +273,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         services = self._services()
         try:
             with self.get_store().write() as session:
+                services.history.set_place(session, self.place)
                 result = change(session, services)
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
@@ -332,6 +336,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             raw = {**raw, "board": board_key}
         fields = validate(raw, self.cfg, now=self.now(), require_title=ref is None)
         with self.get_store().write() as session:
+            services.history.set_place(session, self.place)
             if ref is None:
                 card = services.cards.add_card(session, self.cfg, fields, origin="tui")
             else:
@@ -339,9 +344,10 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             return str(services.cards.card_ref(session, card))
 
     def undo_redo(self, which: str) -> None:
-        """Undo or redo through the shared history."""
+        """Undo or redo this app session's own changes (the shell's are undone with `organizer undo`)."""
         def change(session: Any, svc: SimpleNamespace) -> str:
-            return str(svc.history.undo(session) if which == "undo" else svc.history.redo(session))
+            step = svc.history.undo if which == "undo" else svc.history.redo
+            return str(step(session, self.place))
 
         verb = "Undid" if which == "undo" else "Redid"
         self.write(change, done=lambda summary: summary and self.notify(f"{verb}: {summary}", markup=False))

@@ -822,7 +822,8 @@ def test_add_works_after_undo_and_redo_of_a_rename(seeded: Runner) -> None:
 
 
 @pytest.mark.slow
-def test_undo_reverts_a_move_made_by_another_process(seeded: Runner, isolated_paths: Path, db_path: Path) -> None:
+def test_undo_reverts_a_move_made_by_another_process_of_this_shell(seeded: Runner, isolated_paths: Path,
+                                                                   db_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "ORGANIZER_DEBUG"}
     env["ORGANIZER_DB"] = str(db_path)
     env["ORGANIZER_CONFIG"] = str(isolated_paths / "config.toml")
@@ -832,6 +833,50 @@ def test_undo_reverts_a_move_made_by_another_process(seeded: Runner, isolated_pa
     assert show(seeded, "1")["column"] == "Review"
     assert run_ok(seeded, "undo") == "undid: move MAIN-1 to Review\n"
     assert show(seeded, "1")["column"] == "Ideas"
+
+
+@pytest.mark.slow
+def test_undo_leaves_another_terminals_change_to_undo_any(seeded: Runner, isolated_paths: Path,
+                                                          db_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("ORGANIZER_DEBUG", "ORGANIZER_PLACE")}
+    env["ORGANIZER_DB"] = str(db_path)
+    env["ORGANIZER_CONFIG"] = str(isolated_paths / "config.toml")
+    for args in (["move", "MAIN-1", "review"], ["undo"]):
+        run_ok(seeded, *args)  # this shell has nothing left to undo but its adds
+    proc = subprocess.run([sys.executable, "-m", "organizer", "move", "MAIN-2", "review"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False, start_new_session=True)
+    assert proc.returncode == 0, proc.stderr
+    # The newest change here is this shell's add of MAIN-2, not the other terminal's move.
+    assert run_bad(seeded, "undo", code=1).startswith("organizer: cannot undo 'add MAIN-2': MAIN-2 was changed "
+                                                      "later from another shell ('move MAIN-2 to Review')")
+    assert show(seeded, "2")["column"] == "Review"
+    assert run_ok(seeded, "undo", "--any") == "undid: move MAIN-2 to Review (made from another shell)\n"
+    assert show(seeded, "2")["column"] == "Ideas"
+    assert run_ok(seeded, "redo", "--any") == "redid: move MAIN-2 to Review (made from another shell)\n"
+    assert run_ok(seeded, "redo") == "redid: move MAIN-1 to Review\n"
+
+
+def test_undo_names_the_newest_change_made_elsewhere(cli: Runner, db_path: Path) -> None:
+    from organizer import history
+    from organizer.config import load_config
+    from organizer.fields import validate
+    from organizer.store import open_store
+
+    cfg = load_config()
+    store = open_store(str(db_path))
+    with store.write() as s:
+        history.set_place(s, "tui:5e55104a")
+        card_service.add_card(s, cfg, validate({"title": "from the app"}, cfg, now=datetime.now(ZoneInfo("UTC")),
+                                               require_title=True))
+    store.close()
+    assert run_bad(cli, "undo", code=1) == (
+        "organizer: nothing to undo from this shell: the newest change, 'add MAIN-1', was made in the app, "
+        "session 5e55104a; `organizer undo --any` undoes it")
+    assert run_bad(cli, "redo", code=1) == "organizer: nothing to redo"
+    assert run_ok(cli, "undo", "--any") == "undid: add MAIN-1 (made in the app, session 5e55104a)\n"
+    assert run_bad(cli, "redo", code=1) == (
+        "organizer: nothing to redo from this shell: the last change undone, 'add MAIN-1', was made in the app, "
+        "session 5e55104a; `organizer redo --any` redoes it")
 
 
 # --- boards -------------------------------------------------------------------------------------

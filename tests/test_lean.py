@@ -19,6 +19,7 @@ from organizer.services import cards
 from organizer.store import Store
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+APP = "tui:1a2b3c4d"
 RAW = {
     "title": "Launch [draft] post — ünïcode",
     "role": "writer",
@@ -81,6 +82,8 @@ def test_lean_history_entry_is_what_the_services_would_record(store: Store, cfg:
     with store.read() as s:
         entry = s.exec(select(HistoryEntry).order_by(HistoryEntry.id.desc())).first()  # type: ignore[union-attr]
         assert entry is not None and entry.summary == f"add {added['id']}"
+        seed = s.exec(select(HistoryEntry).where(HistoryEntry.summary == "add MAIN-1")).one()
+        assert (entry.origin, entry.place) == (seed.origin, seed.place) == ("cli", lean.shell_place())
         change = json.loads(entry.changes)[0]
         assert change["before"] is None
         assert change["after"] == history.snapshot(s, "card", change["id"])
@@ -92,6 +95,23 @@ def test_lean_history_entry_is_what_the_services_would_record(store: Store, cfg:
         history.redo(s)
     with store.read() as s:
         assert cards.card_view(s, cfg, added["id"])["tags"] == ["launch", "q4"]
+
+
+def test_lean_writes_clear_only_their_own_places_redo(store: Store, cfg: Config) -> None:
+    _seed(store, cfg)
+    with store.write() as s:
+        history.set_place(s, APP)
+        cards.move_card(s, "MAIN-1", "Planned")
+    with store.write() as s:
+        history.undo(s, APP)
+    with store.write() as s:
+        history.undo(s)  # this shell's seed: the shell has something to redo too
+    conn = lean.connect(store.location)
+    lean.add(conn, cfg, validate({"title": "from the shell"}, cfg, now=NOW, require_title=True))
+    conn.close()
+    with store.read() as s:
+        undone = s.exec(select(HistoryEntry.place).where(HistoryEntry.undone == True)).all()  # noqa: E712
+    assert undone == [APP]  # the shell's own redo went, the app's stayed
 
 
 @pytest.mark.parametrize("revision", ["0001", "9999"])
@@ -163,9 +183,10 @@ def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: st
 
         target = board_service.find_column(s, s.get(Board, card.board_id), column)  # type: ignore[arg-type]
     conn = lean.connect(lean_store.location)
-    lean.move(conn, card.id, target.id, index)  # type: ignore[arg-type]
+    lean.move(conn, card.id, target.id, index, place=APP)  # type: ignore[arg-type]
     conn.close()
     with full_store.write() as s:
+        history.set_place(s, APP)
         cards.move_card(s, ref, column, index=index, origin="tui")
     views, entries = [], []
     for st in stores:
@@ -179,12 +200,12 @@ def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: st
             for snap in (change["before"], change["after"]):
                 for stamp in ("created_at", "updated_at", "completed_at"):
                     snap.pop(stamp)
-            entries.append((entry.summary, entry.origin, change))  # type: ignore[union-attr]
+            entries.append((entry.summary, entry.origin, entry.place, change))  # type: ignore[union-attr]
             order = [c["id"] for c in cards.list_cards(s, cfg, CardFilter(include_done=True, column=column))]
             views[-1]["order"] = order
     assert views[0] == views[1]
-    assert entries[0] == entries[1]
+    assert entries[0] == entries[1] and entries[0][2] == APP
     with lean_store.write() as s:
-        assert history.undo(s).startswith(f"move {ref}")
+        assert history.undo(s, APP).startswith(f"move {ref}")
     with lean_store.read() as s:
         assert cards.card_view(s, cfg, ref)["column"] != column or (ref == "NWC-1" and column == "Ideas")

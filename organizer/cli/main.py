@@ -129,8 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rm", help="delete a card (and its steps); undo brings it back")
     p.add_argument("id", metavar="ID")
 
-    sub.add_parser("undo", help="undo the last change (from the CLI or the app)")
-    sub.add_parser("redo", help="redo the last undone change")
+    p = sub.add_parser("undo", help="undo the last change made from this shell (terminal session)")
+    p.add_argument("--any", action="store_true",
+                   help="undo the last change made anywhere (another shell, the app), saying where it was made")
+    p = sub.add_parser("redo", help="redo the last change this shell undid")
+    p.add_argument("--any", action="store_true", help="redo the last change undone anywhere")
 
     p = sub.add_parser("boards", help="list, add or rename boards")
     bsub = p.add_subparsers(dest="boards_command", metavar="ACTION", parser_class=_Parser)

@@ -217,10 +217,12 @@ def remove_card(session: Session, ref: str, *, origin: str = "cli") -> list[str]
     assert board is not None and card.id is not None
     steps = list(session.exec(select(Card).where(Card.parent_id == card.id).order_by(Card.step)))
     changes = []
-    # Steps first, so undo (which walks the list backwards) restores the parent before them.
+    # Steps first, so undo (which walks the list backwards) restores the parent before them. The
+    # snapshots carry the time entries and pinned plan blocks the delete cascades away, for undo.
+    session.flush()
     for c in [*steps, card]:
         assert c.id is not None
-        changes.append(history.change("card", c.id, _snap(session, c), None))
+        changes.append(history.change("card", c.id, history.snapshot(session, "card", c.id, dependents=True), None))
     for c in steps:
         session.delete(c)
     session.flush()  # the steps go before their parent, not by a cascade the session cannot see
