@@ -27,6 +27,7 @@ icalendar and recurring-ical-events are imported inside the functions: importing
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -134,8 +135,16 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
     """
     if not looks_like_calendar(data):
         raise InputError(f"{source}: not a calendar: {not_a_calendar(data)}")
-    with Guard(source, seconds=seconds, memory=memory) as guard:
-        return _read(data, source, tz=tz, start=start, end=end, skip_bad=skip_bad, hint=hint, guard=guard)
+    # A big calendar is hundreds of thousands of small objects that live until the read ends: the cyclic
+    # collector would scan them again and again for nothing (a third of the time of a 20,000-event file).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with Guard(source, seconds=seconds, memory=memory) as guard:
+            return _read(data, source, tz=tz, start=start, end=end, skip_bad=skip_bad, hint=hint, guard=guard)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _read(data: bytes, source: str, *, tz: str, start: datetime, end: datetime, skip_bad: bool, hint: str,
@@ -150,7 +159,7 @@ def _read(data: bytes, source: str, *, tz: str, start: datetime, end: datetime, 
     text = raw.lstrip()
     skipped_lines = raw.count("\n", 0, len(raw) - len(text))
     del raw
-    text = prescan(text, source)
+    text = prescan(text, source, before=start.date())
     guard.check()
     try:
         parsed = icalendar.Calendar.from_ical(text, multiple=True)

@@ -23,6 +23,7 @@ import copy
 import ctypes
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ MAX_BYTES = 20 * 1024 * 1024  # the most a download may bring (fetch.MAX_BYTES);
 MAX_DEPTH = 8  # VCALENDAR > VEVENT > VALARM is 3 deep; VTIMEZONE > STANDARD is 3
 MAX_EVENTS = 50_000
 MAX_COMPONENTS = 150_000  # events, alarms, time zones and their observances together
+HISTORY_AT = 1_000  # events in a calendar past which its history is skipped unread (see prescan)
 MAX_LINE = 100_000  # characters in one unfolded line of a property the importer reads
 # The properties the importer (or a library on its behalf) reads; a giant line of anything else is dropped.
 READ_PROPERTIES = frozenset({
@@ -187,17 +189,26 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n:,} characters"
 
 
-def prescan(text: str, source: str) -> str:
+def prescan(text: str, source: str, before: date | None = None) -> str:
     """`text` with giant unread lines blanked out; InputError for text no calendar of meetings needs.
 
     One pass over the physical lines: continuation lines (starting with a space or a tab) are counted
     with the line they continue; BEGIN/END lines give the nesting depth and the number of components.
+    With `before` (the horizon's start), in a calendar of more than HISTORY_AT events, events that plainly
+    ended days before it are blanked out too: one-off events (no RRULE, RDATE, RECURRENCE-ID or DURATION)
+    whose DTSTART and DTEND dates are both earlier. Parsing is most of the cost of a long-lived calendar,
+    and most of its events are history that cannot block time; a smaller calendar is read and checked
+    whole, old events included. Blanked lines stay empty lines: line numbers in messages are the file's.
     """
     if len(text) > MAX_BYTES:
         raise InputError(f"{source}: the calendar is {_size(len(text))} long: at most {_size(MAX_BYTES)} is read")
     lines = text.split("\n")
     depth = events = components = 0
-    first, length, drop = 0, 0, []
+    first, length, drop, history = 0, 0, [], []
+    # Dates as YYYYMMDD strings compare like dates; three days cover any zone's offset from UTC.
+    cutoff = f"{before - timedelta(days=3):%Y%m%d}" if before is not None else ""
+    event, dated = -1, False  # the line of the top-level BEGIN:VEVENT being read; whether it has a DTSTART
+    latest = ""
     for number, line in enumerate(lines):
         if line[:1] in (" ", "\t"):
             length += len(line) - 1
@@ -217,18 +228,42 @@ def prescan(text: str, source: str) -> str:
                 if events > MAX_EVENTS:
                     raise InputError(f"{source}: it holds more than {MAX_EVENTS:,} events: that is not a "
                                      "meeting calendar this importer reads")
+                if depth == 2 and cutoff:
+                    event, dated, latest = number, False, ""
             if components > MAX_COMPONENTS:
                 raise InputError(f"{source}: it holds more than {MAX_COMPONENTS:,} components (events, alarms, "
                                  "time zones): that is not a meeting calendar this importer reads")
         elif head[:4] == "END:":
+            if depth == 2 and event >= 0:
+                if dated and latest < cutoff and line[4:].strip().upper() == "VEVENT":
+                    history.append((event, number + 1))
+                event = -1
             depth = max(depth - 1, 0)
+        elif event >= 0 and head[:1] in _DATED_INITIALS:
+            name = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
+            if name in _RECURRING:
+                event = -1  # kept: it may have occurrences in the horizon
+            elif name in ("DTSTART", "DTEND"):
+                day = _DAY.match(line)
+                if day is None:
+                    event = -1  # a value this scan does not understand: let the parser judge it
+                else:
+                    latest = max(latest, day.group(1))
+                    dated = dated or name == "DTSTART"
     if length > MAX_LINE:
         _giant(lines, first, len(lines), length, source, drop)
+    if events > HISTORY_AT:
+        drop += history
     if not drop:
         return text
     for start, stop in drop:
         lines[start:stop] = [""] * (stop - start)
     return "\n".join(lines)
+
+
+_DATED_INITIALS = frozenset("DRE")
+_RECURRING = frozenset({"RRULE", "RDATE", "EXRULE", "RECURRENCE-ID", "DURATION"})
+_DAY = re.compile(r'DT(?:START|END)(?:;[^:"]*)?:(\d{8})(?:T\d{6}Z?)?\r?$', re.IGNORECASE)
 
 
 def _giant(lines: list[str], first: int, stop: int, length: int, source: str, drop: list[tuple[int, int]]) -> None:
