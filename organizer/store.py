@@ -41,8 +41,6 @@ from organizer.schema import SCHEMA_REVISION
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Long enough for a burst of concurrent quick-adds and a TUI refresh to queue politely.
 BUSY_TIMEOUT_MS = 30_000
-# The SQLite file header: 16 magic bytes, and at offset 18 the read version, 2 in WAL mode.
-_MAGIC = b"SQLite format 3\x00"
 _FOREIGN_NAMED = 5
 
 
@@ -155,6 +153,28 @@ def backup_sqlite(path: Path, revision: str | None) -> Path:
     return target
 
 
+def _alembic_config() -> Any:
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _check_known(rev: str | None, location: str) -> None:
+    """Refuse a revision this Organizer has no migration for: a newer Organizer's, or another alembic app's."""
+    if rev is None or rev == SCHEMA_REVISION:
+        return
+    from alembic.script import ScriptDirectory
+
+    known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    if rev not in known:
+        raise StoreError(
+            f"database {location} is at schema revision {rev}, which this Organizer does not know "
+            f"(newest known: {SCHEMA_REVISION}); upgrade Organizer to open it"
+        )
+
+
 def _has_tables(engine: Engine) -> bool:
     from sqlalchemy import inspect
 
@@ -172,17 +192,9 @@ def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> P
     if rev == SCHEMA_REVISION:
         return None
     from alembic import command
-    from alembic.config import Config as AlembicConfig
-    from alembic.script import ScriptDirectory
 
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    known = {s.revision for s in ScriptDirectory.from_config(cfg).walk_revisions()}
-    if rev is not None and rev not in known:
-        raise StoreError(
-            f"database {location} is at schema revision {rev}, which this Organizer does not know "
-            f"(newest known: {SCHEMA_REVISION}); upgrade Organizer to open it"
-        )
+    cfg = _alembic_config()
+    _check_known(rev, location)
     file = paths.sqlite_path(location)
     if read_only:
         what = "set up" if rev is None else f"upgrade (schema revision {rev} to {SCHEMA_REVISION})"
@@ -282,16 +294,6 @@ def _uri(file: Path, **params: str) -> str:
     return f"file:{quote(str(file))}?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-def _wal_file(file: Path) -> Path:
-    return file.with_name(file.name + "-wal")
-
-
-def _is_wal(file: Path) -> bool:
-    with file.open("rb") as fh:
-        header = fh.read(20)
-    return len(header) == 20 and header[18] == 2
-
-
 def _not_writable(file: Path) -> str | None:
     """Why Organizer cannot write this database, or None when it can."""
     folder = file.parent
@@ -303,43 +305,51 @@ def _not_writable(file: Path) -> str | None:
     return None
 
 
-def _reading_uri(file: Path) -> tuple[str, bool]:
-    """How to open an existing file without changing it: (URI, whether it is opened writable).
+def _read_only_uri(file: Path) -> str:
+    """A URI that reads an existing database Organizer cannot write, without creating anything.
 
-    A read-only connection to a WAL database creates -wal/-shm files it then cannot remove, so when
-    there is no -wal yet (nobody has it open) and the folder is writable, open read-write but
-    query-only: the last connection removes what it created. With the folder read-only and no -wal,
-    nobody can be writing, so `immutable` lets SQLite read without the -shm it could not create.
+    A read-only connection to a WAL database needs its -shm file; in a read-only folder nobody can
+    have created one (nor be writing: no journal can be made there), so `immutable` reads without it.
     """
-    if not _is_wal(file):
-        return _uri(file, mode="ro"), False
-    if _wal_file(file).exists():
-        return _uri(file, mode="ro"), False
-    if os.access(file.parent, os.W_OK) and os.access(file, os.W_OK):
-        return _uri(file, mode="rw"), True
-    return _uri(file, mode="ro", immutable="1"), False
+    uri = _uri(file, mode="ro")
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return uri
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        if os.access(file.parent, os.W_OK):
+            return uri  # not the missing -shm: let the real error show on first use
+        return _uri(file, mode="ro", immutable="1")
 
 
-def _table_names(file: Path) -> list[str]:
-    """The tables of an existing SQLite file, read without changing it; StoreError if it is not SQLite."""
-    with file.open("rb") as fh:
-        magic = fh.read(len(_MAGIC))
-    if not magic:
-        return []
-    if magic != _MAGIC:
-        raise StoreError(f"{file} is not an Organizer database (file is not a database)")
-    uri, writable = _reading_uri(file)
+def _inspect(file: Path) -> tuple[list[str], str | None]:
+    """The tables and alembic revision of an existing SQLite file, read without changing it.
+
+    Only SQLite touches the file here: opening and closing it any other way (even to read its header)
+    would drop the POSIX locks this process's other connections hold on it, which corrupts databases.
+    A writable file is opened read-write but query-only: a read-only connection to a WAL database
+    creates -wal/-shm files it then cannot remove, while the last read-write connection removes them.
+    Raises StoreError when the file is not SQLite.
+    """
+    writable = _not_writable(file) is None
+    uri = _uri(file, mode="rw") if writable else _read_only_uri(file)
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
             if writable:
                 conn.execute("PRAGMA query_only = ON")
-            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+            tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                      if not name.startswith("sqlite_")]
+            row = (conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                   if "alembic_version" in tables else None)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{file} is not an Organizer database ({exc})") from None
-    return [name for (name,) in rows if not name.startswith("sqlite_")]
+    return tables, row[0] if row else None
 
 
 def _prepare_sqlite(file: Path, *, create: bool) -> str | None:
@@ -365,13 +375,14 @@ def _prepare_sqlite(file: Path, *, create: bool) -> str | None:
             if is_disk_full(exc):
                 raise DiskFull(f"disk is full: could not create {file}") from None
             raise StoreError(f"cannot create database {file}: {exc.strerror}") from None
-    tables = _table_names(file)
+    tables, revision = _inspect(file)
     if tables and "alembic_version" not in tables:
         named = ", ".join(sorted(tables)[:_FOREIGN_NAMED])
         if len(tables) > _FOREIGN_NAMED:
             named += f" and {len(tables) - _FOREIGN_NAMED} more"
         raise ForeignDatabase(f"{file} is not an Organizer database: it has tables {named}; "
                               "give --db a new file or an Organizer database")
+    _check_known(revision, str(file))  # before the WAL switch below changes the file
     if (reason := _not_writable(file)) is not None:
         if not tables:
             raise ReadOnly(f"cannot write to {file}: {reason}")
@@ -389,9 +400,7 @@ def _sqlite_engine(file: Path, read_only: str | None) -> Engine:
     timeout = BUSY_TIMEOUT_MS / 1000
     if read_only is None:
         return create_engine(f"sqlite:///{file}", connect_args={"timeout": timeout})
-    uri, _ = _reading_uri(file)
-    if uri.endswith("mode=rw"):
-        uri = _uri(file, mode="ro")  # the file is writable, the store is not: e.g. its folder is read-only
+    uri = _read_only_uri(file)
 
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import io
 import json
 import os
 import shutil
@@ -139,6 +141,52 @@ def test_open_store_refuses_another_apps_database(tmp_path: Path) -> None:
     assert _fingerprint(foreign) == before
 
 
+def test_another_alembic_apps_database_is_refused_unchanged(cli: Any, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    _foreign(other, "delete")
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    conn.execute("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+    conn.commit()
+    conn.close()
+    before = _fingerprint(other)
+    for command in (("list",), ("add", "x"), ("boards",)):
+        r = cli("--db", str(other), *command)
+        assert r.code == 1 and "schema revision ae1027a6acf" in r.err, (command, r.err)
+        assert _fingerprint(other) == before, command
+
+
+def test_open_store_reads_the_file_only_through_sqlite(db_path: Path, tmp_path: Path) -> None:
+    # Closing any other descriptor of a database drops the POSIX locks this process's SQLite connections
+    # hold on it; with other processes writing, that corrupted databases (seen with four adders at once).
+    foreign = tmp_path / "notes.db"
+    _foreign(foreign, "wal")
+    open_store(str(db_path)).close()
+    guarded = {db_path.resolve(), foreign.resolve()}
+    real_open, real_os_open = builtins.open, os.open
+
+    def check(path: Any) -> None:
+        if isinstance(path, (str, os.PathLike)) and Path(path).resolve() in guarded:
+            raise AssertionError(f"{path} opened outside SQLite")
+
+    def fake_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        check(path)
+        return real_open(path, *args, **kwargs)
+
+    def fake_os_open(path: Any, *args: Any, **kwargs: Any) -> int:
+        check(path)
+        return real_os_open(path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for target, name, fake in ((builtins, "open", fake_open), (io, "open", fake_open), (os, "open", fake_os_open)):
+            patch.setattr(target, name, fake)
+        first = open_store(str(db_path))
+        open_store(str(db_path)).close()  # while `first` holds connections
+        with pytest.raises(store_mod.ForeignDatabase):
+            open_store(str(foreign))
+        first.close()
+
+
 def test_many_foreign_tables_are_named_briefly(tmp_path: Path) -> None:
     foreign = tmp_path / "big.db"
     conn = sqlite3.connect(foreign)
@@ -178,8 +226,6 @@ def test_read_commands_refuse_a_folder_that_does_not_exist(cli: Any, tmp_path: P
     assert not (tmp_path / "typo").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="organizer/calendar/export.py opens the store with open_store(location), "
-                   "which may create; it needs open_store(location, create=False)")
 def test_ics_export_refuses_a_folder_that_does_not_exist(cli: Any, tmp_path: Path) -> None:
     db = tmp_path / "typo" / "organizer.db"
     r = cli("--db", str(db), "export", "ics")
@@ -303,8 +349,9 @@ def test_full_disk_in_the_store_api(db_path: Path) -> None:
     s.close()
 
 
-@pytest.mark.xfail(strict=True, reason="lean.add rolls back a transaction SQLite already ended ('cannot rollback'), "
-                   "and describe_failure does not name SQLITE_FULL: needs lean.py and commands.describe_failure")
+@pytest.mark.xfail(strict=True, reason="describe_failure (commands.py) says 'database error: database or disk is "
+                   "full' (store.is_disk_full would name it), and lean.add's ROLLBACK after a transaction SQLite "
+                   "already ended says 'cannot rollback': needs commands.describe_failure and lean.py")
 def test_full_disk_on_the_lean_add(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from organizer import lean
 
@@ -322,7 +369,9 @@ def test_full_disk_on_the_lean_add(cli: Any, db_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr(lean, "sqlite3", TinySqlite())
     r = cli("add", "Big notes", "--notes", "long " * 50_000)
-    assert r.code == 1 and "disk is full" in r.err and "rollback" not in r.err, r.err
+    assert r.code == 1 and r.err.startswith("organizer: disk is full: ") and r.err.count("\n") == 1, r.err
+    monkeypatch.setattr(lean, "sqlite3", sqlite3)
+    assert len(json.loads(cli("list", "--json").out)) == 1
 
 
 def test_full_disk_during_the_pre_migration_backup_leaves_no_backup(db_path: Path) -> None:
