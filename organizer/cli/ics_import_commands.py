@@ -1,7 +1,9 @@
 """CLI handlers for calendar import: `import ics FILE|URL`, `calendars [list|refresh|remove]`, `events`.
 
 Heavy modules (the store, icalendar, httpx) load inside the handlers. Titles and names from calendars
-were sanitised on import and are printed literally.
+were sanitised on import and are printed literally. A subscription URL is shown as its host only
+(`https://calendar.example.com/…`): the path of a private feed is its password. `--show-url` shows it.
+Flags the grammar may not define yet are read with getattr and default to off.
 """
 
 from __future__ import annotations
@@ -79,16 +81,19 @@ def cmd_import_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
         return _fail(str(exc))
     with open_db(location).write() as s:
         result = import_calendar(s, cfg, args.name, data, url=url, etag=etag, last_modified=modified,
-                                 skip_bad=args.skip_bad, now=datetime.now(UTC), source=label)
+                                 skip_bad=args.skip_bad, now=datetime.now(UTC), source=label,
+                                 accept_empty=getattr(args, "accept_empty", False))
     print(import_summary(result))
     for skipped in result.skipped:
         print(f"skipped {skipped}", file=sys.stderr)
     return EXIT_OK
 
 
-def _calendar_rows(cfg: Config, found: list[Any]) -> list[dict[str, Any]]:
+def _calendar_rows(cfg: Config, found: list[Any], *, show_url: bool) -> list[dict[str, Any]]:
+    from organizer.services.calendars import shown_url
+
     tz = ZoneInfo(cfg.timezone)
-    return [{"name": c.name, "url": c.url, "file": c.file, "events": c.events,
+    return [{"name": c.name, "url": c.url if show_url else shown_url(c.url), "file": c.file, "events": c.events,
              "refreshed": local_iso(c.refreshed_at, tz)} for c in found]
 
 
@@ -105,8 +110,9 @@ def cmd_calendars(args: argparse.Namespace, cfg: Config, location: str) -> int:
         return EXIT_OK
     if action == "refresh":
         return _refresh(args, cfg, store)
+    show_url = getattr(args, "show_url", False)
     with store.read() as s:
-        rows = _calendar_rows(cfg, calendars.list_calendars(s))
+        rows = _calendar_rows(cfg, calendars.list_calendars(s), show_url=show_url)
     if getattr(args, "json", False):
         emit(rows)
         return EXIT_OK
@@ -117,6 +123,8 @@ def cmd_calendars(args: argparse.Namespace, cfg: Config, location: str) -> int:
         when = r["refreshed"][:16].replace("T", " ") if r["refreshed"] else "never"
         print(f"{r['name']:<{width}}  {r['events']:>6} events  refreshed {when}  "
               f"{r['url'] or r['file'] or '(stdin)'}")
+    if not show_url and any(r["url"] for r in rows):
+        print("subscription URLs are shortened (they are passwords): --show-url shows them", file=sys.stderr)
     return EXIT_OK
 
 
@@ -128,6 +136,8 @@ def _refresh(args: argparse.Namespace, cfg: Config, store: Any) -> int:
             print(f"refreshing {name}…", end="", file=sys.stderr, flush=True)
         elif outcome.status == "not refreshable":
             print(f"{name}: {outcome.detail}", file=sys.stderr, flush=True)
+        elif outcome.status == "kept":
+            print(f" kept: {outcome.detail}", file=sys.stderr, flush=True)
         elif outcome.status == "updated":
             skipped = f" ({len(outcome.result.skipped)} skipped)" if outcome.result.skipped else ""
             print(f" {outcome.result.events} events{skipped}", file=sys.stderr, flush=True)
@@ -135,11 +145,13 @@ def _refresh(args: argparse.Namespace, cfg: Config, store: Any) -> int:
             print(f" {outcome.status}" + (f": {outcome.error}" if outcome.error else ""), file=sys.stderr,
                   flush=True)
 
-    outcomes = calendars.refresh(store, cfg, args.name, now=lambda: datetime.now(UTC), progress=progress)
+    outcomes = calendars.refresh(store, cfg, args.name, now=lambda: datetime.now(UTC), progress=progress,
+                                 accept_empty=getattr(args, "accept_empty", False))
     if getattr(args, "json", False):
         emit([{"name": o.name, "status": o.status, "events": o.result.events if o.result else None,
-               "error": o.error} for o in outcomes])
-    failed = [o for o in outcomes if o.status == "failed"]
+               "error": o.error or (o.detail if o.status == "kept" else None)} for o in outcomes])
+    # A feed that came back empty was not applied: that needs attention like a failure does.
+    failed = [o for o in outcomes if o.status in ("failed", "kept")]
     if not outcomes:
         print("no calendars yet: organizer import ics FILE|URL adds one", file=sys.stderr)
     if not failed:

@@ -2,7 +2,9 @@
 
 `import_calendar` reads a calendar (organizer.calendar.importer) and replaces that calendar's busy events
 in the caller's transaction: everything is read and validated before the first row is deleted, so a
-broken import leaves the previous one as it was, and a re-import never duplicates. `refresh` fetches
+broken import (or one stopped by the reading budget) leaves the previous one as it was, and a re-import
+never duplicates. A calendar that comes back empty does not wipe one that had events: that raises
+EmptyCalendar unless `accept_empty` (a feed that lost its events is more often a broken feed). `refresh` fetches
 subscribed URLs again (conditional GET), one transaction per calendar, never holding the database while
 it waits on the network. `events_between` is what the planner sees: manual blocks and imported events.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 from sqlmodel import Session, col, delete, select
 
 from organizer.calendar.importer import SKIP_HINT, Skipped, horizon, one_line, read_calendar
@@ -75,11 +77,27 @@ class RefreshOutcome:
     """How refreshing one calendar went."""
 
     name: str
-    status: Literal["updated", "not changed", "not refreshable", "failed"]
+    status: Literal["updated", "not changed", "not refreshable", "kept", "failed"]  # kept: came back empty
     result: ImportResult | None = None
     error: str | None = None
     error_kind: Literal["input", "fetch", ""] = ""
     detail: str = ""
+
+
+class EmptyCalendar(InputError):
+    """A re-import found no events where the calendar had some: the old ones are kept (see accept_empty)."""
+
+
+def shown_url(url: str | None) -> str | None:
+    """A subscription URL as shown by default: scheme and host only, since the path is often the secret."""
+    if not url or not url.startswith(("http://", "https://")):
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}/…"
 
 
 def file_url(path: str) -> str:
@@ -112,12 +130,15 @@ def check_name(name: str) -> str:
 def import_calendar(session: Session, cfg: Config, name: str | None, data: bytes, *, url: str | None = None,
                     etag: str | None = None, last_modified: str | None = None, skip_bad: bool = False,
                     now: datetime, source: str | None = None, start: datetime | None = None,
-                    end: datetime | None = None, hint: str = SKIP_HINT) -> ImportResult:
+                    end: datetime | None = None, hint: str = SKIP_HINT, accept_empty: bool = False,
+                    empty_hint: str = "--accept-empty empties it") -> ImportResult:
     """Import (or re-import) a calendar as busy time, replacing its previous events atomically.
 
     `name` None: the calendar already imported from `url`, else X-WR-CALNAME, else the URL host or file
     stem. `source` names the data in messages (the path or URL as typed); `start`/`end` override the
-    horizon (30 days back, 365 ahead of `now`); `hint` ends the message about broken events.
+    horizon (30 days back, 365 ahead of `now`); `hint` ends the message about broken events. A calendar
+    without events over the horizon replaces one with events only with `accept_empty`, else EmptyCalendar
+    (ending with `empty_hint`) and nothing changes.
     """
     if name is not None:
         name = check_name(name)  # before reading anything: a bad --name is the cheapest mistake to report
@@ -128,6 +149,12 @@ def import_calendar(session: Session, cfg: Config, name: str | None, data: bytes
     if name is None and url:
         name = session.exec(select(CalendarSource.name).where(CalendarSource.url == url)).first()
     final = check_name(name or read.name or default_name(url, label))
+    if not read.occurrences and not accept_empty:
+        held = session.exec(select(func.count()).select_from(BusyEvent).where(col(BusyEvent.source) == final)).one()
+        if held:
+            plural = "" if held == 1 else "s"
+            raise EmptyCalendar(f"{label}: no events between {start:%d %b %Y} and {end:%d %b %Y}, so \"{final}\" "
+                                f"keeps its {held} event{plural} ({empty_hint})")
     replaced = session.exec(delete(BusyEvent).where(col(BusyEvent.source) == final)).rowcount
     if read.occurrences:
         # One executemany on the table: the ORM would build 2,000 objects to insert 2,000 rows.
@@ -190,13 +217,15 @@ Progress = Callable[[str, "RefreshOutcome | None"], None]
 
 
 def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable[[], datetime],
-            progress: Progress | None = None, fetch: Callable[..., Any] | None = None) -> list[RefreshOutcome]:
+            progress: Progress | None = None, fetch: Callable[..., Any] | None = None,
+            accept_empty: bool = False) -> list[RefreshOutcome]:
     """Fetch subscribed calendars again (all, or the one called `name`) and re-import the changed ones.
 
     Each calendar is fetched outside any transaction and imported in its own, so one failure leaves the
     others refreshed. `progress(name, None)` is called before a calendar is fetched and
     `progress(name, outcome)` after it; a file import is not refreshed, and only `progress(name, outcome)`
-    tells so.
+    tells so. A feed that comes back without events keeps the calendar's events ("kept") unless
+    `accept_empty`.
     """
     from organizer.calendar import fetch as fetching
 
@@ -213,7 +242,8 @@ def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable
         else:
             if progress:
                 progress(cal_name, None)
-            outcome = _refresh_one(store, cfg, cal_name, url, etag, last_modified, now, fetcher, fetching)
+            outcome = _refresh_one(store, cfg, cal_name, url, etag, last_modified, now, fetcher, fetching,
+                                   accept_empty)
         outcomes.append(outcome)
         if progress:
             progress(cal_name, outcome)
@@ -221,7 +251,8 @@ def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable
 
 
 def _refresh_one(store: Store, cfg: Config, name: str, url: str, etag: str | None, last_modified: str | None,
-                 now: Callable[[], datetime], fetcher: Callable[..., Any], fetching: Any) -> RefreshOutcome:
+                 now: Callable[[], datetime], fetcher: Callable[..., Any], fetching: Any,
+                 accept_empty: bool = False) -> RefreshOutcome:
     try:
         got = fetcher(url, etag=etag, last_modified=last_modified)
         with store.write() as s:
@@ -236,8 +267,13 @@ def _refresh_one(store: Store, cfg: Config, name: str, url: str, etag: str | Non
             # Refreshing is strict, like a plain import: the last good import stays until the feed is fixed.
             hint = f"organizer import ics {url} --name {name!r} --skip-bad imports the readable events"
             result = import_calendar(s, cfg, name, got.data, url=url, etag=got.etag,
-                                     last_modified=got.last_modified, now=now(), source=url, hint=hint)
+                                     last_modified=got.last_modified, now=now(), source=url, hint=hint,
+                                     accept_empty=accept_empty,
+                                     empty_hint=f"organizer calendars refresh {name!r} --accept-empty empties it")
         return RefreshOutcome(name, "updated", result=result)
+    except EmptyCalendar as exc:
+        # Not "failed": the feed was read; it is the emptiness that needs a person to say yes.
+        return RefreshOutcome(name, "kept", detail=str(exc).removeprefix(f"{url}: "), error_kind="input")
     except InputError as exc:
         return RefreshOutcome(name, "failed", error=str(exc), error_kind="input")
     except fetching.FetchError as exc:
