@@ -5,6 +5,10 @@ One path answers, `/<token>.ics`, where the token is a random secret kept in the
 are a 405. Each request reads the token and builds the calendar afresh, so an edit shows on the
 next refresh and a rotated token stops the old URL at once, even on a running server.
 
+A connection must send its request within REQUEST_DEADLINE seconds and may not stay silent for more than
+IDLE_TIMEOUT: a client that connects and waits, or drips a request a byte at a time, is hung up on
+instead of holding a server thread and its socket for ever.
+
 Conditional requests: the ETag is a hash of the body. DTSTAMP is the calendar's Last-Modified rather
 than the request time, so an unchanged calendar gives the same bytes and a 304. Last-Modified is
 the newest `updated_at` among the exported cards or, when the calendar changed without a card
@@ -15,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import ipaddress
 import secrets
 import socket
 import sys
 import threading
+import time as clock
 from collections import OrderedDict
 from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -37,6 +43,8 @@ REFRESH = timedelta(minutes=15)  # what the feed asks subscribed apps to poll at
 _STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 _STAMP_LINE = b"\r\nDTSTAMP:20000101T000000Z\r\n"
 _REMEMBERED = 64  # bodies whose first-seen time the server keeps
+IDLE_TIMEOUT = 15.0  # seconds a connection may send nothing (or read nothing of the answer)
+REQUEST_DEADLINE = 30.0  # seconds to send a whole request, however it is dripped
 
 
 def is_loopback(host: str) -> bool:
@@ -107,6 +115,7 @@ class FeedServer(ThreadingHTTPServer):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.location, self.cfg, self.log = location, cfg, log or sys.stderr
         self.token: str | None = None  # the last token read, so log lines can hide it
+        self.idle_timeout, self.request_deadline = IDLE_TIMEOUT, REQUEST_DEADLINE
         self.lock = threading.Lock()
         self.first_seen: OrderedDict[str, datetime] = OrderedDict()
         super().__init__((host.strip("[]"), port), _Handler)
@@ -141,10 +150,38 @@ class FeedServer(ThreadingHTTPServer):
         print(f"organizer serve-ics: request failed: {type(exc).__name__}: {exc}", file=self.log, flush=True)
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The request side of a connection: each read waits at most the idle timeout, all of them together
+    at most until the deadline. A timeout is TimeoutError, which http.server answers by hanging up."""
+
+    def __init__(self, sock: socket.socket, idle: float, deadline: float) -> None:
+        super().__init__()
+        self.sock, self.idle, self.deadline = sock, idle, deadline
+
+    def readable(self) -> bool:
+        """A reader."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Receive into `buffer`, within what is left of the idle timeout and the deadline."""
+        left = self.deadline - clock.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self.sock.settimeout(min(self.idle, left))
+        return self.sock.recv_into(buffer)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FeedServer
     server_version = "Organizer"
     sys_version = ""  # no Python version in the Server header
+
+    def setup(self) -> None:
+        """The socket with the idle timeout, and a request reader bounded by the request deadline."""
+        self.timeout = self.server.idle_timeout  # StreamRequestHandler sets it on the socket
+        super().setup()
+        deadline = clock.monotonic() + self.server.request_deadline
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.server.idle_timeout, deadline))
 
     def do_GET(self) -> None:
         """Serve the calendar, or 404."""
@@ -164,6 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(405, [("Allow", "GET, HEAD")])
 
     def _send(self, code: int, headers: list[tuple[str, str]], body: bytes = b"") -> None:
+        # The request reader may have left the socket a short timeout: a slow reader of the answer gets
+        # the idle timeout, per write.
+        self.connection.settimeout(self.server.idle_timeout)
         self.send_response(code)
         for key, value in headers:
             self.send_header(key, value)
