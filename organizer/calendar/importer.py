@@ -140,8 +140,8 @@ def read_calendar(data: bytes, source: str, *, tz: str, start: datetime, end: da
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with Guard(source, seconds=seconds, memory=memory) as guard:
-            return _read(data, source, tz=tz, start=start, end=end, skip_bad=skip_bad, hint=hint, guard=guard)
+        return Guard(source, seconds=seconds, memory=memory).run(lambda guard: _read(
+            data, source, tz=tz, start=start, end=end, skip_bad=skip_bad, hint=hint, guard=guard))
     finally:
         if collecting:
             gc.enable()

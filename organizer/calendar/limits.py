@@ -27,8 +27,9 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from organizer.fields import InputError
 
@@ -49,6 +50,7 @@ MAX_PER_DAY = 96  # a rule firing more often than every 15 minutes is not a meet
 MAX_WALK = 300_000  # occurrences a rule may have to be walked through before the horizon starts
 MAX_ZONE_CHANGES = 4  # offset changes a year one VTIMEZONE observance may make
 ZONE_LEAD = timedelta(days=400)  # rebuilt zones start this long before the horizon
+T = TypeVar("T")
 _FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY")  # dateutil's order
 _EVERY = ("year", "month", "week", "day", "hour", "minute", "second")
 
@@ -129,12 +131,25 @@ class Guard:
             raise BudgetExceeded(self.message()) from None
         return False
 
+    def run(self, read: Callable[[Guard], T]) -> T:
+        """`read(guard)` under the budget: its result, or BudgetExceeded.
+
+        Safer than a bare `with`: the watchdog's exception may land anywhere in the guarded thread, even
+        on the first instruction of `__exit__`, and is caught here wherever it lands.
+        """
+        try:
+            with self:
+                return read(self)
+        except _Overrun:
+            self._stop()
+            raise BudgetExceeded(self.message()) from None
+
     def _stop(self) -> None:
         with self._lock:
             self._done.set()
             if self._fired:
                 _interrupt(self._thread_id, None)  # not raised yet: take it back
-        if self._watchdog is not None:
+        if self._watchdog is not None and self._watchdog is not threading.current_thread():
             self._watchdog.join()
 
     def _over(self) -> str | None:
