@@ -417,7 +417,7 @@ def _series_class() -> tuple[type, type]:
             super().__init__(adapter, start, end, sequence)
             self.event = adapter.event
 
-    class Rules(Series.RecurrenceRules):  # type: ignore[name-defined]
+    class Rules(Series.RecurrenceRules):
         guard: Guard | None = None
 
         def rrule_between(self, span_start: Any, span_stop: Any) -> Any:

@@ -12,10 +12,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from organizer.store import Store
+from tests.calendar.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -122,8 +124,13 @@ def run_import(tmp_path: Path, data: bytes, *args: str) -> tuple[dict[str, float
     """
     path = tmp_path / "hostile.ics"
     path.write_bytes(data)
+    return run_cli("import", "ics", str(path), *args)
+
+
+def run_cli(*argv: str) -> tuple[dict[str, float], str, str]:
+    """`organizer ARGV` in a child under the hard limits: (numbers, stdout, stderr)."""
     try:
-        done = subprocess.run([sys.executable, "-c", CHILD, str(ADDRESS_SPACE), "import", "ics", str(path), *args],
+        done = subprocess.run([sys.executable, "-c", CHILD, str(ADDRESS_SPACE), *argv],
                               capture_output=True, text=True, timeout=HARD_TIMEOUT, cwd=Path(__file__).parents[2])
     except subprocess.TimeoutExpired:
         pytest.fail(f"the import still ran after {HARD_TIMEOUT:g} s")
@@ -164,3 +171,17 @@ def test_the_skip_bad_path_is_as_safe(store: Store, tmp_path: Path) -> None:
     assert numbers["seconds"] < MAX_SECONDS and numbers["peak_mb"] < MAX_PEAK_MB, numbers
     assert numbers["code"] == 0, err
     assert out.startswith('imported 1 event from "Work" (3 skipped)'), out
+
+
+def test_refresh_is_as_safe_and_keeps_the_last_good_import(store: Store, server: Any) -> None:  # noqa: F811
+    """`calendars refresh` reads a feed gone hostile under the same limits, and keeps the previous events."""
+    server.body = calendar(event(f"DTSTART:{SOON}T090000Z\nDTEND:{SOON}T100000Z"))
+    numbers, out, err = run_cli("import", "ics", f"{server.base}/cal.ics", "--name", "Team")
+    assert numbers["code"] == 0 and out.startswith('imported 1 event from "Team"'), err
+    server.version, server.body = 2, HOSTILE["zone repeating secondly"][0]
+    numbers, out, err = run_cli("calendars", "refresh", "Team")
+    assert numbers["seconds"] < MAX_SECONDS and numbers["peak_mb"] < MAX_PEAK_MB, numbers
+    assert numbers["code"] == 2 and err.startswith("refreshing Team… failed: ") and "time zone" in err, err
+    soon = f"{datetime.now(UTC) + timedelta(days=3):%Y-%m-%d}"
+    numbers, out, err = run_cli("events", "--json", "--from", soon, "--to", soon)
+    assert [e["title"] for e in json.loads(out)] == ["Meeting"], err
