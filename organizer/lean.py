@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +57,7 @@ def shell_place() -> str:
 
 def new_app_place() -> str:
     """A new place for one app session: its changes are the ones its undo takes back."""
-    return f"tui:{uuid.uuid4().hex[:8]}"
+    return f"tui:{os.urandom(4).hex()}"  # not uuid: importing it costs the quick-add path ~4 ms
 
 
 def default_place(origin: str) -> str:
