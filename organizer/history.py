@@ -40,7 +40,8 @@ PRUNE_EVERY = 50  # a recorded entry whose id is a multiple of this prunes the h
 # Rows that hang on a card and are deleted with it; a removal's snapshot carries them back.
 _DEPENDENTS = ("time_entries", "pinned_blocks")
 # Columns other actions change without a history entry (a new card bumps its board's counter).
-_UNTRACKED = {"board": ("next_number",)}
+# updated_at: undo and redo stamp it anew (time only moves forward for calendar clients), so it is no conflict.
+_UNTRACKED = {"board": ("next_number",), "card": ("updated_at",)}
 
 
 class NothingToUndo(LookupError):
@@ -104,9 +105,17 @@ def _row_values(table: Table, state: Snapshot) -> dict[str, Any]:
             v = state[col.name]
             if isinstance(col.type, AwareDateTime):
                 v = db_datetime(v)
+                # A required instant that could not be read when the snapshot was taken (see
+                # organizer.integrity) comes back as now rather than failing the whole undo.
+                if v is None and not col.nullable:
+                    v = utcnow()
             elif isinstance(col.type, Date) and isinstance(v, str):
                 v = date.fromisoformat(v)
             values[col.name] = v
+    if "updated_at" in values:
+        # Undo and redo are changes too: calendar clients and the feed must see time move forward
+        # (SEQUENCE, LAST-MODIFIED, ETag come from it), never back to the snapshot's older value.
+        values["updated_at"] = utcnow()
     return values
 
 

@@ -148,7 +148,8 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
                        [{"table": "card", "id": row["id"], "before": None, "after": snap}])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may already have rolled the transaction back
+            conn.execute("ROLLBACK")
         raise
     out = card_json(row, board_key=board["key"], column=column["name"], channels=channels, tags=sorted(tags),
                     parent_ref=None, tz=ZoneInfo(cfg.timezone))
@@ -254,5 +255,6 @@ def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, 
                        [{"table": "card", "id": card_id, "before": before, "after": after}])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may already have rolled the transaction back
+            conn.execute("ROLLBACK")
         raise

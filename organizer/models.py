@@ -186,6 +186,9 @@ class PlanBlock(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("busy_event.id", ondelete="CASCADE"), nullable=True)
     )
     pinned: bool = False
+    # When the block got its place: a re-plan keeps unchanged blocks (and this), so calendar clients see
+    # a new SEQUENCE only for events that moved.
+    changed_at: datetime | None = _ts()
 
 
 class HistoryEntry(SQLModel, table=True):

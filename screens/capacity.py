@@ -1,8 +1,8 @@
 """Capacity: the next two weeks as a heatmap of load per role and day, the reserve against pop-ups, and how
 long work took against its estimates.
 
-The plans come from the core planner (`plan_for`, read only: nothing is stored, so looking at capacity never
-changes the plan) and `capacity()`; this screen only arranges the figures.
+The plans are the one stored schedule (`organizer.services.schedule`, the same as the Day plan, the CLI and
+the calendar export) and `capacity()`; this screen only arranges the figures.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from rich.style import Style
 from rich.text import Text
@@ -60,14 +59,10 @@ def committed(load: Capacity) -> int:
 
 
 def overcommitted(plan: DayPlan, load: Capacity) -> list[str]:
-    """Why a day is overcommitted (empty when it is not)."""
-    reasons: list[str] = []
-    if load.available_minutes > 0:
-        counts = ((len(plan.unplanned), "not planned"), (len(plan.late), "late"), (len(plan.moved), "moved"))
-        reasons += [f"{n} {word}" for n, word in counts if n]
-    if committed(load) > load.available_minutes:
-        reasons.append(f"load {fd(committed(load))} > {fd(load.available_minutes)} available")
-    return reasons
+    """Why a day is overcommitted (empty when it is not): the core's one definition."""
+    from organizer.planner import overcommit_reasons
+
+    return overcommit_reasons(plan)
 
 
 def heat_rows(loads: list[Capacity], roles: list[Role]) -> list[HeatRow]:
@@ -229,19 +224,18 @@ class CapacityScreen(Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        """Plan the next 14 days (without storing them) and redraw."""
+        """Read the next 14 days from the stored schedule and redraw."""
         cfg, now = self.org.cfg, self.org.now()
-        today = now.astimezone(ZoneInfo(cfg.timezone)).date()
 
         def work(session: Any, svc: Any) -> CapacityData:
             from organizer.planner import capacity
+            from organizer.services import schedule
 
-            plans = svc.plan.plan_for(session, cfg, today, now=now, days=DAYS)
+            plans = schedule.in_session(session, cfg, now).plans[:DAYS]
             return CapacityData(plans, capacity(plans), svc.timer.accuracy(session, cfg.role_keys()))
 
-        # A rolled-back read: storing these plans would be a change every screen hears about, for nothing.
-        # A scratch transaction: planning fourteen days to measure them must not change the stored plan.
-        self.org.db_call(work, self.show_data, keep=False)
+        # The same stored schedule as the Day plan and the CLI (re-planned first if anything changed).
+        self.org.db_call(work, self.show_data)
 
     def show_data(self, data: CapacityData) -> None:
         """Draw everything from freshly planned days."""

@@ -111,10 +111,9 @@ class DayPlanScreen(Screen[None]):
 
     # --- loading ------------------------------------------------------------------------------
     def reload(self, *, replan: bool = False, edit: Edit | None = None, keep: ViewBlock | None = None,
-               popup: str | None = None, then: Callable[[DayView | None, DayView, Any], None] | None = None) -> None:
-        """Apply `edit` (if any), plan and store the day, and redraw; `then(before, after, edit result)` after.
-
-        `popup` names a just-added pop-up: if the kept plan has no room for it, the day is replanned.
+               then: Callable[[DayView | None, DayView, Any], None] | None = None) -> None:
+        """Apply `edit` (if any), read the day from the current schedule, and redraw; `then(before, after, edit
+        result)` after.
         """
         cfg, day, now = self.org.cfg, self.day or self.today(), self.org.now()
         before = self.view
@@ -127,14 +126,13 @@ class DayPlanScreen(Screen[None]):
                 except InputError as exc:  # still reload: a refused edit is often a stale view
                     error = str(exc)
             view = svc.dayview.day_view(session, cfg, day, now=now, replan=replan)
-            if popup and not any(b.ref == popup for b in view.blocks):
-                view = svc.dayview.day_view(session, cfg, day, now=now, replan=True)
             return view, result, error
 
         def done(out: tuple[DayView, Any, str | None]) -> None:
             view, result, error = out
             if error:
                 self.notify(error, severity="error", markup=False)
+            self._report_moved(view)
             if view.plan.day != self.day:
                 return  # the user moved on to another day meanwhile
             self.show_view(view, keep)
@@ -157,16 +155,23 @@ class DayPlanScreen(Screen[None]):
             self._check()
 
     def _check(self) -> None:
-        # Planning stores the plan, and storing is itself a change every screen hears about: compare a
-        # plan computed without storing (a read) first, so a reload happens only when the day changed.
+        # A change anywhere marks the stored plan stale; reading it re-plans once and stores the result
+        # (that write is heard too, but then the plan is current and the day unchanged: no reload loop).
         cfg, day, now = self.org.cfg, self.day or self.today(), self.org.now()
 
         def done(view: DayView) -> None:
+            self._report_moved(view)
             if self.view is None or signature(view) != signature(self.view):
-                self.reload()
+                self.show_view(view)
 
-        # Planning writes its blocks as it goes: a scratch transaction plans and keeps nothing.
-        self.org.db_call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done, keep=False)
+        self.org.db_call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done)
+
+    def _report_moved(self, view: DayView) -> None:
+        # Every change that moves planned work says what moved, here as in the CLI.
+        if view.moved:
+            lines = [f"{m.ref}: {m.reason}" for m in view.moved[:6]]
+            more = f"\n… and {len(view.moved) - 6} more" if len(view.moved) > 6 else ""
+            self.notify("\n".join(lines) + more, title="Plan moved", markup=False)
 
     def show_view(self, view: DayView, keep: ViewBlock | None = None) -> None:
         """Draw a day's plan, keeping the cursor on the same block (or the one standing in for it)."""
@@ -353,7 +358,7 @@ class DayPlanScreen(Screen[None]):
             board.reload(key, focus=ref)
 
     def action_popup(self) -> None:
-        """A new pop-up card: it goes into today's reserve, or the day reflows to make room."""
+        """A new pop-up card: placed by the same rule as `organizer add --popup`, and what moved is shown."""
         from screens.forms import CardForm
 
         org = self.org
@@ -380,9 +385,9 @@ class DayPlanScreen(Screen[None]):
                 self.notify(f"Pop-up {ref} is not planned: {reason}", severity="warning", markup=False)
                 return
             self.select_block(ref)
-            moved = [line for line in changes(before, after, tz) if not line.startswith(ref)]
             where = f"Pop-up {ref} planned {hm(block.start, tz)}–{hm(block.end, tz)}"
-            self.notify(where + (f"; the day reflowed: {', '.join(moved)}" if moved else " in the reserve"),
+            late = next((u.reason for u in after.plan.late if u.ref == ref), None)
+            self.notify(where + (f", LATE: {late}" if late else ""), severity="warning" if late else "information",
                         markup=False)
 
-        self.reload(popup=ref, then=placed)
+        self.reload(then=placed)

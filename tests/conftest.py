@@ -17,8 +17,10 @@ from organizer.store import Store, open_store
 def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point XDG dirs, the config file and the database at a temporary folder."""
     home = tmp_path / "home"
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache")):
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_CACHE_HOME", "cache"),
+                     ("XDG_STATE_HOME", "state")):
         monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("ORGANIZER_LOG_DIR", str(home / "logs"))  # crash logs of app tests stay here too
     monkeypatch.setenv("ORGANIZER_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("ORGANIZER_DB", str(home / "organizer.db"))
     monkeypatch.setenv("TZ", "Europe/Paris")

@@ -16,7 +16,8 @@ def test_import_of_a_folder_is_bad_input(cli, tmp_path: Path) -> None:  # type: 
 
 
 @pytest.mark.parametrize("args", [["add", "x", "-P", "1", "-P", "4"], ["add", "x", "--due", "fri", "-d", "mon"],
-                                  ["edit", "1", "--title", "a", "--title", "b"], ["list", "--role", "writer", "-r", "x"]])
+                                  ["edit", "1", "--title", "a", "--title", "b"],
+                                  ["list", "--role", "writer", "-r", "x"]])
 def test_a_single_value_flag_given_twice_is_refused(cli, args: list[str]) -> None:  # type: ignore[no-untyped-def]
     cli("add", "A card")
     r = cli(*args)

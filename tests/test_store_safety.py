@@ -349,9 +349,6 @@ def test_full_disk_in_the_store_api(db_path: Path) -> None:
     s.close()
 
 
-@pytest.mark.xfail(strict=True, reason="describe_failure (commands.py) says 'database error: database or disk is "
-                   "full' (store.is_disk_full would name it), and lean.add's ROLLBACK after a transaction SQLite "
-                   "already ended says 'cannot rollback': needs commands.describe_failure and lean.py")
 def test_full_disk_on_the_lean_add(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from organizer import lean
 

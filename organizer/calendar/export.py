@@ -1,7 +1,8 @@
 """RFC 5545 export: publish times, the stored day plan and due dates as one VCALENDAR.
 
 `build_calendar` reads the database and writes the calendar; `export_calendar` (the CLI and the feed)
-opens the database the cheapest way it can and first plans the days ahead that have no plan yet.
+opens the database the cheapest way it can and first brings the one stored schedule up to date
+(`organizer.services.schedule`), so the calendar shows the same plan as `organizer plan` and the app.
 
 icalendar encodes every value. Done here instead, for measured or tested reasons: lines come from
 `Contentline.from_parts` per property, not `Event`s and `to_ical()` (2.2 s for 10,000 events, this
@@ -25,8 +26,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTypes, vDuration, vInt, vText
 from icalendar.parser import Contentline
 
-from organizer.config import WEEKDAYS, Config
-from organizer.fields import InputError, check_board_key, db_datetime, db_text, readable
+from organizer.config import Config
+from organizer.fields import InputError, check_board_key, db_datetime, readable
+from organizer.sqlrows import Db
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -35,7 +37,6 @@ PRODID = "-//Organizer//Organizer 0.1//EN"
 PUBLISH_MINUTES, DUE_MINUTES = 15, 10
 # SEQUENCE must only grow: seconds of `updated_at` since Nov 2023 do, and fit a 32-bit integer until 2091.
 SEQUENCE_EPOCH = 1_700_000_000
-PLAN_AHEAD_DAYS = 14  # how far ahead an export plans days that have no stored plan yet
 _CONTROL = {c: None for c in (*range(9), *range(11, 32), 127)}  # TEXT allows tab and line breaks only
 
 
@@ -63,30 +64,8 @@ class _Card(NamedTuple):
 _Channels = dict[int, list[str]]  # card id → channel keys, in the card's order
 
 
-class _Db:
-    """The export's SQL on a `sqlite3` connection or a SQLAlchemy session, with values bound as each stores them."""
-
-    def __init__(self, db: sqlite3.Connection | Session) -> None:
-        self.raw = db if isinstance(db, sqlite3.Connection) else None
-        self.conn = None if self.raw else db.connection()
-        self.sqlite = self.raw is not None or self.conn.dialect.name == "sqlite"  # type: ignore[union-attr]
-
-    def rows(self, sql: str, params: dict[str, Any] | None = None, *, fetch: bool = True) -> list[Any]:
-        """Run one statement (`:name` parameters) and return its rows as sequences (none unless `fetch`)."""
-        args = {k: self.bind(v) for k, v in (params or {}).items()}
-        if self.raw is not None:
-            cursor = self.raw.execute(sql, args)
-        else:
-            from sqlalchemy import text
-
-            cursor = self.conn.execute(text(sql), args)  # type: ignore[union-attr]
-        return list(cursor.fetchall()) if fetch else []
-
-    def bind(self, value: Any) -> Any:
-        """SQLite keeps instants as naive UTC text and dates as ISO text; other databases take them as they are."""
-        if self.sqlite and isinstance(value, date):  # a datetime is a date too
-            return db_text(value) if isinstance(value, datetime) else value.isoformat()
-        return value
+# The export's SQL runs on a `sqlite3` connection or a SQLAlchemy session alike.
+_Db = Db
 
 
 def setting(db: sqlite3.Connection | Session, key: str) -> str | None:
@@ -244,8 +223,8 @@ def render_calendar(session: sqlite3.Connection | Session, cfg: Config, *, board
     params: dict[str, Any] = {"start": start, "end": end, "open": False} | {f"b{i}": k for i, k in enumerate(chosen)}
     only = f" AND b.key IN ({', '.join(f':b{i}' for i in range(len(chosen)))})" if boards else ""
     cards, channels = _cards(db, what, params, only)
-    blocks = db.rows("SELECT start_at, end_at, kind, card_id FROM plan_block WHERE start_at >= :start "
-                     "AND start_at < :end AND kind IN ('work', 'popup', 'reserve') ORDER BY start_at",
+    blocks = db.rows("SELECT start_at, end_at, kind, card_id, changed_at FROM plan_block WHERE start_at >= :start "
+                     "AND start_at < :end AND kind IN ('work', 'popup', 'reserve') ORDER BY start_at, id",
                      {"start": start, "end": end}) if "plan" in what else []
     zone = ZoneInfo(cfg.timezone)
     w = _Writer(zone)
@@ -255,7 +234,7 @@ def render_calendar(session: sqlite3.Connection | Session, cfg: Config, *, board
     events: list[tuple[datetime, str, list[bytes]]] = []
 
     def event(uid: str, first: datetime, until: datetime, summary: str, card: _Card | None, kind: str,
-              day: date | None = None) -> None:
+              day: date | None = None, planned: datetime | None = None) -> None:
         lines = [b"BEGIN:VEVENT", w.text("UID", f"{uid}-{ws}@organizer"), dtstamp]
         if day is not None:  # all day: DTEND is the next day, exclusive
             lines += [w.once("DTSTART", day, lambda: vDDDTypes(day)),
@@ -265,13 +244,15 @@ def render_calendar(session: sqlite3.Connection | Session, cfg: Config, *, board
         lines.append(w.text("SUMMARY", summary))
         role = (roles.get(card.role, card.role),) if card and card.role else ()
         cats = ("reserve",) if card is None else (*role, kind) if kind in ("publish", "due") else role
-        seq = max(0, int(card.updated.timestamp()) - SEQUENCE_EPOCH) if card else 0
+        # A plan block changes when the plan does, even if its card did not: the newer of the two counts.
+        changed = max(card.updated, planned) if card and planned else (card.updated if card else planned)
+        seq = max(0, int(changed.timestamp()) - SEQUENCE_EPOCH) if changed else 0
         lines.append(w.once("DESCRIPTION", card.id if card else "reserve", lambda: _description(
             card, roles, networks, channels) if card else "Time kept free for pop-ups.", text=True))
         if cats:
             lines.append(w.once("CATEGORIES", cats, lambda: vCategory(list(cats))))
-        lines += [w.once("SEQUENCE", seq, lambda: vInt(seq)), *([w.when("LAST-MODIFIED", card.updated, utc=True)]
-                                                                 if card else [])]
+        lines += [w.once("SEQUENCE", seq, lambda: vInt(seq)), *([w.when("LAST-MODIFIED", changed, utc=True)]
+                                                                 if changed else [])]
         # Work and reserve take the time, so nobody books a meeting into them; deadlines and publish times do not.
         busy = kind not in ("publish", "due")
         lines += [w.once("TRANSP", busy, lambda: vText("OPAQUE" if busy else "TRANSPARENT")), b"END:VEVENT"]
@@ -287,15 +268,23 @@ def render_calendar(session: sqlite3.Connection | Session, cfg: Config, *, board
             # A due time at local midnight says "that day", not "the first minute of it".
             event(f"due-{c.id}", c.due, c.due + timedelta(minutes=DUE_MINUTES), f"Due: {c.ref} {c.title}", c, "due",
                   day=local.date() if local.time() == time(0) else None)
-    for first_at, end_at, kind, card_id in blocks:
+    ordinals: dict[tuple[int | None, date], int] = {}
+    placed_at: list[datetime] = []
+    for first_at, end_at, kind, card_id, changed_at in blocks:
         card = cards.get(card_id) if card_id is not None else None
         if (kind == "reserve" and boards) or (kind != "reserve" and card is None):
             continue  # the reserve is a person's time, not a board's; a block of a filtered-out card
         first = db_datetime(first_at)
         assert first is not None
         title = f"{'Pop-up: ' if kind == 'popup' else ''}{card.ref} {card.title}" if card else "Reserve (pop-ups)"
-        event(f"block-{card_id or 'reserve'}-{first.astimezone(UTC):%Y%m%dT%H%M%SZ}", first,
-              db_datetime(end_at) or first, title, card, kind)
+        # Card, local day and ordinal: a block that moves within its day keeps its UID, so a re-plan updates
+        # the event in subscribed calendars instead of deleting one and adding another.
+        local_day = first.astimezone(zone).date()
+        n = ordinals[(card_id, local_day)] = ordinals.get((card_id, local_day), 0) + 1
+        planned = readable(changed_at)
+        placed_at += [planned] if planned else []
+        event(f"block-{card_id or 'reserve'}-{local_day:%Y%m%d}-{n}", first, db_datetime(end_at) or first, title,
+              card, kind, planned=planned)
 
     events.sort(key=lambda e: (e[0], e[1]))
     name = "Organizer" + (f" — {', '.join(chosen)}" if chosen else "")
@@ -309,7 +298,7 @@ def render_calendar(session: sqlite3.Connection | Session, cfg: Config, *, board
         first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
         head += _vtimezone(zone, tzid, first_day - timedelta(days=1), last_day + timedelta(days=2))
     body = [*head, *(line for e in events for line in e[2]), b"END:VCALENDAR", b""]
-    last = max((c.updated for c in cards.values()), default=None)
+    last = max([c.updated for c in cards.values()] + placed_at, default=None)
     return CalendarExport(b"\r\n".join(body), len(events), last)
 
 
@@ -331,58 +320,33 @@ def _description(card: _Card, roles: dict[str, str], networks: dict[str, str], c
     return "\n".join(lines) + (f"\n\n{card.notes}" if card.notes else "")
 
 
-def plan_gap(session: sqlite3.Connection | Session, cfg: Config, start: datetime, end: datetime,
-             now: datetime) -> tuple[date, int] | None:
-    """(first day, days) to plan so the export is current, or None when every working day ahead has a plan.
-
-    Of the range's days from today (PLAN_AHEAD_DAYS at most), a working day whose hours are not over and
-    that has no stored plan block has not been planned yet."""
-    zone = ZoneInfo(cfg.timezone)
-    today = (local_now := now.astimezone(zone)).date()
-    first = max(today, start.astimezone(zone).date())
-    last = min(today + timedelta(days=PLAN_AHEAD_DAYS - 1), (end - timedelta(microseconds=1)).astimezone(zone).date())
-    if first > last:
-        return None
-    stored = {str(d)[:10] for (d,) in _Db(session).rows(
-        "SELECT DISTINCT day FROM plan_block WHERE day >= :first AND day <= :last "
-        "AND kind IN ('work', 'popup', 'reserve')", {"first": first, "last": last})}
-    for n in range((last - first).days + 1):
-        day = first + timedelta(days=n)
-        hours = cfg.hours.get(WEEKDAYS[day.weekday()])
-        if hours and day.isoformat() not in stored and (day > today or hours[-1][1] > local_now.time()):
-            return first, (last - first).days + 1
-    return None
-
-
 def export_calendar(location: str, cfg: Config, *, boards: list[str] | None, what: set[str], start: datetime,
                     end: datetime, now: datetime, stamp: datetime | None = None,
                     refresh: timedelta | None = None) -> CalendarExport:
-    """Plan the days ahead that have no plan yet (when the plan is exported), then build the calendar.
+    """Bring the stored plan up to date (when the plan is exported), then build the calendar.
 
     A current SQLite database is read through `sqlite3` in one read transaction; the store (SQLAlchemy)
-    is opened only to plan, or for anything else (an older schema to migrate, another database)."""
+    is opened only for anything else (an older schema to migrate, another database)."""
     from organizer import lean
 
     args: dict[str, Any] = {"boards": boards, "what": what, "start": start, "end": end, "now": now, "stamp": stamp,
                             "refresh": refresh}
+    if "plan" in what:
+        from organizer.services import schedule
+
+        schedule.read(location, cfg, now)  # re-plans first when anything changed since the stored plan
     try:
         conn: sqlite3.Connection | None = lean.connect(location)
     except lean.NotLean:
         conn = None
     try:
-        if conn is None or ("plan" in what and plan_gap(conn, cfg, start, end, now)):
+        if conn is None:
             from organizer.store import open_store
 
-            store = open_store(location)
+            store = open_store(location, create=False)
             try:
                 with store.write() as session:
-                    if "plan" in what and (gap := plan_gap(session, cfg, start, end, now)):
-                        from organizer.services.plan import plan_for
-
-                        plan_for(session, cfg, gap[0], now=now, days=gap[1])
-                        session.flush()  # the export reads with plain SQL, which the session does not flush for
-                    if conn is None:
-                        return render_calendar(session, cfg, **args)
+                    return render_calendar(session, cfg, **args)
             finally:
                 store.close()
         conn.row_factory = None

@@ -22,10 +22,12 @@ IMPORT_MAX_BYTES = 200 * 2**20
 
 def describe_failure(exc: BaseException) -> str:
     """One line for a runtime failure: what went wrong, without a traceback."""
-    from organizer.store import StoreError
+    from organizer.store import StoreError, is_disk_full
 
     if isinstance(exc, StoreError | OSError):
         return " ".join(str(exc).split())
+    if is_disk_full(exc):
+        return "disk is full: could not write the database; nothing was saved"
     name = type(exc).__name__
     # SQLAlchemy's messages carry the statement and a help link on further lines; keep the driver's words.
     detail = " ".join(str(getattr(exc, "orig", None) or exc).split())
@@ -94,27 +96,28 @@ def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 
 def _place_popup(cfg: Config, location: str, ref: str) -> None:
-    """A pop-up goes straight into today's plan, into the earliest reserve time from now; say where (stderr)."""
+    """A pop-up goes straight into the plan at the time its rule gives it; say where and what moved (stderr)."""
     from zoneinfo import ZoneInfo
 
-    from organizer.services.cards import find_card
-    from organizer.services.plan import plan_for
+    from organizer.services import schedule
 
     now = datetime.now(UTC)
     tz = ZoneInfo(cfg.timezone)
-    with open_db(location).write() as s:
-        card_id = find_card(s, ref).id
-        plan = plan_for(s, cfg, now.astimezone(tz).date(), now=now)[0]
-    spans = [f"{b.start.astimezone(tz):%H:%M}–{b.end.astimezone(tz):%H:%M}" for b in plan.blocks
-             if b.card_id == card_id and b.kind in ("popup", "work")]
-    left = max(0, plan.reserve_minutes - plan.reserve_used_minutes)
+    sched = schedule.read(location, cfg, now)
+    spans = [f"{b.start.astimezone(tz):%a %H:%M}–{b.end.astimezone(tz):%H:%M}".lower()
+             for p in sched.plans for b in p.blocks if b.ref == ref and b.kind in ("popup", "work")]
+    moved = [m for m in sched.moved if m.ref != ref]
     if spans:
-        print(f"{ref} planned today {', '.join(spans)}; reserve left {left} min"
-              + (f"; moved {', '.join(m.ref for m in plan.moved)} to make room" if plan.moved else ""),
-              file=sys.stderr)
+        first = next(p for p in sched.plans if any(b.ref == ref for b in p.blocks))
+        late = next((u.reason for p in sched.plans for u in p.late if u.ref == ref), None)
+        reserve = (f"reserve {first.reserve_over_minutes} min over" if first.reserve_over_minutes
+                   else f"reserve left {first.reserve_left_minutes} min")
+        print(f"{ref} planned {', '.join(spans)}; {reserve}" + (f"; LATE: {late}" if late else ""), file=sys.stderr)
     else:
-        reason = next((u.reason for u in plan.unplanned if u.card_id == card_id), "no working time left today")
-        print(f"{ref} not planned today: {reason}", file=sys.stderr)
+        reason = next((u.reason for u in sched.plans[0].unplanned if u.ref == ref), "no working time left")
+        print(f"{ref} not planned: {reason}", file=sys.stderr)
+    for m in moved:
+        print(f"  moved {m.ref}: {m.reason}", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:

@@ -79,7 +79,7 @@ def cmd_import_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
         data, url, etag, modified, label = _read_source(args.file)
     except FetchError as exc:
         return _fail(str(exc))
-    with open_db(location).write() as s:
+    with open_db(location, create=True).write() as s:
         result = import_calendar(s, cfg, args.name, data, url=url, etag=etag, last_modified=modified,
                                  skip_bad=args.skip_bad, now=datetime.now(UTC), source=label,
                                  accept_empty=getattr(args, "accept_empty", False))

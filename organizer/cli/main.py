@@ -200,14 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--renumber", action="store_true", help="give imported cards new numbers when theirs are taken")
     p.add_argument("--name", metavar="NAME", help="ics: the calendar's name (default: from the file or URL)")
     p.add_argument("--skip-bad", action="store_true", help="ics: import the readable events, list the others")
+    p.add_argument("--accept-empty", action="store_true",
+                   help="ics: replace an imported calendar's events even when the new file has none")
 
     p = sub.add_parser("calendars", help="imported calendars: list, refresh, remove")
     csub = p.add_subparsers(dest="calendars_command", metavar="ACTION", parser_class=_Parser)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--show-url", action="store_true", help="show subscription URLs in full (they are secrets)")
     cl = csub.add_parser("list", help="imported calendars (the default action)")
     cl.add_argument("--json", action="store_true")
+    cl.add_argument("--show-url", action="store_true", help="show subscription URLs in full (they are secrets)")
     cr = csub.add_parser("refresh", help="fetch subscribed calendars again (all, or one by name)")
     cr.add_argument("name", metavar="NAME", nargs="?")
+    cr.add_argument("--accept-empty", action="store_true", help="apply a feed even when it has no events")
     cx = csub.add_parser("remove", help="remove a calendar and its busy time")
     cx.add_argument("name", metavar="NAME")
 

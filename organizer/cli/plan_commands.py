@@ -23,44 +23,48 @@ def _day(text: str | None, cfg: Config, now: datetime) -> date:
         raise InputError(f"day: {exc}") from None
 
 
-def plan_json(plan: Any, refs: dict[int, str], tz: ZoneInfo) -> dict[str, Any]:
+def plan_json(plan: Any, tz: ZoneInfo, moved: list[Any] | None = None) -> dict[str, Any]:
     """The `plan --json` porcelain for one day: fields may be added, never removed or renamed."""
+    from organizer.planner import overcommitted
+
     def iso(dt: datetime) -> str:
         return dt.astimezone(tz).isoformat(timespec="minutes")
 
+    moves = [*plan.moved, *(moved or [])]
     return {
         "date": plan.day.isoformat(),
         "available_minutes": plan.available_minutes,
         "planned_minutes": plan.planned_minutes,
         "reserve_minutes": plan.reserve_minutes,
         "reserve_used_minutes": plan.reserve_used_minutes,
-        "reserve_left_minutes": max(0, plan.reserve_minutes - plan.reserve_used_minutes),
-        "blocks": [{"start": iso(b.start), "end": iso(b.end), "kind": b.kind,
-                    "card": refs.get(b.card_id) if b.card_id else None, "title": b.title, "role": b.role,
-                    "pinned": b.pinned, "minutes": b.minutes} for b in plan.blocks],
+        "reserve_left_minutes": plan.reserve_left_minutes,
+        "reserve_over_minutes": plan.reserve_over_minutes,
+        "overcommitted": overcommitted(plan),
+        "blocks": [{"start": iso(b.start), "end": iso(b.end), "kind": b.kind, "card": b.ref, "title": b.title,
+                    "role": b.role, "pinned": b.pinned, "minutes": b.minutes} for b in plan.blocks],
         "unplanned": [{"card": u.ref, "reason": u.reason} for u in plan.unplanned],
         "late": [{"card": u.ref, "reason": u.reason} for u in plan.late],
         "moved": [{"card": m.ref, "from": m.from_day.isoformat(), "to": m.to_day.isoformat() if m.to_day else None,
-                   "reason": m.reason} for m in plan.moved],
+                   "reason": m.reason} for m in moves],
     }
 
 
-def _refs(session: Any, plans: list[Any]) -> dict[int, str]:
-    from organizer.models import Card
-    from organizer.services.cards import card_ref
-
-    ids = {b.card_id for p in plans for b in p.blocks if b.card_id}
-    return {i: card_ref(session, c) for i in ids if (c := session.get(Card, i)) is not None}
+def reserve_line(data: dict[str, Any]) -> str:
+    """The reserve in words: what is left, or how far pop-ups went over it."""
+    fd = format_duration
+    total, used, over = data["reserve_minutes"], data["reserve_used_minutes"], data["reserve_over_minutes"]
+    if over:
+        return f"reserve {fd(total)}: {fd(used)} used, {fd(over)} over (pop-ups took planned work time)"
+    return f"reserve {fd(total)}: {fd(used)} used, {fd(data['reserve_left_minutes'])} left"
 
 
 def plan_text(data: dict[str, Any], cfg: Config) -> str:
     """A day's plan as a timeline: time, length, role, card and title; busy time and reserve shown."""
     badges = {r.key: r.badge for r in cfg.roles}
     day = date.fromisoformat(data["date"])
-    used, left = data["reserve_used_minutes"], data["reserve_left_minutes"]
     lines = [f"{day:%a %d %b %Y} · available {format_duration(data['available_minutes'])} · planned "
-             f"{format_duration(data['planned_minutes'])} · reserve {format_duration(data['reserve_minutes'])} "
-             f"(used {format_duration(used)}, left {format_duration(left)})"]
+             f"{format_duration(data['planned_minutes'])} · {reserve_line(data)}"
+             + ("  ⚠ overcommitted" if data["overcommitted"] else "")]
     if not data["blocks"]:
         lines.append("  no working time this day")
     for b in data["blocks"]:
@@ -70,25 +74,27 @@ def plan_text(data: dict[str, Any], cfg: Config) -> str:
         label = f"{b['card']}  {b['title']}" if b["card"] else b["title"] or "(kept free for pop-ups)"
         pin = "  📌" if b["pinned"] else ""
         lines.append(f"  {start}–{end}  {format_duration(b['minutes']):>6}  {kind:<7}  {label}{pin}")
-    for title, key in (("Moved to make room for pop-ups", "moved"), ("Planned after their due time", "late"),
+    for title, key in (("Moved by the last change", "moved"), ("Late (no arrangement meets the due time)", "late"),
                        ("Not planned", "unplanned")):
         if data[key]:
             lines.append(f"{title}:")
             for u in data[key]:
-                to = f" → {u['to'] or 'not planned'}" if key == "moved" else ""
-                lines.append(f"  {u['card']}{to}  {u['reason']}")
+                lines.append(f"  {u['card']}  {u['reason']}")
     return "\n".join(lines)
 
 
 def cmd_plan(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Plan a day (today by default) and print its timeline."""
-    from organizer.services.plan import plan_for
+    """Print a day's plan (today by default) from the one stored schedule, re-planned first if stale."""
+    from organizer.services import schedule
 
     now = datetime.now(UTC)
     day = _day(args.day, cfg, now)
-    with open_db(location).write() as s:
-        plans = plan_for(s, cfg, day, now=now, replan=args.replan)
-        data = plan_json(plans[0], _refs(s, plans), ZoneInfo(cfg.timezone))
+    sched = schedule.read(location, cfg, now, force=args.replan)
+    plan = sched.day(day)
+    if plan is None:
+        plan = _view(location, cfg, sched, day, now)
+    moved = [m for m in sched.moved if m.from_day == day] if sched.replanned else []
+    data = plan_json(plan, ZoneInfo(cfg.timezone), moved)
     if args.json:
         emit(data)
     else:
@@ -96,24 +102,47 @@ def cmd_plan(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return 0
 
 
+def _view(location: str, cfg: Config, sched: Any, day: date, now: datetime) -> Any:
+    """A day outside the horizon (history behind, busy time ahead), read without storing anything."""
+    from organizer import lean
+    from organizer.services import schedule
+    from organizer.sqlrows import Db
+
+    try:
+        conn = lean.connect(location)
+    except lean.NotLean:
+        from organizer.store import open_store
+
+        with open_store(location, create=False).read() as session:
+            return schedule.view(Db(session), cfg, sched, day, now)
+    try:
+        conn.row_factory = None
+        return schedule.view(Db(conn), cfg, sched, day, now)
+    finally:
+        conn.close()
+
+
 def cmd_capacity(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Per day and per role: planned, busy, reserve and available minutes."""
-    from organizer.planner import capacity
-    from organizer.services.plan import plan_for
+    """Per day and per role: planned, busy, reserve and available minutes, from the stored schedule."""
+    from organizer.planner import capacity, overcommitted
+    from organizer.services import schedule
     from organizer.services.timer import accuracy
 
     now = datetime.now(UTC)
     days = 7 if args.week else 1
-    with open_db(location).write() as s:
-        plans = plan_for(s, cfg, _day(None, cfg, now), now=now, days=days)
+    sched = schedule.read(location, cfg, now)
+    plans = sched.plans[:days]
+    store = open_db(location)
+    with store.read() as s:
         acc = accuracy(s, cfg.role_keys())
     loads = capacity(plans)
     data = {
         "days": [{"date": c.day.isoformat(), "available_minutes": c.available_minutes,
                   "busy_minutes": c.busy_minutes, "planned_minutes": c.planned_minutes,
                   "reserve_minutes": c.reserve_minutes, "reserve_used_minutes": c.reserve_used_minutes,
-                  "free_minutes": c.free_minutes,
-                  "overcommitted": bool(p.unplanned or p.late or p.moved) and c.available_minutes > 0,
+                  "popup_minutes": c.popup_minutes, "free_minutes": c.free_minutes,
+                  "overcommitted": overcommitted(p),
+                  "late": [{"card": u.ref, "reason": u.reason} for u in p.late],
                   "roles": [{"role": r.role, "planned_minutes": r.planned_minutes, "popup_minutes": r.popup_minutes}
                             for r in c.roles]} for c, p in zip(loads, plans, strict=True)],
         "estimate_accuracy": [{"role": a.role, "cards": a.cards, "estimated_minutes": a.estimated_minutes,
@@ -127,9 +156,10 @@ def cmd_capacity(args: argparse.Namespace, cfg: Config, location: str) -> int:
     for d in data["days"]:
         roles = ", ".join(f"{r['role'] or 'none'} {fd(r['planned_minutes'] + r['popup_minutes'])}" for r in d["roles"])
         flag = "  ⚠ overcommitted" if d["overcommitted"] else ""
+        late = f" (late: {', '.join(u['card'] for u in d['late'])})" if d["late"] else ""
         print(f"{date.fromisoformat(d['date']):%a %d %b} {fd(d['available_minutes']):>9} {fd(d['busy_minutes']):>6} "
               f"{fd(d['planned_minutes']):>7} {fd(d['reserve_minutes']):>7} {fd(d['reserve_used_minutes']):>5} "
-              f"{fd(d['free_minutes']):>6}  {roles or '-'}{flag}")
+              f"{fd(d['free_minutes']):>6}  {roles or '-'}{flag}{late}")
     if acc:
         print("\nestimate accuracy (finished cards): " + ", ".join(
             f"{a.role or 'none'} {a.ratio:.0%} of estimate over {a.cards} cards" for a in acc))
@@ -174,7 +204,7 @@ def cmd_busy(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
     now = datetime.now(UTC)
     tz = ZoneInfo(cfg.timezone)
-    store = open_db(location)
+    store = open_db(location, create=args.busy_command == "add")
     if args.busy_command == "add":
         try:
             start = parse_when(args.when, now=now, tz=cfg.timezone, day_end=cfg.day_end)

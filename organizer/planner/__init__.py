@@ -3,7 +3,7 @@
 See `organizer.planner.engine` for the rules. Nothing here reads files, the database or the clock.
 """
 
-from organizer.planner.capacity import capacity
+from organizer.planner.capacity import capacity, overcommit_reasons, overcommitted
 from organizer.planner.engine import plan_day, plan_range
 from organizer.planner.model import (
     Block,
@@ -31,6 +31,8 @@ __all__ = [
     "Unplanned",
     "WorkItem",
     "capacity",
+    "overcommit_reasons",
+    "overcommitted",
     "plan_day",
     "plan_range",
     "settings_from_config",

@@ -48,8 +48,9 @@ class Day:
     busy: tuple[BusySpan, ...]  # busy spans clipped to the working day, cut around kept blocks
     fixed: tuple[Fixed, ...]  # kept blocks that start on this day, in order
     reserve_target: int
-    reserve_layout: tuple[Interval, ...]
+    reserve_layout: tuple[Interval, ...]  # where the reserve sits before any pop-up is placed
     free: tuple[Interval, ...]  # available minus kept blocks minus reserve: where work can go
+    anchors: tuple[int, ...] = ()  # the minutes the reserve's shares end at
 
     @property
     def working_minutes(self) -> int:
@@ -143,5 +144,6 @@ def build_days(
             reserve_target=target if working else 0,
             reserve_layout=tuple(layout),
             free=tuple(subtract(room, layout)),
+            anchors=tuple(anchors),
         ))
     return days

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from organizer.planner.model import Capacity, DayPlan, RoleLoad
 
-__all__ = ["capacity"]
+__all__ = ["capacity", "overcommit_reasons", "overcommitted"]
 
 
 def capacity(plans: Sequence[DayPlan]) -> list[Capacity]:
@@ -37,3 +37,33 @@ def capacity(plans: Sequence[DayPlan]) -> list[Capacity]:
             roles=tuple(RoleLoad(r, work.get(r, 0), popup.get(r, 0)) for r in names),
         ))
     return out
+
+
+def overcommit_reasons(plan: DayPlan) -> list[str]:
+    """Why a working day is overcommitted (empty when it is not): late cards by name, pop-ups beyond the
+    reserve, work with an estimate that found no room. The one definition behind `plan`, `capacity` and the
+    app; the same numbers always give the same answer.
+    """
+    load = plan.planned_minutes + plan.reserve_used_minutes  # work and pop-ups, both net of meetings
+    if plan.available_minutes <= 0:
+        return [f"load {_hm(load)} > 0m available"] if load > 0 else []
+    reasons = []
+    if load > plan.available_minutes:
+        reasons.append(f"load {_hm(load)} > {_hm(plan.available_minutes)} available")
+    if plan.late:
+        reasons.append("late: " + ", ".join(u.ref for u in plan.late))
+    if plan.reserve_over_minutes:
+        reasons.append(f"pop-ups {plan.reserve_over_minutes} min over the reserve")
+    if unplanned := [u.ref for u in plan.unplanned if u.reason != "no estimate"]:
+        reasons.append(f"{len(unplanned)} not planned")
+    return reasons
+
+
+def overcommitted(plan: DayPlan) -> bool:
+    """Whether `overcommit_reasons` has any reason."""
+    return bool(overcommit_reasons(plan))
+
+
+def _hm(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}h{rest:02d}m".replace("h00m", "h") if hours else f"{rest}m"

@@ -20,14 +20,16 @@ Available time
     (first to last working minute, a lunch break included) and cut around pinned blocks, which win,
     so no two blocks of a plan overlap. Pinned blocks do not reduce available time: they use it.
 Reserve
-    round(reserve_ratio × available), halves up, is placed first, as `reserve` blocks in time that is
-    neither busy nor pinned. It is split evenly over `reserve_anchors` (earlier anchors take the odd
-    minute). Each share ends at its anchor's local time when that is free and otherwise walks back into
-    earlier free time; only when nothing is left before the anchor does it go after it. Reserve pieces
-    follow the block rule below. Pinned `reserve` and `popup` blocks count towards the day's reserve
-    (each for the anchor nearest its end). The layout does not depend on `now`: reserve before `now`
-    stays in the plan as history, but only reserve from `now` on takes pop-ups. `reserve_minutes` is
-    always the target; if busy time leaves too little room, fewer reserve minutes are placed.
+    A quantity, not a place: round(reserve_ratio × available), halves up, of each day stays free of
+    planned work. Pop-ups use it wherever they sit; what they have not used shows as `reserve`
+    placeholders, split evenly over `reserve_anchors` (earlier anchors take the odd minute), each share
+    ending at its anchor's local time when that is free, otherwise walking back into earlier free time,
+    and only when nothing is left before the anchor going after it. Pop-up minutes (and kept reserve and
+    pop-up blocks) count against the share of the anchor nearest their end; a share they exceed takes
+    from the later shares first. Reserve placeholders follow the block rule below. The layout does not
+    depend on `now`: reserve before `now` stays in the plan as history. `reserve_minutes` is always the
+    target, `reserve_used_minutes` the pop-up minutes of the day (it may exceed the target: the
+    reserve is spent and pop-ups took work time).
 Blocks
     A block never starts in a gap shorter than min(min_block, what is left of the item); an item is split
     only when both the part and the rest are at least `min_block`, so no work or pop-up block is shorter
@@ -43,7 +45,9 @@ Work
     could not be planned is Unplanned ("waits for …"); a step with no estimate does not hold the next
     one. Work ends by its publish time (and the publish time of its ancestors); if it cannot, it is
     Unplanned ("needs 45 min, 20 min free before its publish time fri 09:00"). A due time that cannot
-    be met does not stop placement: the item is placed and listed in `late` on the day it finishes.
+    be met does not stop placement: the item is placed and listed in `late` on the day it finishes, with
+    the minutes it needed before its due time and the minutes that could be had there (what meetings,
+    the reserve and more urgent work left): work only ever pushes lower-priority work.
     An item that does not fit whole in the range is Unplanned ("no free time in the next N days", or
     "needs …, … min free in the next N days"); items are never planned in part. Every Unplanned
     entry is on the first day's plan.
@@ -52,17 +56,14 @@ Pinned blocks
     time is not free. A pinned `work` (or `popup`) block for a card reduces that card's minutes by its
     length, and a step waits for the end of its predecessor's pinned blocks too.
 Pop-ups
-    Items with popup=True are placed before work, in (priority, deadline, created_at, card_id) order,
-    into the reserve from `now` on, on the first day with room: the earliest reserve minutes, in pieces
-    (block rule) if need be. When the reserve left that day cannot hold it, the reserve runs grow into
-    the work time next to them (just before a run, then just after) by exactly the minutes the reserve
-    lacks; if the reserve is big enough but in runs too short to split into, the earliest run that can
-    grow to hold the whole pop-up does; failing both, the day's earliest reserve or work time. Only
-    when the day has no room at all does the pop-up go to the next day. Work that no longer fits its day
-    is pushed to the next working days and reported in `moved` on the day it left ("made room for
-    pop-up NWC-31"); `to_day` None means it no longer fits the range. Pushed work is the work placed
-    last, i.e. the lowest priority and latest deadline. `reserve_used_minutes` counts pop-up minutes in
-    reserve time (and pinned pop-up blocks); pop-up minutes taken from work time are not reserve.
+    Items with popup=True are placed before work, in (priority, deadline, created_at, card_id) order.
+    An urgent pop-up (P1/P2, or one with a due time) takes the earliest minutes from `now` on, work time
+    or reserve alike, on the first day that can hold it: work is placed after pop-ups, so lower-priority
+    work moves out of its way and the reserve placeholders shrink by what it used. Any other pop-up
+    waits for the earliest reserve slot of the first day with one, and takes work time only when the
+    range has no reserve slot left. When a P1/P2 pop-up would end after its due time because of a block
+    in progress at `now` (a `Fixed` marked `interruptible`), that block is cut at `now`, its remaining
+    work is planned later, and the cut is reported in `moved` on the first day.
 Output
     One DayPlan per local day. New blocks are in UTC (pinned ones exactly as given), in time order.
 """
@@ -71,6 +72,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -88,8 +90,25 @@ from organizer.planner.model import (
     Unplanned,
     WorkItem,
 )
-from organizer.planner.passes import Context, Outcome, day_index, free_lists, late_items, moved_items, place
-from organizer.planner.timeline import Interval, ceil_minute, intersect, merge, subtract, to_datetime, total, utc
+from organizer.planner.passes import (
+    Context,
+    Outcome,
+    day_index,
+    late_items,
+    place_popups,
+    place_work,
+)
+from organizer.planner.timeline import (
+    FreeList,
+    Interval,
+    ceil_minute,
+    clip,
+    merge,
+    subtract,
+    to_datetime,
+    total,
+    utc,
+)
 
 __all__ = ["plan_day", "plan_range"]
 
@@ -133,6 +152,33 @@ def plan_range(
 ) -> list[DayPlan]:
     """Plan `days` local days from `start` (see the module docstring for every rule); one DayPlan per day."""
     _check(items, fixed, settings, days)
+    plans, late_urgent = _plan(items, busy, fixed, settings, start, days, now)
+    cuttable = [f for f in fixed if f.interruptible and utc(f.end) > utc(now)]
+    if late_urgent and cuttable:
+        # A P1/P2 pop-up that can only meet its due time by starting now cuts the block in progress;
+        # the rest of that block's work is planned later. Kept only if it helps.
+        cut_at = to_datetime(ceil_minute(now))
+        kept = [f for f in fixed if f not in cuttable]
+        kept += [replace(f, end=cut_at, interruptible=False) for f in cuttable if utc(f.start) < cut_at]
+        second, still_late = _plan(items, busy, kept, settings, start, days, now)
+        if len(still_late) < len(late_urgent):
+            refs = {it.card_id: it.ref for it in items}
+            zone = ZoneInfo(settings.tz)
+            popups = ", ".join(sorted(late_urgent - still_late))
+            moved = [Moved(f.card_id, refs.get(f.card_id, f.title), utc(f.start).astimezone(zone).date(),
+                           utc(f.start).astimezone(zone).date(), f"interrupted at {cut_at.astimezone(zone):%H:%M} "
+                           f"for pop-up {popups}") for f in cuttable if f.card_id is not None]
+            first = second[0]
+            second[0] = replace(first, moved=(*first.moved, *moved))
+            return second
+    return plans
+
+
+def _plan(
+    items: Sequence[WorkItem], busy: Sequence[Busy], fixed: Sequence[Fixed], settings: Settings,
+    start: date, days: int, now: datetime,
+) -> tuple[list[DayPlan], set[str]]:
+    """One planning run; also the refs of urgent pop-ups that end after their due time."""
     zone = ZoneInfo(settings.tz)
     calendar = build_days(merge_busy(busy), fixed, settings, start, days)
     kept_minutes, kept_end = _kept_work(fixed)
@@ -149,25 +195,30 @@ def plan_range(
         popups=tuple(popups),
         work=tuple(work),
     )
-    free, reserve = free_lists(ctx)
-    final = place(ctx, free, reserve, overflow=True)
-    moved = moved_items(ctx, place(ctx, free, reserve, overflow=False), final) if final.overflow else []
+    out = Outcome()
+    open_time, _, layouts = place_popups(ctx, out)
+    free = FreeList(clip(subtract(open_time.intervals(), merge(iv for day in layouts for iv in day)), ctx.lo, ctx.hi))
+    place_work(ctx, free, out)
     roles: dict[int, str | None] = {}
+    refs: dict[int, str] = {}
     for it in sorted(items, key=lambda i: (i.priority, utc(i.created_at), i.card_id, i.ref)):
         roles.setdefault(it.card_id, it.role)
-    unplanned = [Unplanned(it.card_id, it.ref, reason) for it, reason in final.unplanned]
+        refs.setdefault(it.card_id, it.ref)
+    unplanned = [Unplanned(it.card_id, it.ref, reason) for it, reason in out.unplanned]
     unplanned += [Unplanned(it.card_id, it.ref, "no estimate") for it in no_estimate]
     late: dict[int, list[Unplanned]] = defaultdict(list)
-    for d, it, reason in late_items(ctx, final):
+    late_urgent: set[str] = set()
+    for d, it, reason in late_items(ctx, out):
         late[d].append(Unplanned(it.card_id, it.ref, reason))
-    pushed: dict[int, list[Moved]] = defaultdict(list)
-    for d, it, to_day, reason in moved:
-        pushed[d].append(Moved(it.card_id, it.ref, ctx.days[d].day, to_day, reason))
-    by_day = _pieces_by_day(ctx, final)
-    return [
-        _assemble(ctx, day, by_day[d], roles, tuple(unplanned) if d == 0 else (), pushed[d], late[d])
+        if it.popup and it.priority <= 2:
+            late_urgent.add(it.ref)
+    late_urgent |= {it.ref for it, _ in out.unplanned if it.popup and it.priority <= 2 and it.due_at is not None}
+    by_day = _pieces_by_day(ctx, out)
+    plans = [
+        _assemble(ctx, day, by_day[d], layouts[d], roles, refs, tuple(unplanned) if d == 0 else (), late[d])
         for d, day in enumerate(ctx.days)
     ]
+    return plans, late_urgent
 
 
 def plan_day(
@@ -200,9 +251,10 @@ def _assemble(
     ctx: Context,
     day: Day,
     pieces: list[_Piece],
+    layout: list[Interval],
     roles: dict[int, str | None],
+    refs: dict[int, str],
     unplanned: tuple[Unplanned, ...],
-    moved: list[Moved],
     late: list[Unplanned],
 ) -> DayPlan:
     """One DayPlan: busy, pinned, reserve, pop-up and work blocks in time order, and the day's figures."""
@@ -212,13 +264,13 @@ def _assemble(
     blocks = [Block(at(s.start), at(s.end), "busy", None, s.title, None, False) for s in day.busy]
     blocks += [
         Block(f.start, f.end, f.kind, f.card_id, f.title, roles.get(f.card_id) if f.card_id is not None else None,
-              True)
+              True, refs.get(f.card_id) if f.card_id is not None else None)
         for f in day.fixed
     ]
     popup_iv = merge((a, b) for a, b, kind, _ in pieces if kind == "popup")
-    reserve_left = subtract(day.reserve_layout, popup_iv)
+    reserve_left = layout
     blocks += [Block(at(a), at(b), "reserve", None, "reserve", None, False) for a, b in reserve_left]
-    blocks += [Block(at(a), at(b), kind, it.card_id, it.title, it.role, False) for a, b, kind, it in pieces]
+    blocks += [Block(at(a), at(b), kind, it.card_id, it.title, it.role, False, it.ref) for a, b, kind, it in pieces]
     blocks.sort(key=lambda b: (utc(b.start), utc(b.end), BLOCK_KINDS.index(b.kind),
                                -1 if b.card_id is None else b.card_id, b.title))
     kept_popups = sum(kept_span(f)[1] - kept_span(f)[0] for f in day.fixed if f.kind == "popup")
@@ -228,10 +280,10 @@ def _assemble(
         available_minutes=day.available_minutes,
         planned_minutes=sum(b.minutes for b in blocks if b.kind == "work"),
         reserve_minutes=day.reserve_target,
-        reserve_used_minutes=total(intersect(popup_iv, list(day.reserve_layout))) + kept_popups,
+        # The reserve is a quantity: every pop-up minute uses it, wherever the pop-up sits.
+        reserve_used_minutes=total(popup_iv) + kept_popups,
         blocks=tuple(blocks),
         unplanned=unplanned,
-        moved=tuple(moved),
         late=tuple(late),
         working_minutes=day.working_minutes,
         free_minutes=total(subtract(list(day.available), merge(used + reserve_left))),

@@ -74,6 +74,8 @@ class Fixed:
     kind: str
     card_id: int | None
     title: str
+    # A block in progress at `now` that a P1/P2 pop-up may cut at `now` to meet its due time.
+    interruptible: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ class Block:
     title: str
     role: str | None
     pinned: bool
+    ref: str | None = None  # the card's ID (NWC-12) for work and pop-up blocks of cards the planner was given
 
     @property
     def minutes(self) -> int:
@@ -175,6 +178,16 @@ class DayPlan:
     late: tuple[Unplanned, ...] = ()
     working_minutes: int = 0
     free_minutes: int = 0
+
+    @property
+    def reserve_left_minutes(self) -> int:
+        """Reserve minutes pop-ups have not used yet (0 once the reserve is spent)."""
+        return max(0, self.reserve_minutes - self.reserve_used_minutes)
+
+    @property
+    def reserve_over_minutes(self) -> int:
+        """Pop-up minutes beyond the day's reserve: time they took from planned work."""
+        return max(0, self.reserve_used_minutes - self.reserve_minutes)
 
 
 @dataclass(frozen=True)

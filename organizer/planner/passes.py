@@ -1,7 +1,8 @@
-"""The placement passes: pop-ups into the reserve, then work into the earliest free minutes.
+"""The placement passes: pop-ups at the earliest time they need, the reserve laid out around them, then work.
 
-`engine.plan_range` builds a `Context` once and runs `place` over it: once, or twice when a pop-up had
-to take work time, so that the second run (without the extra time) shows which work the pop-up pushed.
+`engine.plan_range` builds a `Context` once and runs the passes in order: `place_popups`, then
+`relayout_reserve` (the reserve is a quantity: each day keeps `reserve_target − pop-up minutes` free,
+shown as placeholders at the anchors), then `place_work` into what is left.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from organizer.planner.calendar import Day, label
+from organizer.planner.calendar import Day, kept_span, label
 from organizer.planner.jobs import Job
 from organizer.planner.model import Settings, WorkItem
-from organizer.planner.timeline import FreeList, Interval, clip, intersect, merge, subtract, to_datetime, total, utc
+from organizer.planner.reserve import layout_reserve
+from organizer.planner.timeline import FreeList, Interval, clip, floor_minute, merge, subtract, to_datetime, utc
 
-__all__ = ["Context", "Outcome", "day_index", "free_lists", "late_items", "moved_items", "place"]
+__all__ = ["Context", "Outcome", "day_index", "late_items", "place_popups", "place_work", "relayout_reserve",
+           "urgent"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +39,13 @@ class Context:
 
 @dataclass
 class Outcome:
-    """What one pass placed: pieces per job (in time order, empty when not placed) and why not."""
+    """What the passes placed: pieces per job (in time order, empty when not placed) and why not."""
 
-    popup_pieces: list[list[Interval]]
-    work_pieces: list[list[Interval]]
+    popup_pieces: list[list[Interval]] = field(default_factory=list)
+    work_pieces: list[list[Interval]] = field(default_factory=list)
     unplanned: list[tuple[WorkItem, str]] = field(default_factory=list)
-    overflow: list[int] = field(default_factory=list)  # pop-ups that took work time
+    # Minutes the job could have had before its due time when it was placed (for "late" reasons).
+    room_before_due: dict[int, int] = field(default_factory=dict)
 
 
 def day_index(ctx: Context, minute: int) -> int:
@@ -53,105 +57,21 @@ def _span_days(ctx: Context, lo: int, hi: int) -> range:
     return range(max(0, day_index(ctx, lo)), min(len(ctx.days), day_index(ctx, hi - 1) + 1))
 
 
-def _commit(free: FreeList, pieces: list[Interval]) -> None:
-    for a, b in pieces:
-        free.take(a, b)
+def urgent(job: Job) -> bool:
+    """A pop-up that must not wait: P1/P2, or one with a due time. Others wait for a reserve slot."""
+    return job.item.priority <= 2 or job.item.due_at is not None
 
 
-def _grow(
-    reserve: FreeList, free: FreeList, runs: list[Interval], extra: int, need: int, lo: int, hi: int, min_block: int
-) -> tuple[list[Interval], int] | None:
-    """Extend `runs` by up to `extra` minutes of the work time next to them, then fill the reserve.
-
-    Each run grows into the time just before it, then just after. Returns the pieces and the minutes that
-    came out of the reserve, or None with nothing changed.
-    """
-    grown: list[Interval] = []
-
-    def grow(a: int, b: int) -> None:
-        # Moved at once, so the next run sees the free time that is left (two runs may share a gap).
-        free.take(a, b)
-        reserve.add(a, b)
-        grown.append((a, b))
-
-    for a, b in runs:
-        before = free.adjacent_before(a)
-        if extra > 0 and before is not None and a - max(before[0], lo) > 0:
-            x = min(extra, a - max(before[0], lo))
-            grow(a - x, a)
-            extra -= x
-        after = free.adjacent_after(b)
-        if extra > 0 and after is not None and min(after[1], hi) - b > 0:
-            x = min(extra, min(after[1], hi) - b)
-            grow(b, b + x)
-            extra -= x
-    pieces = reserve.fill(need, lo, hi, min_block) if grown else None
-    if pieces is None:
-        for a, b in grown:
-            reserve.take(a, b)
-            free.add(a, b)
-        return None
-    _commit(reserve, pieces)
-    # Grown minutes the pop-up did not need go back to work time: the reserve itself never grows.
-    for a, b in subtract(merge(grown), pieces):
-        reserve.take(a, b)
-        free.add(a, b)
-    return pieces, need - total(intersect(pieces, merge(grown)))
-
-
-def _grow_and_fill(
-    reserve: FreeList, free: FreeList, need: int, lo: int, hi: int, min_block: int
-) -> tuple[list[Interval], int] | None:
-    """Place a pop-up that the reserve left cannot hold by taking the work time next to the reserve.
-
-    First the runs grow (earliest first) by exactly the minutes the reserve lacks, so the pop-up takes
-    only those from planned work. When the reserve is big enough in total but in runs too short to split
-    into (pieces under min_block), the earliest run that can grow to hold the whole pop-up does.
-    """
-    runs = reserve.intervals(lo, hi)
-    extra = need - total(runs)
-    if extra > 0 and (placed := _grow(reserve, free, runs, extra, need, lo, hi, min_block)):
-        return placed
-    for a, b in runs:
-        if b - a < need and (placed := _grow(reserve, free, [(a, b)], need - (b - a), need, lo, hi, min_block)):
-            return placed
-    return None
-
-
-def _fill_anywhere(
-    reserve: FreeList, free: FreeList, need: int, lo: int, hi: int, min_block: int
-) -> tuple[list[Interval], int] | None:
-    """Last resort for a pop-up on its day: the earliest reserve or work time, in pieces."""
-    res = reserve.intervals(lo, hi)
-    pieces = FreeList(res + free.intervals(lo, hi)).fill(need, lo, hi, min_block)
-    if pieces is None:
-        return None
-    for a, b in pieces:
-        reserve.take_overlap(a, b)
-        free.take_overlap(a, b)
-    return pieces, total(intersect(pieces, res))
-
-
-def _place_popup(ctx: Context, job: Job, reserve: FreeList, free: FreeList, overflow: bool) -> tuple[
-    list[Interval], int, bool
-] | None:
-    """The first day with room from `now` on: its reserve, or (overflow) its reserve plus work time."""
-    hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
+def _first_day(ctx: Context, room: FreeList, need: int, hi: int) -> list[Interval] | None:
+    """The earliest pieces for `need` minutes on the first day from `now` that can hold them whole."""
     mb = ctx.settings.min_block
     if ctx.lo >= hi:
         return None
     for d in _span_days(ctx, ctx.lo, hi):
         lo_d, hi_d = max(ctx.lo, ctx.days[d].bounds[0]), min(hi, ctx.days[d].bounds[1])
-        pieces = reserve.fill(job.need, lo_d, hi_d, mb)
+        pieces = room.fill(need, lo_d, hi_d, mb)
         if pieces is not None:
-            _commit(reserve, pieces)
-            return pieces, job.need, False
-        if overflow and free.minutes(lo_d, hi_d) > 0:
-            placed = _grow_and_fill(reserve, free, job.need, lo_d, hi_d, mb) or _fill_anywhere(
-                reserve, free, job.need, lo_d, hi_d, mb
-            )
-            if placed is not None:
-                return placed[0], placed[1], True
+            return pieces
     return None
 
 
@@ -171,29 +91,78 @@ def _why(ctx: Context, job: Job, room: int) -> str:
     return f"needs {need} min, {room} min free in {span}{gaps}"
 
 
+def _due_room(free: FreeList, job: Job, lo: int) -> int | None:
+    """Free minutes between `lo` and the job's due time (None without one)."""
+    due = job.item.due_at
+    return free.minutes(lo, max(lo, floor_minute(due))) if due is not None else None
+
+
+def place_popups(ctx: Context, out: Outcome) -> tuple[FreeList, list[list[Interval]], list[list[Interval]]]:
+    """Place every pop-up; return the time still open (work and reserve), the pop-ups and the reserve, by day.
+
+    An urgent pop-up (P1/P2 or with a due time) takes the earliest minutes from `now` on, in work time
+    or reserve alike: lower-priority work moves out of its way, since work is placed after it. The reserve
+    is then laid out around the urgent pop-ups (they used part of it), and a pop-up that can wait takes
+    the earliest slot of that reserve on the first day with one, work time only when the range has no
+    reserve slot left; the reserve is laid out once more around it.
+    """
+    open_time = FreeList(clip([iv for d in ctx.days for iv in (*d.free, *d.reserve_layout)], ctx.lo, ctx.hi))
+    by_day: list[list[Interval]] = [[] for _ in ctx.days]
+    pieces_of: dict[int, list[Interval]] = {}
+    for phase in (True, False):
+        if not phase:
+            layouts = relayout_reserve(ctx, by_day)
+            reserve = FreeList(clip([iv for day in layouts for iv in day], ctx.lo, ctx.hi))
+        for n, job in enumerate(ctx.popups):
+            if urgent(job) != phase:
+                continue
+            pieces: list[Interval] | None = [] if not job.need else None
+            hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
+            if job.need:
+                room = _due_room(open_time, job, ctx.lo)
+                if room is not None:
+                    out.room_before_due[job.item.card_id] = room
+                if not phase:
+                    pieces = _first_day(ctx, reserve, job.need, hi)
+                if pieces is None:
+                    pieces = _first_day(ctx, open_time, job.need, hi)
+                if pieces is None:
+                    out.unplanned.append((job.item, _why(ctx, job, open_time.minutes(ctx.lo, hi))))
+                    pieces = []
+            for a, b in pieces:
+                open_time.take(a, b)
+                if not phase:
+                    reserve.take_overlap(a, b)
+                by_day[day_index(ctx, a)].append((a, b))
+            pieces_of[n] = pieces
+    out.popup_pieces.extend(pieces_of.get(n, []) for n in range(len(ctx.popups)))
+    return open_time, by_day, relayout_reserve(ctx, by_day)
+
+
+def relayout_reserve(ctx: Context, popups_by_day: list[list[Interval]]) -> list[list[Interval]]:
+    """Each day's reserve placeholders once pop-ups are placed: the target minus what pop-ups used.
+
+    Pop-up minutes count against the share of the anchor nearest them, kept pop-up and reserve blocks
+    too, so a pop-up at 09:30 shrinks the late-morning share and the work it displaced takes that time.
+    """
+    layouts: list[list[Interval]] = []
+    for day, popups in zip(ctx.days, popups_by_day, strict=True):
+        if not day.working:
+            layouts.append([])
+            continue
+        room = subtract(merge([*day.free, *day.reserve_layout]), merge(popups))
+        credits = [kept_span(f) for f in day.fixed if f.kind in ("reserve", "popup")] + popups
+        layouts.append(layout_reserve(room, day.reserve_target, list(day.anchors), credits, ctx.settings.min_block))
+    return layouts
+
+
 def _job_end(pieces: list[Interval], job: Job) -> int | None:
     ends = [b for _, b in pieces] + ([job.kept_end] if job.kept_end is not None else [])
     return max(ends) if ends else None
 
 
-def place(ctx: Context, free0: FreeList, reserve0: FreeList, *, overflow: bool) -> Outcome:
-    """One pass over copies of the free and reserve lists: pop-ups first, then work in order."""
-    free, reserve = free0.copy(), reserve0.copy()
-    out = Outcome(popup_pieces=[], work_pieces=[])
-    for i, job in enumerate(ctx.popups):
-        placed = _place_popup(ctx, job, reserve, free, overflow) if job.need else None
-        if placed is None:
-            out.popup_pieces.append([])
-            if job.need:
-                hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
-                room = reserve.minutes(ctx.lo, hi) + free.minutes(ctx.lo, hi)
-                out.unplanned.append((job.item, _why(ctx, job, room)))
-            continue
-        popup_pieces, from_reserve, took_work = placed
-        out.popup_pieces.append(popup_pieces)
-        if took_work and from_reserve < job.need:
-            out.overflow.append(i)
-
+def place_work(ctx: Context, free: FreeList, out: Outcome) -> None:
+    """Work in order (priority, deadline, …), each into the earliest free minutes after what it waits for."""
     mb = ctx.settings.min_block
     for job in ctx.work:
         pieces: list[Interval] = []
@@ -214,17 +183,24 @@ def place(ctx: Context, free0: FreeList, reserve0: FreeList, *, overflow: bool) 
             out.unplanned.append((job.item, f"waits for {blocked.item.ref}, which is not planned"))
             continue
         hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
+        room = _due_room(free, job, lo)
+        if room is not None:
+            out.room_before_due[job.item.card_id] = room
         found = free.fill(job.need, lo, hi, mb) if lo < hi else None
         if found is None:
             out.unplanned.append((job.item, _why(ctx, job, free.minutes(lo, hi))))
             continue
-        _commit(free, found)
+        for a, b in found:
+            free.take(a, b)
         pieces.extend(found)
-    return out
 
 
 def late_items(ctx: Context, out: Outcome) -> list[tuple[int, WorkItem, str]]:
-    """Placed items that end after their due time: (day index of the last block, item, reason)."""
+    """Placed items that end after their due time: (day index of the last block, item, reason).
+
+    The reason says what it needed before the due time and how much could be had there once meetings,
+    the reserve and more urgent work were in place: no other arrangement within the rules meets it.
+    """
     late: list[tuple[int, WorkItem, str]] = []
     for jobs, placed in ((ctx.popups, out.popup_pieces), (ctx.work, out.work_pieces)):
         for job, pieces in zip(jobs, placed, strict=True):
@@ -236,28 +212,11 @@ def late_items(ctx: Context, out: Outcome) -> list[tuple[int, WorkItem, str]]:
             finish = to_datetime(end)
             if finish > utc(due):
                 ends, due_label = label(finish, ctx.zone, ctx.today), label(due, ctx.zone, ctx.today)
-                reason = f"ends {ends}, after its due time {due_label}"
+                room = out.room_before_due.get(job.item.card_id, 0)
+                if floor_minute(due) <= ctx.lo:
+                    reason = f"overdue since {due_label}; ends {ends}"
+                else:
+                    reason = (f"ends {ends}, after its due time {due_label}: needs {job.need} min before then, "
+                              f"{room} min can be freed")
                 late.append((day_index(ctx, pieces[-1][0]), job.item, reason))
     return late
-
-
-def moved_items(ctx: Context, base: Outcome, final: Outcome) -> list[tuple[int, WorkItem, date | None, str]]:
-    """Work that a pop-up pushed off its day: (day index it left, item, day it went to, reason)."""
-    refs = [ctx.popups[i].item.ref for i in final.overflow]
-    reason = f"made room for pop-up{'s' if len(refs) > 1 else ''} {', '.join(refs)}"
-    moved: list[tuple[int, WorkItem, date | None, str]] = []
-    for job, before, after in zip(ctx.work, base.work_pieces, final.work_pieces, strict=True):
-        if not before:
-            continue
-        was = day_index(ctx, before[0][0])
-        now_day = day_index(ctx, after[0][0]) if after else None
-        if now_day is None or now_day > was:
-            moved.append((was, job.item, ctx.days[now_day].day if now_day is not None else None, reason))
-    return moved
-
-
-def free_lists(ctx: Context) -> tuple[FreeList, FreeList]:
-    """The work time and the reserve time that new blocks may use (from `now` on)."""
-    work = [iv for d in ctx.days for iv in d.free]
-    reserve = [iv for d in ctx.days for iv in d.reserve_layout]
-    return FreeList(clip(work, ctx.lo, ctx.hi)), FreeList(clip(reserve, ctx.lo, ctx.hi))

@@ -7,7 +7,7 @@ leaves it there. The plan is derived data, so these edits are not in the undo hi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from organizer.config import Config
 from organizer.fields import InputError
 from organizer.models import Board, BusyEvent, Card, PlanBlock
-from organizer.planner import DayPlan
-from organizer.services.plan import day_bounds, plan_for
+from organizer.planner import DayPlan, Moved
+from organizer.services.schedule import day_bounds
 from organizer.services.timer import running
 
 MIN_BLOCK = 5  # the shortest block a hand edit may leave
@@ -49,11 +49,12 @@ class DayView:
     plan: DayPlan
     blocks: tuple[ViewBlock, ...]
     timer: tuple[str, datetime] | None
+    moved: list[Moved] = field(default_factory=list)  # what the re-plan behind this view moved, if it re-planned
 
     @property
     def reserve_left_minutes(self) -> int:
         """Reserve not yet taken by pop-ups."""
-        return max(0, self.plan.reserve_minutes - self.plan.reserve_used_minutes)
+        return self.plan.reserve_left_minutes
 
 
 def _refs(session: Session, ids: set[int]) -> dict[int, str]:
@@ -65,23 +66,28 @@ def _refs(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def day_view(session: Session, cfg: Config, day: date, *, now: datetime, replan: bool = False) -> DayView:
-    """Plan (and store) the day, then describe it with stored block ids and card IDs."""
-    plan = plan_for(session, cfg, day, now=now, replan=replan)[0]
+    """The day as the one stored schedule has it (re-planned first if stale), with stored block ids."""
+    from organizer.services import schedule
+    from organizer.sqlrows import Db
+
+    sched = schedule.in_session(session, cfg, now, force=replan)
+    plan = schedule.view(Db(session), cfg, sched, day, now)
     start, end = day_bounds(day, 1, cfg.timezone)
     stored = {(b.start_at, b.end_at, b.card_id, b.kind): b for b in session.exec(
         select(PlanBlock).where(col(PlanBlock.start_at) >= start, col(PlanBlock.start_at) < end))}
-    refs = _refs(session, {b.card_id for b in plan.blocks if b.card_id})
+    missing = {b.card_id for b in plan.blocks if b.card_id and not b.ref}
+    refs = _refs(session, missing) if missing else {}
     blocks = []
     for b in plan.blocks:
         row = stored.get((b.start, b.end, b.card_id, b.kind))
         blocks.append(ViewBlock(row.id if row else None, b.start, b.end, b.kind, b.card_id,
-                                refs.get(b.card_id) if b.card_id else None, b.title, b.role,
+                                b.ref or refs.get(b.card_id or 0), b.title, b.role,
                                 bool(row.pinned) if row else b.pinned))
     current = running(session)
     timer = None
     if current is not None and current[0].started_at is not None:
         timer = (_refs(session, {current[1].id or 0}).get(current[1].id or 0, "?"), current[0].started_at)
-    return DayView(plan, tuple(blocks), timer)
+    return DayView(plan, tuple(blocks), timer, sched.moved if sched.replanned else [])
 
 
 def _block(session: Session, block_id: int) -> PlanBlock:

@@ -269,14 +269,17 @@ def test_a_missed_due_time_is_flagged_not_dropped() -> None:
     items = [item(1, 120, priority=1), item(2, 60, priority=2, due_at=at(MON, 10))]
     plan = day(items, now=at(MON, 9))
     assert [row for row in shape(plan) if row[3] == 2] == [("11:00", "11:35", "work", 2), ("13:30", "13:55", "work", 2)]
-    assert plan.late == (Unplanned(2, "NWC-2", "ends mon 13:55, after its due time mon 10:00"),)
+    # The P1 card was placed first and took every minute before 10:00: nothing can be freed for NWC-2.
+    assert plan.late == (Unplanned(2, "NWC-2", "ends mon 13:55, after its due time mon 10:00: needs 60 min "
+                                               "before then, 0 min can be freed"),)
     assert plan.unplanned == ()
 
 
 def test_late_is_listed_on_the_day_the_item_finishes() -> None:
     plans = plan_range([item(1, 420, due_at=at(MON, 17))], [], [], settings(), start=MON, days=2, now=EARLY)
     assert plans[0].late == ()
-    assert plans[1].late == (Unplanned(1, "NWC-1", "ends tue 10:00, after its due time mon 17:00"),)
+    assert plans[1].late == (Unplanned(1, "NWC-1", "ends tue 10:00, after its due time mon 17:00: needs 420 min "
+                                                   "before then, 360 min can be freed"),)
 
 
 def test_an_earlier_deadline_goes_first_within_a_priority() -> None:
@@ -428,40 +431,57 @@ def test_popup_splits_over_the_days_reserve_before_taking_work_time() -> None:
     assert plan.reserve_used_minutes == 60 and plan.moved == ()
 
 
-def test_popup_that_reserve_fragments_cannot_hold_grows_one_run() -> None:
-    items = [item(5, 30, priority=1, popup=True), item(6, 50, priority=2, popup=True)]
+def test_urgent_popups_take_the_earliest_time_and_the_reserve_shrinks_by_what_they_use() -> None:
+    items = [item(5, 30, priority=1, popup=True), item(6, 50, priority=2, popup=True), item(1, 60)]
     plan = day(items, now=at(MON, 9))
-    # 60 reserve minutes are left for the second pop-up, but 15 + 45 cannot take 50 without a short piece.
+    # A P1/P2 pop-up never waits behind work; the reserve is a quantity: 90 − 80 used leaves 10.
     assert shape(plan) == [
-        ("11:45", "12:15", "popup", 5),
-        ("12:15", "12:30", "reserve", None),
-        ("16:40", "17:30", "popup", 6),
+        ("09:00", "09:30", "popup", 5),
+        ("09:30", "10:20", "popup", 6),
+        ("10:20", "11:20", "work", 1),
+        ("17:20", "17:30", "reserve", None),
     ]
-    assert plan.reserve_used_minutes == 75
+    assert (plan.reserve_minutes, plan.reserve_used_minutes, plan.reserve_left_minutes) == (90, 80, 10)
 
 
-def test_popup_bigger_than_the_reserve_pushes_the_last_work_to_the_next_day() -> None:
-    items = [item(n, 40) for n in (1, 2, 3, 4)] + [item(99, 60, priority=1, popup=True)]
-    plans = plan_range(items, [], [], settings(), start=MON, days=2, now=at(MON, 14))
-    mon, tue = plans
-    assert shape(mon) == [
-        ("11:45", "12:30", "reserve", None),
-        ("14:00", "14:40", "work", 1),
-        ("14:40", "15:20", "work", 2),
-        ("15:20", "16:00", "work", 3),
-        ("16:30", "17:30", "popup", 99),  # 45 reserve minutes + the 15 work minutes just before them
-    ]
-    assert (mon.reserve_minutes, mon.reserve_used_minutes) == (90, 45)
-    assert mon.moved == (Moved(4, "NWC-4", MON, TUE, "made room for pop-up NWC-99"),)
-    assert shape(tue)[0] == ("09:00", "09:40", "work", 4)
-    assert tue.moved == ()
+def test_a_popup_with_a_due_time_does_not_wait_for_the_reserve() -> None:
+    # The case: 09:15, a 20-minute reply due 11:00; work is planned all morning.
+    items = [item(1, 100, priority=3), item(2, 60, priority=4), item(9, 20, priority=3, popup=True,
+                                                                      due_at=at(MON, 11))]
+    plan = day(items, now=at(MON, 9, 15))
+    assert shape(plan)[0] == ("09:15", "09:35", "popup", 9)
+    assert plan.late == ()
 
 
-def test_popup_pushing_work_out_of_the_range_reports_no_day() -> None:
+def test_a_popup_bigger_than_the_reserve_spends_it_and_pushes_work() -> None:
+    items = [item(n, 40) for n in (1, 2, 3, 4)] + [item(99, 120, priority=1, popup=True)]
+    mon, tue = plan_range(items, [], [], settings(), start=MON, days=2, now=at(MON, 14))
+    assert shape(mon) == [("14:00", "16:00", "popup", 99), ("16:00", "16:40", "work", 1),
+                          ("16:40", "17:20", "work", 2)]
+    assert (mon.reserve_minutes, mon.reserve_used_minutes, mon.reserve_over_minutes) == (90, 120, 30)
+    assert [row for row in shape(tue) if row[2] == "work"] == [("09:00", "09:40", "work", 3),
+                                                                ("09:40", "10:20", "work", 4)]
+
+
+def test_a_popup_pushing_work_out_of_the_range_leaves_it_unplanned() -> None:
     items = [item(1, 130, priority=2), item(2, 30, priority=3), item(99, 60, priority=1, popup=True)]
     plan = day(items, now=at(MON, 14))
-    assert plan.moved == (Moved(2, "NWC-2", MON, None, "made room for pop-up NWC-99"),)
-    assert plan.unplanned == (Unplanned(2, "NWC-2", "needs 30 min, 20 min free in this day"),)
+    assert plan.unplanned == (Unplanned(1, "NWC-1", "needs 130 min, 120 min free in this day"),)
+    assert [row[3] for row in shape(plan) if row[2] == "work"] == [2]
+
+
+def test_an_urgent_popup_interrupts_the_block_in_progress_only_when_it_must() -> None:
+    in_progress = Fixed(at(MON, 9), at(MON, 10, 30), "work", 1, "long edit", interruptible=True)
+    due_soon = item(9, 20, priority=1, popup=True, due_at=at(MON, 9, 45))
+    plan = day([item(1, 90), item(2, 60), due_soon], fixed=[in_progress], now=at(MON, 9, 20))
+    assert shape(plan)[:4] == [("09:00", "09:20", "work", 1), ("09:20", "09:40", "popup", 9),
+                               ("09:40", "10:50", "work", 1), ("10:50", "11:50", "work", 2)]
+    assert plan.moved == (Moved(1, "NWC-1", MON, MON, "interrupted at 09:20 for pop-up NWC-9"),)
+    # Due later, the same pop-up waits for the block to end.
+    relaxed = item(9, 20, priority=1, popup=True, due_at=at(MON, 12))
+    plan = day([item(1, 90), item(2, 60), relaxed], fixed=[in_progress], now=at(MON, 9, 20))
+    assert shape(plan)[:2] == [("09:00", "10:30", "work", 1), ("10:30", "10:50", "popup", 9)]
+    assert plan.moved == ()
 
 
 def test_popup_with_no_room_today_goes_to_the_next_day() -> None:

@@ -60,9 +60,8 @@ async def test_an_overcommitted_day_is_flagged_with_its_reasons(demo_store: Stor
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
         flags = _text(screen, "#heatmap").splitlines()[1]
-        assert flags[17:23] == "▲ over"  # today: cards without estimates, late cards
-        assert "▲ Thu 26 Nov:" in _text(screen, "#capacity-over")
-        assert "not planned" in _text(screen, "#capacity-over")
+        assert flags[17:23] == "▲ over"  # today: overdue cards
+        assert "▲ Thu 26 Nov: late: CEO-10, NWC-20, NWC-17" in _text(screen, "#capacity-over")
 
 
 async def test_load_over_the_available_time_is_overcommitted(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -139,6 +138,9 @@ async def test_refresh_and_live_changes_reload(demo_store: Store, cfg: Config, m
 
 
 async def test_capacity_does_not_rewrite_the_plan(demo_store: Store, make_app, db_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from organizer.services import schedule
+
+    schedule.read(str(db_path), build_config({"timezone": "Europe/Paris"}), NOW)  # the plan is current
     watch = sqlite3.connect(db_path)  # PRAGMA data_version moves when another connection commits
     app = make_app(watch_seconds=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
