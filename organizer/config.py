@@ -24,7 +24,7 @@ _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
-    "theme", "hours", "roles", "keys", "reserve_at", "history",
+    "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days",
 }
 # [history]: how long undo history is kept. The newest `undo_depth` changes of each place
 # (a terminal, an app session) used within `keep_days` are never pruned.
@@ -50,6 +50,8 @@ class Config:
     hours: dict[str, tuple[Interval, ...]]
     reserve_ratio: float = 0.20
     min_block_minutes: int = 25
+    # The one schedule covers today and this many working days after it.
+    plan_horizon_days: int = 10
     default_board: str | None = None
     default_priority: int = 3
     theme: str = "textual-dark"
@@ -245,6 +247,7 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         hours=hours,
         reserve_ratio=_number("reserve_ratio", merged, float, 0.0, 0.9, source),
         min_block_minutes=_number("min_block_minutes", merged, int, 5, 240, source),
+        plan_horizon_days=_number("plan_horizon_days", merged, int, 1, 40, source),
         default_board=board,
         default_priority=_number("default_priority", merged, int, 1, 4, source),
         theme=theme,

@@ -387,7 +387,10 @@ class DayPlanScreen(Screen[None]):
             self.select_block(ref)
             where = f"Pop-up {ref} planned {hm(block.start, tz)}–{hm(block.end, tz)}"
             late = next((u.reason for u in after.plan.late if u.ref == ref), None)
-            self.notify(where + (f", LATE: {late}" if late else ""), severity="warning" if late else "information",
-                        markup=False)
+            # The timer keeps running on what it was timing: the user decides whether to switch.
+            timer = (f"; the timer still runs on {after.timer[0]}: space on the pop-up switches it"
+                     if after.timer and after.timer[0] != ref else "")
+            self.notify(where + (f", LATE: {late}" if late else "") + timer,
+                        severity="warning" if late else "information", markup=False)
 
         self.reload(then=placed)

@@ -44,13 +44,18 @@ event = st.one_of(
 )
 
 
+# A plain week, and the weeks whose horizon crosses a daylight-saving change (Paris: 25 Oct 2026, 28 Mar 2027).
+STARTS = [START, datetime(2026, 10, 22, 6, 30, tzinfo=UTC), datetime(2027, 3, 25, 7, 30, tzinfo=UTC)]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, 90), event), min_size=1, max_size=12))
-def test_random_days_keep_the_invariants(steps: list[tuple[int, tuple[str, int, int, int | None]]]) -> None:
+@given(st.sampled_from(STARTS), st.lists(st.tuples(st.integers(0, 90), event), min_size=1, max_size=12))
+def test_random_days_keep_the_invariants(start: datetime,
+                                         steps: list[tuple[int, tuple[str, int, int, int | None]]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         shutil.copy(_template(), Path(folder) / "o.db")  # migrating a new file per example would cost seconds
         store = open_store(str(Path(folder) / "o.db"))
-        now = START
+        now = start
         try:
             for n, (advance, (kind, a, b, c)) in enumerate(steps):
                 now += timedelta(minutes=advance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from organizer.planner.engine import NO_ESTIMATE, USED_UP
 from organizer.planner.model import Capacity, DayPlan, RoleLoad
 
 __all__ = ["capacity", "overcommit_reasons", "overcommitted"]
@@ -54,7 +55,8 @@ def overcommit_reasons(plan: DayPlan) -> list[str]:
         reasons.append("late: " + ", ".join(u.ref for u in plan.late))
     if plan.reserve_over_minutes:
         reasons.append(f"pop-ups {plan.reserve_over_minutes} min over the reserve")
-    if unplanned := [u.ref for u in plan.unplanned if u.reason != "no estimate"]:
+    # Cards without an estimate (or with it used up) are a nudge to estimate, not a day that does not fit.
+    if unplanned := [u.ref for u in plan.unplanned if u.reason not in (NO_ESTIMATE, USED_UP)]:
         reasons.append(f"{len(unplanned)} not planned")
     return reasons
 

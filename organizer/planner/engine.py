@@ -36,8 +36,9 @@ Blocks
     than `min_block` unless it is a whole item that is. Placement is greedy: the earliest free minutes
     from max(now, the range's first minute), whole minutes.
 Work
-    Items with `minutes == 0` are Unplanned "no estimate", except parents whose work is all in their
-    steps. An item whose `parent_id` is another item's card is a step. Steps of a parent run in
+    Items with `minutes == 0` are Unplanned "no estimate" ("estimate used up" when `used_up`), except
+    parents whose work is all in their steps. An item whose `parent_id` is another item's card is a step.
+    Steps of a parent run in
     (step, then steps without a number) order, each starting after the previous one ends, and the
     parent's own minutes come after its last step. Otherwise the order is (priority, deadline,
     created_at, card_id) with deadline = min(due_at, publish_at, the parent's publish_at); a chain
@@ -110,7 +111,10 @@ from organizer.planner.timeline import (
     utc,
 )
 
-__all__ = ["plan_day", "plan_range"]
+__all__ = ["NO_ESTIMATE", "USED_UP", "plan_day", "plan_range"]
+
+NO_ESTIMATE = "no estimate"
+USED_UP = "estimate used up: the time spent has reached it (raise the estimate to plan more)"
 
 
 def _check(items: Sequence[WorkItem], fixed: Sequence[Fixed], settings: Settings, days: int) -> None:
@@ -205,7 +209,7 @@ def _plan(
         roles.setdefault(it.card_id, it.role)
         refs.setdefault(it.card_id, it.ref)
     unplanned = [Unplanned(it.card_id, it.ref, reason) for it, reason in out.unplanned]
-    unplanned += [Unplanned(it.card_id, it.ref, "no estimate") for it in no_estimate]
+    unplanned += [Unplanned(it.card_id, it.ref, USED_UP if it.used_up else NO_ESTIMATE) for it in no_estimate]
     late: dict[int, list[Unplanned]] = defaultdict(list)
     late_urgent: set[str] = set()
     for d, it, reason in late_items(ctx, out):

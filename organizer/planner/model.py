@@ -50,6 +50,8 @@ class WorkItem:
     step: int | None
     popup: bool
     created_at: datetime
+    # False when the card has an estimate and its time spent has used it all up (minutes is then 0).
+    used_up: bool = False
 
 
 @dataclass(frozen=True)

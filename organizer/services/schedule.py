@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
 PLAN_KINDS = ("work", "reserve", "popup")
 STALE_KEY, STATE_KEY = "plan.stale", "plan.state"
-DEFAULT_HORIZON = 10  # working days
 MAX_HORIZON_DAYS = 60  # calendar days, whatever the hours say
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -66,7 +65,7 @@ class Schedule:
 def horizon(cfg: Config, now: datetime) -> tuple[date, int]:
     """(today, calendar days) covering today and the next `plan_horizon_days` working days."""
     today = now.astimezone(ZoneInfo(cfg.timezone)).date()
-    wanted = max(1, int(getattr(cfg, "plan_horizon_days", DEFAULT_HORIZON)))
+    wanted = max(1, cfg.plan_horizon_days)
     working, days = 0, 0
     while days < MAX_HORIZON_DAYS:
         if cfg.hours.get(WEEKDAYS[(today + timedelta(days=days)).weekday()]):
@@ -111,7 +110,7 @@ def work_items(db: Db) -> list[WorkItem]:
                               priority=priority, due_at=due_at, publish_at=publish_at, parent_id=parent, step=step,
                               popup=bool(popup),
                               # An unreadable created_at (see organizer.integrity) sorts first rather than crash.
-                              created_at=readable(created) or _EPOCH))
+                              created_at=readable(created) or _EPOCH, used_up=bool(estimate) and not remaining))
     return items
 
 

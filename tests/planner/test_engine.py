@@ -565,3 +565,13 @@ def test_bad_input_is_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         day([item(1, -5)])
 
+
+
+def test_a_card_whose_estimate_is_used_up_says_so() -> None:
+    from dataclasses import replace
+
+    from organizer.planner.engine import USED_UP
+
+    spent = replace(item(3, 0), used_up=True)
+    plan = day([item(2, 0), spent])
+    assert plan.unplanned == (Unplanned(2, "NWC-2", "no estimate"), Unplanned(3, "NWC-3", USED_UP))
