@@ -22,22 +22,8 @@ from sqlalchemy import event, text
 from organizer import paths
 from organizer import store as store_mod
 from organizer.store import StoreError, open_store
+from tests.conftest import mode
 from tests.test_store import _database_at_first_revision
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
-@pytest.fixture(params=[0o022, 0o077], ids=["umask022", "umask077"])
-def umask(request: pytest.FixtureRequest) -> Iterator[int]:
-    """Run the test under a common (022) and a strict (077) umask."""
-    old = os.umask(request.param)
-    try:
-        yield request.param
-    finally:
-        os.umask(old)
-
 
 # --- private by default ----------------------------------------------------------------------------------
 
