@@ -7,6 +7,7 @@ SQLAlchemy URL); `--db` on the command line beats both. Organizer's own data fol
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -51,6 +52,21 @@ def sqlite_path(location: str) -> Path | None:
     if location in ("", ":memory:"):
         return None
     return Path(location).expanduser().absolute()
+
+
+def calendar_folder(location: str) -> Path | None:
+    """Where copies of imported calendars are kept for the database at `location` (None: in memory).
+
+    Beside a SQLite file, named after it (`organizer.db.calendars`), so two databases in one folder keep
+    their copies apart and a backup of the folder takes both; for another database, a folder in the data
+    dir named by a hash of its URL. Created by whoever writes into it.
+    """
+    file = sqlite_path(location)
+    if file is not None:
+        return file.with_name(f"{file.name}.calendars")
+    if location.startswith("sqlite:") or location in ("", ":memory:"):
+        return None
+    return data_dir() / "calendars" / hashlib.sha256(location.encode()).hexdigest()[:16]
 
 
 def database_url(location: str) -> str:

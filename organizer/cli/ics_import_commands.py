@@ -89,12 +89,29 @@ def cmd_import_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return EXIT_OK
 
 
-def _calendar_rows(cfg: Config, found: list[Any], *, show_url: bool) -> list[dict[str, Any]]:
-    from organizer.services.calendars import shown_url
+def _calendar_rows(cfg: Config, found: list[Any], *, show_url: bool, now: datetime) -> list[dict[str, Any]]:
+    from organizer.services.calendars import shown_url, stale_since
 
     tz = ZoneInfo(cfg.timezone)
     return [{"name": c.name, "url": c.url if show_url else shown_url(c.url), "file": c.file, "events": c.events,
-             "refreshed": local_iso(c.refreshed_at, tz)} for c in found]
+             "refreshed": local_iso(c.refreshed_at, tz), "expanded_from": local_iso(c.expanded_from, tz),
+             "expanded_to": local_iso(c.expanded_to, tz),
+             "stale_since": local_iso(stale_since(c.expanded_to, now) if c.expanded_to else None, tz),
+             "kept": c.kept} for c in found]
+
+
+def _state(r: dict[str, Any]) -> str:
+    """How fresh a calendar's busy time is: `refreshed … expanded to …`, never "refreshed" for a stale one."""
+    to = f"expanded to {r['expanded_to'][:10]}" if r["expanded_to"] else "never expanded"
+    if r["stale_since"]:
+        text = f"expansion stale since {r['stale_since'][:10]} ({to})"
+    else:
+        when = r["refreshed"][:16].replace("T", " ") if r["refreshed"] else "never"
+        text = f"refreshed {when}  {to}"
+    if not r["kept"]:
+        fix = "refresh" if r["url"] else "re-import"
+        text += f", no copy kept: {fix} to keep it current"
+    return text
 
 
 def cmd_calendars(args: argparse.Namespace, cfg: Config, location: str) -> int:
@@ -112,7 +129,7 @@ def cmd_calendars(args: argparse.Namespace, cfg: Config, location: str) -> int:
         return _refresh(args, cfg, store)
     show_url = getattr(args, "show_url", False)
     with store.read() as s:
-        rows = _calendar_rows(cfg, calendars.list_calendars(s), show_url=show_url)
+        rows = _calendar_rows(cfg, calendars.list_calendars(s), show_url=show_url, now=datetime.now(UTC))
     if getattr(args, "json", False):
         emit(rows)
         return EXIT_OK
@@ -120,9 +137,10 @@ def cmd_calendars(args: argparse.Namespace, cfg: Config, location: str) -> int:
         print("no calendars yet: organizer import ics FILE|URL adds one")
     width = max((len(r["name"]) for r in rows), default=0)
     for r in rows:
-        when = r["refreshed"][:16].replace("T", " ") if r["refreshed"] else "never"
-        print(f"{r['name']:<{width}}  {r['events']:>6} events  refreshed {when}  "
-              f"{r['url'] or r['file'] or '(stdin)'}")
+        print(f"{r['name']:<{width}}  {r['events']:>6} events  {_state(r)}  {r['url'] or r['file'] or '(stdin)'}")
+    if any(r["stale_since"] and r["kept"] for r in rows):
+        print("stale calendars are expanded again from their kept copies by organizer calendars refresh",
+              file=sys.stderr)
     if not show_url and any(r["url"] for r in rows):
         print("subscription URLs are shortened (they are passwords): --show-url shows them", file=sys.stderr)
     return EXIT_OK
@@ -142,8 +160,8 @@ def _refresh(args: argparse.Namespace, cfg: Config, store: Any) -> int:
             skipped = f" ({len(outcome.result.skipped)} skipped)" if outcome.result.skipped else ""
             print(f" {outcome.result.events} events{skipped}", file=sys.stderr, flush=True)
         else:
-            print(f" {outcome.status}" + (f": {outcome.error}" if outcome.error else ""), file=sys.stderr,
-                  flush=True)
+            print(f" {outcome.status}" + (f": {outcome.error}" if outcome.error else "")
+                  + (f" ({outcome.detail})" if outcome.detail else ""), file=sys.stderr, flush=True)
 
     outcomes = calendars.refresh(store, cfg, args.name, now=lambda: datetime.now(UTC), progress=progress,
                                  accept_empty=getattr(args, "accept_empty", False))
@@ -196,32 +214,62 @@ def event_range(args: argparse.Namespace, cfg: Config, now: datetime) -> tuple[d
     return start, stop
 
 
-def _span(e: Any, tz: ZoneInfo) -> str:
+def _day_format(start: datetime, end: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """`%a %d %b`, with `%Y` when the range spans years or lies in another year than today's."""
+    years = {start.astimezone(tz).year, (end - timedelta(microseconds=1)).astimezone(tz).year}
+    return "%a %d %b" if years == {now.astimezone(tz).year} else "%a %d %b %Y"
+
+
+def _span(e: Any, tz: ZoneInfo, days: str = "%a %d %b") -> str:
     start, end = e.start.astimezone(tz), e.end.astimezone(tz)
     if e.all_day:
         last = (end - timedelta(minutes=1)).date()
-        return f"{start:%a %d %b}  all day" if last == start.date() else f"{start:%a %d %b} – {last:%a %d %b}, all day"
+        return (f"{start:{days}}  all day" if last == start.date()
+                else f"{start:{days}} – {last:{days}}, all day")
     if end.date() == start.date() or end == datetime.combine(start.date() + timedelta(days=1), time(0), tz):
-        return f"{start:%a %d %b}  {start:%H:%M}–{end:%H:%M}"
-    return f"{start:%a %d %b %H:%M} – {end:%a %d %b %H:%M}"
+        return f"{start:{days}}  {start:%H:%M}–{end:%H:%M}"
+    return f"{start:{days} %H:%M} – {end:{days} %H:%M}"
+
+
+def _expand_stale(store: Any, cfg: Config, now: datetime) -> None:
+    """Expand stale calendars again from their kept copies before reading (a write only when needed)."""
+    from organizer.services.calendars import ensure_expanded, stale_calendars
+
+    if store.read_only:
+        return  # busy_between expands what the range needs on demand
+    with store.read() as s:
+        if not stale_calendars(s, now):
+            return
+    with store.write() as s:
+        done = ensure_expanded(s, cfg, now)
+    for expanded in done:
+        if expanded.error:
+            print(f"organizer: {expanded.error} (its events so far are kept)", file=sys.stderr)
 
 
 def cmd_events(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Busy time the planner sees in a range, from every calendar and the manual blocks."""
-    from organizer.services.calendars import events_between
+    from organizer.services.calendars import busy_between
 
     tz = ZoneInfo(cfg.timezone)
-    start, end = event_range(args, cfg, datetime.now(UTC))
-    with open_db(location).read() as s:
-        found = events_between(s, start, end)
+    now = datetime.now(UTC)
+    start, end = event_range(args, cfg, now)
+    store = open_db(location)
+    _expand_stale(store, cfg, now)
+    with store.read() as s:
+        known = busy_between(s, cfg, start, end)
+    found = known.events
+    for note in known.notes:
+        print(note, file=sys.stderr)
     if args.json:
         emit([{"start": local_iso(e.start, tz), "end": local_iso(e.end, tz), "title": e.title, "source": e.source,
                "uid": e.uid} for e in found])
         return EXIT_OK
+    days = _day_format(start, end, now, tz)
     if not found:
-        print(f"no busy time from {start.astimezone(tz):%a %d %b %H:%M} to {end.astimezone(tz):%a %d %b %H:%M}")
+        print(f"no busy time from {start.astimezone(tz):{days} %H:%M} to {end.astimezone(tz):{days} %H:%M}")
         return EXIT_OK
-    spans = [_span(e, tz) for e in found]
+    spans = [_span(e, tz, days) for e in found]
     width, source_width = max(map(len, spans)), max(len(e.source) for e in found)
     for span, e in zip(spans, found, strict=True):
         print(f"{span:<{width}}  {e.source:<{source_width}}  {e.title}")

@@ -122,7 +122,7 @@ def listed(cfg: Config, db_path: Any, capsys: pytest.CaptureFixture[str], **flag
     return captured.out, captured.err
 
 
-def test_the_list_shows_the_host_only_unless_asked(store: Store, cfg: Config, db_path: Any,
+def test_the_list_shows_the_host_only_unless_asked(store: Store, cfg: Config, db_path: Any, clock: Any,  # noqa: F811
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     with store.write() as s:
         calendars.import_calendar(s, cfg, "Team", calendar("Stand-up"), url=URL, now=NOW)
