@@ -8,7 +8,7 @@ is always what is stored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,7 @@ class DayPlanScreen(Screen[None]):
         self.blocks: list[ViewBlock] = []
         self.cursor: int | None = None
         self.replanned: list[str] = []  # what the last replan moved, shown until the day changes
+        self._seen_plan: datetime | None = None  # the newest re-plan this screen has reported
         self._stale = False
 
     @property
@@ -167,8 +168,10 @@ class DayPlanScreen(Screen[None]):
         self.org.db_call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done)
 
     def _report_moved(self, view: DayView) -> None:
-        # Every change that moves planned work says what moved, here as in the CLI.
-        if view.moved:
+        # Every change that moves planned work says what moved, here as in the CLI: once per re-plan,
+        # whoever made it (this app, the shell, another process), but not the one found on opening.
+        seen, self._seen_plan = self._seen_plan, view.planned_at
+        if seen is not None and view.planned_at != seen and view.moved:
             lines = [f"{m.ref}: {m.reason}" for m in view.moved[:6]]
             more = f"\n… and {len(view.moved) - 6} more" if len(view.moved) > 6 else ""
             self.notify("\n".join(lines) + more, title="Plan moved", markup=False)

@@ -114,7 +114,7 @@ from organizer.planner.timeline import (
 __all__ = ["NO_ESTIMATE", "USED_UP", "plan_day", "plan_range"]
 
 NO_ESTIMATE = "no estimate"
-USED_UP = "estimate used up: the time spent has reached it (raise the estimate to plan more)"
+USED_UP = "estimate used up (raise it to plan more)"
 
 
 def _check(items: Sequence[WorkItem], fixed: Sequence[Fixed], settings: Settings, days: int) -> None:

@@ -49,7 +49,8 @@ class DayView:
     plan: DayPlan
     blocks: tuple[ViewBlock, ...]
     timer: tuple[str, datetime] | None
-    moved: list[Moved] = field(default_factory=list)  # what the re-plan behind this view moved, if it re-planned
+    moved: list[Moved] = field(default_factory=list)  # what the newest re-plan moved (made here or elsewhere)
+    planned_at: datetime | None = None  # when that re-plan was made: a screen reports each re-plan once
 
     @property
     def reserve_left_minutes(self) -> int:
@@ -87,7 +88,7 @@ def day_view(session: Session, cfg: Config, day: date, *, now: datetime, replan:
     timer = None
     if current is not None and current[0].started_at is not None:
         timer = (_refs(session, {current[1].id or 0}).get(current[1].id or 0, "?"), current[0].started_at)
-    return DayView(plan, tuple(blocks), timer, sched.moved if sched.replanned else [])
+    return DayView(plan, tuple(blocks), timer, sched.moved, sched.made_at)
 
 
 def _block(session: Session, block_id: int) -> PlanBlock:

@@ -101,7 +101,7 @@ async def test_shows_the_meeting_and_work_blocks_with_the_services_figures(demo_
         assert (f"{format_duration(p.reserve_used_minutes)} used · {format_duration(fresh.reserve_left_minutes)} "
                 "left") in header
         issues = str(screen.query_one("#plan-issues").render())
-        assert "Not planned" in issues and "no estimate" in issues
+        assert "Not planned" in issues and "estimate used up" in issues
 
 
 async def test_cursor_moves_between_blocks(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -271,10 +271,18 @@ async def test_an_urgent_popup_from_elsewhere_is_placed_now_and_says_what_moved(
         screen = await _open(pilot)
         first = screen.blocks[0]
         assert (first.ref, first.kind, _local(first.start)) == (ref, "popup", "09:00")
-        assert any("Plan moved" in str(n.title) for n in app._notifications)
         assert screen.view.moved and all(m.ref != ref for m in screen.view.moved)  # type: ignore[union-attr]
+        assert not any("Plan moved" in str(n.title) for n in app._notifications)  # found on opening: not news
         await _press(pilot, "r")  # re-plan now: nothing changed, nothing moves
         assert any(m == "Replanned: nothing moved" for m in _messages(app))
+        with demo_store.write() as s:  # another process: a second urgent pop-up, and the plan made there
+            cards.add_card(s, cfg, validate({"title": "Second statement", "popup": "true", "priority": "1",
+                                             "estimate_minutes": "30m", "board": "NWC", "due_at": "10:00"},
+                                            cfg, now=NOW, require_title=True))
+            schedule.in_session(s, cfg, NOW + timedelta(minutes=1))
+        app.data_changed()
+        await settle(pilot)
+        assert any("Plan moved" in str(n.title) for n in app._notifications)
 
 
 async def test_space_starts_and_stops_the_timer(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
