@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 PLAN_KINDS = ("work", "reserve", "popup")
 STALE_KEY, STATE_KEY = "plan.stale", "plan.state"
+# Bumped when the planner's rules or wording change: a plan stored by another version is made again.
+STATE_VERSION = 2
 MAX_HORIZON_DAYS = 60  # calendar days, whatever the hours say
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -168,7 +170,8 @@ def is_stale(db: Db, cfg: Config, now: datetime) -> bool:
         return True
     start, days = horizon(cfg, now)
     head = json.loads(state)
-    return bool(head.get("start") != start.isoformat() or head.get("days") != days or head.get("tz") != cfg.timezone)
+    return bool(head.get("v") != STATE_VERSION or head.get("start") != start.isoformat() or head.get("days") != days
+                or head.get("tz") != cfg.timezone)
 
 
 def mark_stale(db: Db) -> None:
@@ -182,7 +185,7 @@ def _encode(schedule: Schedule, tz: str) -> str:
             return value.isoformat()
         raise TypeError(value)
 
-    return json.dumps({"start": schedule.start.isoformat(), "days": len(schedule.plans), "tz": tz,
+    return json.dumps({"v": STATE_VERSION, "start": schedule.start.isoformat(), "days": len(schedule.plans), "tz": tz,
                        "made_at": schedule.made_at.isoformat(), "plans": [asdict(p) for p in schedule.plans],
                        "moved": [asdict(m) for m in schedule.moved]}, default=default, separators=(",", ":"))
 
