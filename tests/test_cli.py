@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from organizer import __version__, lean
-from organizer.cli.commands import describe_failure
 from organizer.cli.main import main
+from organizer.cli.messages import describe_failure
 from organizer.services import cards as card_service
 
 PARIS = ZoneInfo("Europe/Paris")

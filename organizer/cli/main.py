@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("ORGANIZER_DEBUG"):
             raise
-        from organizer.cli.commands import describe_failure
+        from organizer.cli.messages import describe_failure
 
         print(f"organizer: {describe_failure(exc)}", file=sys.stderr)
         return EXIT_FAILURE
