@@ -234,14 +234,19 @@ def _span(e: Any, tz: ZoneInfo, days: str = "%a %d %b") -> str:
 def _expand_stale(store: Any, cfg: Config, now: datetime) -> None:
     """Expand stale calendars again from their kept copies before reading (a write only when needed)."""
     from organizer.services.calendars import ensure_expanded, stale_calendars
+    from organizer.store import StoreError
 
     if store.read_only:
         return  # busy_between expands what the range needs on demand
     with store.read() as s:
         if not stale_calendars(s, now):
             return
-    with store.write() as s:
-        done = ensure_expanded(s, cfg, now)
+    try:
+        with store.write() as s:
+            done = ensure_expanded(s, cfg, now)
+    except StoreError as exc:  # a full disk must not stop a read: busy_between expands on demand
+        print(f"organizer: warning: {exc}", file=sys.stderr)
+        return
     for expanded in done:
         if expanded.error:
             print(f"organizer: {expanded.error} (its events so far are kept)", file=sys.stderr)

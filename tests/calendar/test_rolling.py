@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from sqlmodel import col, delete, select
 from organizer.config import Config
 from organizer.models import BusyEvent, CalendarSource, Setting
 from organizer.services import calendars
-from organizer.store import Store
+from organizer.store import Store, open_store
 from tests.calendar.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
 from tests.test_cli import Runner, run_json, run_ok
 
@@ -52,25 +53,27 @@ def file_import(cli: Runner, tmp_path: Path, data: bytes | None = None) -> str:
     return str(path)
 
 
+@contextmanager
+def opened(db_path: Path) -> Iterator[Store]:
+    """The test's database, as another process would open it."""
+    store = open_store(str(db_path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def stored(db_path: Path) -> list[tuple[int, str, datetime]]:
-    store = Store_(db_path)
-    with store.read() as s:
+    """(id, uid, start) of the calendar's busy events, in time order."""
+    with opened(db_path) as store, store.read() as s:
         return [(e.id or 0, e.uid, e.start_at) for e in s.exec(  # type: ignore[misc]
             select(BusyEvent).where(BusyEvent.source == "Team").order_by(BusyEvent.start_at))]
 
 
-def Store_(db_path: Path) -> Store:  # noqa: N802 (reads like the class it opens)
-    from organizer.store import open_store
-
-    return open_store(str(db_path))
-
-
 def forget_copies(db_path: Path) -> None:
     """Make the calendars look imported by an Organizer that kept no copy and no window."""
-    store = Store_(db_path)
-    with store.write() as s:
+    with opened(db_path) as store, store.write() as s:
         s.exec(delete(Setting).where(col(Setting.key).like("calendar.%")))
-    store.close()
     folder = db_path.with_name(db_path.name + ".calendars")
     for copy in folder.glob("*"):
         copy.unlink()
@@ -88,20 +91,19 @@ def test_a_file_import_is_expanded_again_from_its_copy(cli: Runner, clock: Any, 
     assert copy.read_bytes() == weekly() and stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     clock.move_to(LATER)
-    store = Store_(db_path)
-    with store.read() as s:
-        assert calendars.events_between(s, LATER, LATER + timedelta(days=7)) == []  # nothing expanded yet
-        assert calendars.stale_calendars(s, LATER) == ["Team"]
-    with store.write() as s:
-        (done,) = calendars.ensure_expanded(s, cfg, LATER)
-    assert (done.name, done.error, done.end) == ("Team", None, LATER + timedelta(days=365))
-    with store.read() as s:
-        (meeting,) = calendars.events_between(s, LATER, LATER + timedelta(days=7))
-        assert (meeting.title, meeting.start) == ("Sync", datetime(2027, 4, 12, 8, 0, tzinfo=UTC))
-        assert calendars.stale_calendars(s, LATER) == []
-    with store.write() as s:
-        assert calendars.ensure_expanded(s, cfg, LATER) == []  # done: nothing to do until it is stale again
-    store.close()
+    with opened(db_path) as store:
+        with store.read() as s:
+            assert calendars.events_between(s, LATER, LATER + timedelta(days=7)) == []  # nothing expanded yet
+            assert calendars.stale_calendars(s, LATER) == ["Team"]
+        with store.write() as s:
+            (done,) = calendars.ensure_expanded(s, cfg, LATER)
+        assert (done.name, done.error, done.end) == ("Team", None, LATER + timedelta(days=365))
+        with store.read() as s:
+            (meeting,) = calendars.events_between(s, LATER, LATER + timedelta(days=7))
+            assert (meeting.title, meeting.start) == ("Sync", datetime(2027, 4, 12, 8, 0, tzinfo=UTC))
+            assert calendars.stale_calendars(s, LATER) == []
+        with store.write() as s:
+            assert calendars.ensure_expanded(s, cfg, LATER) == []  # done: nothing to do until stale again
 
 
 def test_events_expands_stale_calendars_first_and_touches_only_what_changed(
@@ -176,7 +178,8 @@ def test_the_list_never_says_refreshed_for_a_stale_expansion(cli: Runner, clock:
     assert (listed["stale_since"][:10], listed["expanded_from"][:10], listed["kept"]) == (
         "2026-05-06", "2026-01-31", True)
     cli("calendars", "refresh")
-    assert run_ok(cli, "calendars").startswith("Team      57 events  refreshed 2026-03-02 08:00  expanded to 2027-06-10")
+    assert run_ok(cli, "calendars").startswith("Team      57 events  refreshed 2026-03-02 08:00  "
+                                               "expanded to 2027-06-10")
 
 
 # --- events outside the expanded window -------------------------------------------------------------------
@@ -223,10 +226,8 @@ def test_a_calendar_without_a_copy_says_so(cli: Runner, clock: Any, tmp_path: Pa
     r = cli("calendars", "refresh")
     assert r.code == 0 and r.err == (f"Team: imported from {path}: import it again to update it (no copy of it is "
                                      "kept, so it is not expanded as time moves on)\n")
-    store = Store_(db_path)
-    with store.write() as s:
+    with opened(db_path) as store, store.write() as s:
         assert calendars.ensure_expanded(s, cfg, LATER) == []
-    store.close()
     # Importing it again keeps a copy from then on.
     file_import(cli, tmp_path)
     assert "no copy" not in run_ok(cli, "calendars")
