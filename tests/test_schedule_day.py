@@ -233,3 +233,30 @@ def test_no_card_is_booked_on_two_days_when_days_are_viewed_one_by_one(day: Any,
                 minutes[b.ref] += b.minutes
     for ref, total in minutes.items():
         assert total <= remaining_now[ref], (ref, total, seen[ref])
+
+
+WEEKLY = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:standup@test\r
+DTSTART;TZID=Europe/Paris:20261102T093000\r
+DTEND;TZID=Europe/Paris:20261102T100000\r
+RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR\r
+SUMMARY:Stand-up\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_the_plan_keeps_seeing_an_imported_calendar_as_time_moves_on(cli: Any, tmp_path: Path) -> None:
+    source = tmp_path / "team.ics"
+    source.write_text(WEEKLY, newline="")
+    with time_machine.travel(MORNING, tick=False) as traveller:
+        assert cli("import", "ics", str(source), "--name", "Team").code == 0
+        assert [b["title"] for b in plan(cli)["blocks"] if b["kind"] == "busy"] == ["Stand-up"]
+        # Fourteen months later nothing was refreshed: the plan expands the kept copy again by itself.
+        later = date(2028, 1, 27)
+        traveller.move_to(datetime(later.year, later.month, later.day, 8, tzinfo=UTC))
+        busy = [b for b in plan(cli)["blocks"] if b["kind"] == "busy"]
+        assert [(b["title"], b["start"][11:16]) for b in busy] == [("Stand-up", "09:30")]

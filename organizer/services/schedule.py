@@ -343,12 +343,13 @@ def read(location: str, cfg: Config, now: datetime, *, force: bool = False) -> S
     if conn is not None:
         conn.row_factory = None
         try:
-            if not force:
-                with _sqlite_tx(conn, "DEFERRED") as db:
-                    if not is_stale(db, cfg, now):
-                        return current(db, cfg, now)
-            with _sqlite_tx(conn, "IMMEDIATE") as db:  # someone may have re-planned meanwhile: current() checks
-                return current(db, cfg, now, force=force)
+            with _sqlite_tx(conn, "DEFERRED") as db:
+                renew = calendars_due(db, now)
+                if not force and not renew and not is_stale(db, cfg, now):
+                    return current(db, cfg, now)
+            if not renew:
+                with _sqlite_tx(conn, "IMMEDIATE") as db:  # someone may have re-planned meanwhile: current() checks
+                    return current(db, cfg, now, force=force)
         finally:
             conn.close()
     from organizer.store import open_store
@@ -356,15 +357,43 @@ def read(location: str, cfg: Config, now: datetime, *, force: bool = False) -> S
     store = open_store(location, create=False)
     try:
         with store.write() as session:
-            return current(Db(session), cfg, now, force=force)
+            return in_session(session, cfg, now, force=force)
     finally:
         store.close()
 
 
+def calendars_due(db: Db, now: datetime) -> bool:
+    """Whether an imported calendar's busy time must be expanded again before planning (plain SQL, cheap).
+
+    The rule is `organizer.services.calendars.ensure_expanded`'s: a kept copy whose expansion reaches less
+    than 300 days ahead, and no failed attempt in the last day. Checked here without SQLAlchemy, so a
+    current plan is read in a few milliseconds.
+    """
+    for (value,) in db.rows("SELECT value FROM setting WHERE key LIKE 'calendar.%.expansion'"):
+        try:
+            raw = json.loads(value)
+            end = datetime.fromisoformat(raw["end"])
+            failed = datetime.fromisoformat(raw["failed_at"]) if raw.get("failed_at") else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue
+        if raw.get("source") and now >= end - timedelta(days=300) and not (
+                failed is not None and now - timedelta(days=1) < failed <= now):
+            return True
+    return False
+
+
 def in_session(session: Session, cfg: Config, now: datetime, *, force: bool = False) -> Schedule:
-    """The current schedule inside a SQLAlchemy write transaction (after a change made in it)."""
+    """The current schedule inside a SQLAlchemy write transaction (after a change made in it); imported
+    calendars whose expansion has fallen behind are expanded again first, so meetings keep covering the horizon.
+    """
     session.flush()
-    return current(Db(session), cfg, now, force=force)
+    db = Db(session)
+    if calendars_due(db, now):
+        from organizer.services.calendars import ensure_expanded
+
+        ensure_expanded(session, cfg, now)
+        session.flush()
+    return current(db, cfg, now, force=force)
 
 
 def view(db: Db, cfg: Config, schedule: Schedule, day: date, now: datetime) -> DayPlan:
