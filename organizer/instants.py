@@ -17,6 +17,9 @@ EARLIEST = date(1970, 1, 1)
 LATEST = date(2200, 12, 31)
 
 
+_LOW, _HIGH = f"{EARLIEST} 00:00:00.000000", f"{LATEST} 23:59:59.999999"  # stored text compares in order
+
+
 class UnstorableInstant(ValueError):
     """A datetime that must not be stored: naive, or outside EARLIEST..LATEST."""
 
@@ -59,6 +62,12 @@ def readable(value: str | datetime | None) -> datetime | None:
     a missing value instead of taking every command down; `organizer.integrity` finds and names
     such rows so the user is told which card and field to fix.
     """
+    if type(value) is str and len(value) == 26 and _LOW <= value <= _HIGH:
+        # The stored form (`db_text`), already inside the range: the planner reads thousands of these.
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:
+            return None
     try:
         dt = db_datetime(value)
     except (ValueError, TypeError):

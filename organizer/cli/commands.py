@@ -23,8 +23,11 @@ IMPORT_MAX_BYTES = 200 * 2**20
 
 def emit(data: Any) -> None:
     """Print JSON porcelain to stdout."""
-    # One write of one string: lists go through the C encoder (no indent), which matters at 10,000 cards.
-    text = json.dumps(data, ensure_ascii=False, indent=None if isinstance(data, list) else 2)
+    # One write of one string: lists, and objects bigger than a card (a day's plan of 3,000 cards), go through
+    # the C encoder (no indent), which matters at 10,000 cards; a card stays readable in a terminal.
+    compact = isinstance(data, list) or len(data) > 40 or any(isinstance(v, list) and len(v) > 40
+                                                                for v in data.values())
+    text = json.dumps(data, ensure_ascii=False, indent=None if compact else 2)
     sys.stdout.write(text + "\n")
 
 

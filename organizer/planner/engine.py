@@ -205,7 +205,11 @@ def _plan(
     place_work(ctx, free, out)
     roles: dict[int, str | None] = {}
     refs: dict[int, str] = {}
-    for it in sorted(items, key=lambda i: (i.priority, utc(i.created_at), i.card_id, i.ref)):
+    # A card id given twice (bad input) is named after the first in key order, so input order never matters;
+    # sorting thousands of items only for that is skipped when every id is unique.
+    unique = len({it.card_id for it in items}) == len(items)
+    ordered = items if unique else sorted(items, key=lambda i: (i.priority, utc(i.created_at), i.card_id, i.ref))
+    for it in ordered:
         roles.setdefault(it.card_id, it.role)
         refs.setdefault(it.card_id, it.ref)
     unplanned = [Unplanned(it.card_id, it.ref, reason) for it, reason in out.unplanned]

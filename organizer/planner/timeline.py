@@ -44,6 +44,8 @@ def utc(dt: datetime) -> datetime:
     `fold`, so in a fall-back hour 02:30 CEST equals 02:30 CET and an interval across a change has its
     wall-clock length. In UTC every comparison is between instants.
     """
+    if dt.tzinfo is UTC:  # the common case (stored instants come back in UTC): nothing to convert
+        return dt
     if dt.utcoffset() is None:
         raise ValueError(f"planner: datetime {dt!r} must be timezone-aware")
     return dt.astimezone(UTC)
@@ -190,9 +192,15 @@ class FreeList:
         """Free minutes inside [lo, hi)."""
         if hi <= lo or not self.starts:
             return 0
-        if lo <= self.starts[0] and hi >= self.ends[-1]:
+        starts, ends = self.starts, self.ends
+        if lo <= starts[0] and hi >= ends[-1]:
             return self.total
-        return total(self.intervals(lo, hi))
+        # Summed in place (no list of clipped intervals): the planner asks this for every card it places.
+        out, i = 0, bisect_right(ends, lo)
+        while i < len(starts) and starts[i] < hi:
+            out += min(ends[i], hi) - max(starts[i], lo)
+            i += 1
+        return out
 
     def fill(self, need: int, lo: int, hi: int, min_block: int) -> list[Interval] | None:
         """Pieces for `need` minutes in the earliest free time inside [lo, hi), or None; nothing is taken."""

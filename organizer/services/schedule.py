@@ -17,12 +17,13 @@ imports SQLAlchemy.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -36,9 +37,10 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 PLAN_KINDS = ("work", "reserve", "popup")
-STALE_KEY, STATE_KEY = "plan.stale", "plan.state"
+# The flag the triggers set; the stored plan; and its small header, read on every `plan` to decide.
+STALE_KEY, STATE_KEY, HEAD_KEY = "plan.stale", "plan.state", "plan.head"
 # Bumped when the planner's rules or wording change: a plan stored by another version is made again.
-STATE_VERSION = 2
+STATE_VERSION = 3
 MAX_HORIZON_DAYS = 60  # calendar days, whatever the hours say
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -94,23 +96,20 @@ def work_items(db: Db) -> list[WorkItem]:
     (a board's first column, Ideas), plus backlog cards that have a due or publish time or are pop-ups.
     A card without an estimate comes with 0 minutes, which the planner reports as "no estimate".
     """
-    first = {b: c for b, c in db.rows(
-        "SELECT board_id, id FROM board_column bc WHERE position = "
-        "(SELECT MIN(position) FROM board_column x WHERE x.board_id = bc.board_id)")}
     items = []
-    for (cid, key, number, title, role, estimate, spent, priority, due, publish, parent, step, popup, created,
-         board_id, column_id) in db.rows(
+    # The backlog test is in SQL: a workspace holds many more done and backlog cards than plannable ones.
+    for (cid, key, number, title, role, estimate, spent, priority, due, publish, parent, step, popup,
+         created) in db.rows(
             "SELECT c.id, b.key, c.number, c.title, c.role, c.estimate_minutes, c.spent_minutes, c.priority, "
-            "c.due_at, c.publish_at, c.parent_id, c.step, c.popup, c.created_at, c.board_id, c.column_id "
+            "c.due_at, c.publish_at, c.parent_id, c.step, c.popup, c.created_at "
             "FROM card c JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id "
-            "WHERE bc.is_done = :done ORDER BY c.id", {"done": False}):
-        due_at, publish_at = readable(due), readable(publish)
-        if first.get(board_id) == column_id and not (due_at or publish_at or popup):
-            continue
+            "WHERE bc.is_done = :done AND (c.due_at IS NOT NULL OR c.publish_at IS NOT NULL OR c.popup = :yes "
+            "OR bc.position > (SELECT MIN(x.position) FROM board_column x WHERE x.board_id = bc.board_id)) "
+            "ORDER BY c.id", {"done": False, "yes": True}):
         remaining = max(0, (estimate or 0) - (spent or 0)) if estimate else 0
         items.append(WorkItem(card_id=cid, ref=f"{key}-{number}", title=title, role=role, minutes=remaining,
-                              priority=priority, due_at=due_at, publish_at=publish_at, parent_id=parent, step=step,
-                              popup=bool(popup),
+                              priority=priority, due_at=readable(due), publish_at=readable(publish), parent_id=parent,
+                              step=step, popup=bool(popup),
                               # An unreadable created_at (see organizer.integrity) sorts first rather than crash.
                               created_at=readable(created) or _EPOCH, used_up=bool(estimate) and not remaining))
     return items
@@ -165,13 +164,16 @@ def is_stale(db: Db, cfg: Config, now: datetime) -> bool:
     """Whether the stored plan must be made again before it is read."""
     if not db.sqlite:
         return True  # no triggers mark other databases stale (yet): plan on every read
-    state = _setting(db, STATE_KEY)
-    if _setting(db, STALE_KEY) != "0" or state is None:
+    rows = dict(db.rows("SELECT key, value FROM setting WHERE key IN ('plan.stale', 'plan.head')"))
+    if rows.get(STALE_KEY) != "0" or HEAD_KEY not in rows:
         return True
     start, days = horizon(cfg, now)
-    head = json.loads(state)
-    return bool(head.get("v") != STATE_VERSION or head.get("start") != start.isoformat() or head.get("days") != days
-                or head.get("tz") != cfg.timezone)
+    return json.loads(rows[HEAD_KEY]) != _head(cfg, start, days)
+
+
+def _head(cfg: Config, start: date, days: int) -> dict[str, Any]:
+    """What a stored plan was made for: a plan made for another day, zone, horizon or rules is made again."""
+    return {"v": STATE_VERSION, "start": start.isoformat(), "days": days, "tz": cfg.timezone}
 
 
 def mark_stale(db: Db) -> None:
@@ -179,40 +181,40 @@ def mark_stale(db: Db) -> None:
     _put(db, STALE_KEY, "1")
 
 
-def _encode(schedule: Schedule, tz: str) -> str:
-    def default(value: Any) -> Any:
-        if isinstance(value, datetime | date):
-            return value.isoformat()
-        raise TypeError(value)
+def _encode(schedule: Schedule) -> str:
+    """The stored plan as compact JSON (lists, not dicts: a horizon of 3,000 cards is ~2,000 entries)."""
+    def blk(b: Block) -> list[Any]:
+        return [b.start.isoformat(), b.end.isoformat(), b.kind, b.card_id, b.title, b.role, b.pinned, b.ref]
 
-    return json.dumps({"v": STATE_VERSION, "start": schedule.start.isoformat(), "days": len(schedule.plans), "tz": tz,
-                       "made_at": schedule.made_at.isoformat(), "plans": [asdict(p) for p in schedule.plans],
-                       "moved": [asdict(m) for m in schedule.moved]}, default=default, separators=(",", ":"))
+    def mv(m: Moved) -> list[Any]:
+        return [m.card_id, m.ref, m.from_day.isoformat(), m.to_day.isoformat() if m.to_day else None, m.reason]
 
+    def un(u: Unplanned) -> list[Any]:
+        return [u.card_id, u.ref, u.reason]
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    plans = [[p.day.isoformat(), p.available_minutes, p.planned_minutes, p.reserve_minutes, p.reserve_used_minutes,
+              [blk(b) for b in p.blocks], [un(u) for u in p.unplanned], [mv(m) for m in p.moved],
+              [un(u) for u in p.late], p.working_minutes, p.free_minutes] for p in schedule.plans]
+    return json.dumps({"start": schedule.start.isoformat(), "made_at": schedule.made_at.isoformat(),
+                       "plans": plans, "moved": [mv(m) for m in schedule.moved]}, separators=(",", ":"))
 
 
 def _decode(text: str) -> Schedule:
     doc = json.loads(text)
 
-    def moved(m: dict[str, Any]) -> Moved:
-        return Moved(m["card_id"], m["ref"], date.fromisoformat(m["from_day"]), _day(m["to_day"]), m["reason"])
+    def mv(m: list[Any]) -> Moved:
+        return Moved(m[0], m[1], date.fromisoformat(m[2]), date.fromisoformat(m[3]) if m[3] else None, m[4])
 
     plans = []
-    for p in doc["plans"]:
-        blocks = tuple(Block(datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"]), b["kind"],
-                             b["card_id"], b["title"], b["role"], b["pinned"], b.get("ref")) for b in p["blocks"])
+    for day, available, planned, reserve, used, blocks, unplanned, moved, late, working, free in doc["plans"]:
         plans.append(DayPlan(
-            day=date.fromisoformat(p["day"]), available_minutes=p["available_minutes"],
-            planned_minutes=p["planned_minutes"], reserve_minutes=p["reserve_minutes"],
-            reserve_used_minutes=p["reserve_used_minutes"], blocks=blocks,
-            unplanned=tuple(Unplanned(**u) for u in p["unplanned"]), moved=tuple(moved(m) for m in p["moved"]),
-            late=tuple(Unplanned(**u) for u in p["late"]), working_minutes=p["working_minutes"],
-            free_minutes=p["free_minutes"]))
+            day=date.fromisoformat(day), available_minutes=available, planned_minutes=planned,
+            reserve_minutes=reserve, reserve_used_minutes=used,
+            blocks=tuple(Block(datetime.fromisoformat(b[0]), datetime.fromisoformat(b[1]), *b[2:]) for b in blocks),
+            unplanned=tuple(Unplanned(*u) for u in unplanned), moved=tuple(mv(m) for m in moved),
+            late=tuple(Unplanned(*u) for u in late), working_minutes=working, free_minutes=free))
     return Schedule(date.fromisoformat(doc["start"]), plans, datetime.fromisoformat(doc["made_at"]),
-                    [moved(m) for m in doc.get("moved", [])])
+                    [mv(m) for m in doc["moved"]])
 
 
 # --- planning -----------------------------------------------------------------------------------------
@@ -229,6 +231,17 @@ def current(db: Db, cfg: Config, now: datetime, *, force: bool = False) -> Sched
 
 def replan(db: Db, cfg: Config, now: datetime) -> Schedule:
     """Plan the whole horizon from `now` and store it; history, pinned blocks and the block in progress stay."""
+    # Thousands of short-lived objects: a collection in the middle would cost more than the plan (~10-30 ms).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _replan(db, cfg, now)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
     start, days = horizon(cfg, now)
     lo, hi = day_bounds(start, days, cfg.timezone)
     items = work_items(db)
@@ -281,7 +294,8 @@ def replan(db: Db, cfg: Config, now: datetime) -> Schedule:
             "VALUES (:day, :start, :end, :kind, :card, :pinned, :changed)", rows)
     moved = _moved(previous, plans, by_id, cfg.timezone) + [m for p in plans for m in p.moved]
     schedule = Schedule(start, plans, now, moved, replanned=True)
-    _put(db, STATE_KEY, _encode(schedule, cfg.timezone))
+    _put(db, STATE_KEY, _encode(schedule))
+    _put(db, HEAD_KEY, json.dumps(_head(cfg, start, days)))
     _put(db, STALE_KEY, "0")  # last: the block writes above fired the triggers
     return schedule
 
