@@ -162,18 +162,25 @@ def piece(remaining: int, gap: int, min_block: int) -> int:
 class FreeList:
     """Disjoint free intervals, sorted, with bisect look-ups; touching intervals are kept merged."""
 
-    __slots__ = ("ends", "starts", "total")
+    __slots__ = ("_largest", "ends", "starts", "total")
 
     def __init__(self, intervals: Iterable[Interval] = ()) -> None:
         merged = merge(intervals)
         self.starts = [a for a, _ in merged]
         self.ends = [b for _, b in merged]
         self.total = total(merged)
+        self._largest: int | None = None
+
+    def largest(self) -> int:
+        """The longest free interval, in minutes (cached until the list changes)."""
+        if self._largest is None:
+            self._largest = max((b - a for a, b in zip(self.starts, self.ends, strict=True)), default=0)
+        return self._largest
 
     def copy(self) -> FreeList:
         """An independent copy (for a what-if pass)."""
         other = FreeList()
-        other.starts, other.ends, other.total = self.starts[:], self.ends[:], self.total
+        other.starts, other.ends, other.total, other._largest = self.starts[:], self.ends[:], self.total, self._largest
         return other
 
     def intervals(self, lo: int | None = None, hi: int | None = None) -> list[Interval]:
@@ -206,7 +213,9 @@ class FreeList:
         """Pieces for `need` minutes in the earliest free time inside [lo, hi), or None; nothing is taken."""
         if need <= 0:
             return []
-        if need > self.total:
+        # No gap can take even one piece (a piece is the whole rest, or at least min_block): nothing to scan.
+        # Most cards of a big backlog end here once the horizon is full.
+        if need > self.total or min(need, min_block) > self.largest():
             return None
         pieces: list[Interval] = []
         starts, ends = self.starts, self.ends
@@ -232,6 +241,7 @@ class FreeList:
         self.starts[i : i + 1] = [x for x, _ in parts]
         self.ends[i : i + 1] = [y for _, y in parts]
         self.total -= b - a
+        self._largest = None
 
     def take_overlap(self, a: int, b: int) -> None:
         """Remove whatever part of [a, b) is free."""
@@ -258,6 +268,7 @@ class FreeList:
             self.starts.insert(i, a)
             self.ends.insert(i, b)
         self.total += b - a
+        self._largest = None
 
     def adjacent_before(self, at: int) -> Interval | None:
         """The free interval that ends exactly at `at`, if any."""
