@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from organizer.config import WEEKDAYS, Config
 from organizer.instants import readable
 from organizer.planner import Block, Busy, DayPlan, Fixed, Moved, Unplanned, WorkItem, plan_range, settings_from_config
+from organizer.planner.calendar import label
 from organizer.sqlrows import Db
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
     stored = _stored(db, lo)
     # Beyond the horizon only pinned blocks stay (kept as they are); anything else there would book a
     # card twice, since its whole remaining estimate is planned inside the horizon.
-    beyond: list[int] = [b.id for b in stored if b.start >= hi and not b.pinned]
+    doomed: list[int] = [b.id for b in stored if b.start >= hi and not b.pinned]
     stored = [b for b in stored if lo <= b.start < hi]
     fixed: list[Fixed] = []
     previous: dict[int, datetime] = {}
@@ -282,9 +283,9 @@ def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
         if key in returned and key not in keep:
             keep.add(key)
         else:
-            beyond.append(b.id)
-    for chunk in range(0, len(beyond), 500):
-        ids = beyond[chunk:chunk + 500]
+            doomed.append(b.id)
+    for chunk in range(0, len(doomed), 500):
+        ids = doomed[chunk:chunk + 500]
         db.rows(f"DELETE FROM plan_block WHERE id IN ({', '.join(str(int(i)) for i in ids)})", fetch=False)
     rows = [{"day": p.day, "start": blk.start, "end": blk.end, "kind": blk.kind, "card": blk.card_id,
              "pinned": (blk.start, blk.end, blk.card_id) in pinned, "changed": now}
@@ -323,11 +324,11 @@ def _moved(previous: dict[int, datetime], plans: list[DayPlan], by_id: dict[int,
         if now_at is not None and now_at == was:
             continue
         before = was.astimezone(zone)
+        today = plans[0].day
         if now_at is None:
-            reason = f"was {before:%a %H:%M}, no longer fits the horizon"
+            reason = f"was {label(was, zone, today)}, no longer fits the horizon"
         else:
-            after = now_at.astimezone(zone)
-            reason = f"{before:%a %H:%M} → {after:%a %H:%M}".lower()
+            reason = f"{label(was, zone, today)} → {label(now_at, zone, today)}"
         out.append(Moved(card_id, item.ref, before.date(), now_at.astimezone(zone).date() if now_at else None, reason))
     return out
 
