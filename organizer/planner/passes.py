@@ -183,13 +183,13 @@ def place_work(ctx: Context, free: FreeList, out: Outcome) -> None:
             out.unplanned.append((job.item, f"waits for {blocked.item.ref}, which is not planned"))
             continue
         hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
-        room = _due_room(free, job, lo)
-        if room is not None:
-            out.room_before_due[job.item.card_id] = room
         found = free.fill(job.need, lo, hi, mb) if lo < hi else None
         if found is None:
             out.unplanned.append((job.item, _why(ctx, job, free.minutes(lo, hi))))
             continue
+        due = job.item.due_at
+        if due is not None and found[-1][1] > floor_minute(due):  # late: say what could be had before it
+            out.room_before_due[job.item.card_id] = free.minutes(lo, max(lo, floor_minute(due)))
         for a, b in found:
             free.take(a, b)
         pieces.extend(found)

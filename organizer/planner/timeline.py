@@ -162,7 +162,7 @@ def piece(remaining: int, gap: int, min_block: int) -> int:
 class FreeList:
     """Disjoint free intervals, sorted, with bisect look-ups; touching intervals are kept merged."""
 
-    __slots__ = ("_largest", "ends", "starts", "total")
+    __slots__ = ("_largest", "_minutes", "ends", "starts", "total")
 
     def __init__(self, intervals: Iterable[Interval] = ()) -> None:
         merged = merge(intervals)
@@ -170,6 +170,7 @@ class FreeList:
         self.ends = [b for _, b in merged]
         self.total = total(merged)
         self._largest: int | None = None
+        self._minutes: dict[Interval, int] = {}  # minutes(lo, hi) answers until the list changes
 
     def largest(self) -> int:
         """The longest free interval, in minutes (cached until the list changes)."""
@@ -181,6 +182,7 @@ class FreeList:
         """An independent copy (for a what-if pass)."""
         other = FreeList()
         other.starts, other.ends, other.total, other._largest = self.starts[:], self.ends[:], self.total, self._largest
+        other._minutes = dict(self._minutes)
         return other
 
     def intervals(self, lo: int | None = None, hi: int | None = None) -> list[Interval]:
@@ -202,11 +204,15 @@ class FreeList:
         starts, ends = self.starts, self.ends
         if lo <= starts[0] and hi >= ends[-1]:
             return self.total
-        # Summed in place (no list of clipped intervals): the planner asks this for every card it places.
+        # Remembered until the list changes: once a horizon is full, every card that does not fit asks the same.
+        key = (lo, hi)
+        if (known := self._minutes.get(key)) is not None:
+            return known
         out, i = 0, bisect_right(ends, lo)
         while i < len(starts) and starts[i] < hi:
             out += min(ends[i], hi) - max(starts[i], lo)
             i += 1
+        self._minutes[key] = out
         return out
 
     def fill(self, need: int, lo: int, hi: int, min_block: int) -> list[Interval] | None:
@@ -242,6 +248,7 @@ class FreeList:
         self.ends[i : i + 1] = [y for _, y in parts]
         self.total -= b - a
         self._largest = None
+        self._minutes.clear()
 
     def take_overlap(self, a: int, b: int) -> None:
         """Remove whatever part of [a, b) is free."""
@@ -269,6 +276,7 @@ class FreeList:
             self.ends.insert(i, b)
         self.total += b - a
         self._largest = None
+        self._minutes.clear()
 
     def adjacent_before(self, at: int) -> Interval | None:
         """The free interval that ends exactly at `at`, if any."""
