@@ -8,22 +8,16 @@ EmptyCalendar unless `accept_empty` (a feed that lost its events is more often a
 subscribed URLs again (conditional GET), one transaction per calendar, never holding the database while
 it waits on the network. `events_between` is what the planner sees: manual blocks and imported events.
 
-Rolling expansion: an import keeps a copy of the calendar's bytes (content-addressed, 0600, in
-`paths.calendar_folder` beside the database) and records the window it expanded in the `setting` table
-(`calendar.<id>.expansion`, in the import's transaction). `ensure_expanded` expands a calendar again from
-its copy once its expansion reaches less than STALE_AHEAD ahead, so busy time keeps covering the horizon
-without a fetch; a refresh answered 304, and a refresh of a file import, do so once it lags a day.
-`busy_between` expands a calendar for a range outside its window on demand, storing nothing. A calendar
-imported before copies were kept has none: its messages say so and which range it knows.
+Rolling expansion is organizer.services.calendar_expansion (its public names are re-exported here): an
+import keeps a copy of the calendar's bytes and records the window it expanded, so `ensure_expanded` can
+expand it again as time moves on, without a fetch, and `busy_between` can expand it for any range on demand.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -31,28 +25,43 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, delete, select
 
-from organizer import paths
-from organizer.calendar.importer import SKIP_HINT, Occurrence, Skipped, horizon, one_line, read_calendar
+from organizer.calendar.importer import SKIP_HINT, Skipped, horizon, one_line, read_calendar
 from organizer.config import Config
 from organizer.fields import InputError
 from organizer.models import BusyEvent, CalendarSource, Setting
 from organizer.services.busy import MANUAL
 
+# The kept-copy and re-expansion machinery; the names imported `as` themselves are re-exported for callers.
+from organizer.services.calendar_expansion import (
+    EXPANSION_KEY,
+    Expansion,
+    Reexpansion,
+    copy_exists,
+    copy_folder,
+    day,
+    expand_again,
+    expansion_of,
+    expansions,
+    keep_copy,
+    lags,
+    prune_copies,
+    read_copy,
+    save_expansion,
+    window_of,
+)
+from organizer.services.calendar_expansion import REFRESH_LAG as REFRESH_LAG
+from organizer.services.calendar_expansion import RETRY_AFTER as RETRY_AFTER
+from organizer.services.calendar_expansion import STALE_AHEAD as STALE_AHEAD
+from organizer.services.calendar_expansion import KnownBusy as KnownBusy
+from organizer.services.calendar_expansion import busy_between as busy_between
+from organizer.services.calendar_expansion import ensure_expanded as ensure_expanded
+from organizer.services.calendar_expansion import stale_calendars as stale_calendars
+from organizer.services.calendar_expansion import stale_since as stale_since
+
 if TYPE_CHECKING:
     from organizer.store import Store
 
 NAME_MAX = 200
-# An expansion reaching less than this far ahead is stale (a fresh one reaches horizon(): 365 days): about two
-# months after an import, `ensure_expanded` expands it again. Checking is two small queries; expanding a
-# calendar is a read of its copy, so it should not happen on every read.
-STALE_AHEAD = timedelta(days=300)
-# A refresh (asked for) expands again from the copy once the expansion lags the horizon by this much.
-REFRESH_LAG = timedelta(days=1)
-# After a failed expansion, planning does not try that calendar again for this long (a read may take 10 s).
-RETRY_AFTER = timedelta(days=1)
-_KEY = "calendar.{}.expansion"
-_COPY_SUFFIX = ".ics"
-
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -110,39 +119,6 @@ class RefreshOutcome:
     detail: str = ""
     expanded: Reexpansion | None = None  # expanded again from the kept copy (304, or a file import)
 
-
-@dataclass(frozen=True)
-class Expansion:
-    """What a calendar's busy events were expanded from: the window and the kept copy (its sha256)."""
-
-    start: datetime
-    end: datetime
-    source: str | None  # None: no copy (in-memory database, or imported before copies were kept)
-    skipped: int = 0
-    failed_at: datetime | None = None  # the last expansion from the copy that failed
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class Reexpansion:
-    """A calendar expanded again from its kept copy: what changed, or why it could not be."""
-
-    name: str
-    start: datetime
-    end: datetime
-    events: int = 0  # busy events of the calendar afterwards
-    added: int = 0
-    removed: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    error: str | None = None  # set when the copy could not be read: the old events stay
-
-
-@dataclass(frozen=True)
-class KnownBusy:
-    """Busy time in a range, and notes about calendars that cannot say all of it (see `busy_between`)."""
-
-    events: list[BusyOccurrence]
-    notes: list[str]
 
 
 class EmptyCalendar(InputError):
@@ -228,208 +204,14 @@ def import_calendar(session: Session, cfg: Config, name: str | None, data: bytes
     row.refreshed_at, row.event_count = now, len(read.occurrences)
     session.add(row)
     session.flush()
-    previous = _expansion(session, row)
+    previous = expansion_of(session, row)
     # Written while this transaction holds the write lock; named by content, so a rollback leaves the
     # committed expansion's copy in place (the previous copy is pruned by the next import, not this one).
-    digest = _keep_copy(session, data)
-    _save_expansion(session, row, Expansion(start, end, digest, len(read.skipped)))
-    _prune(session, keep={previous.source} if previous and previous.source else set())
+    digest = keep_copy(session, data)
+    save_expansion(session, row, Expansion(start, end, digest, len(read.skipped)))
+    prune_copies(session, keep={previous.source} if previous and previous.source else set())
     return ImportResult(final, len(read.occurrences), read.skipped, read.transparent, read.cancelled,
                         read.zero_length, replaced or 0, url, start, end, digest is not None)
-
-
-# --- Kept copies and expansion windows ------------------------------------------------------------------
-
-
-def _folder(session: Session) -> Path | None:
-    """The folder of kept copies for the session's database (None for an in-memory one)."""
-    url = session.get_bind().engine.url
-    return paths.calendar_folder(url.render_as_string(hide_password=True))
-
-
-def _keep_copy(session: Session, data: bytes) -> str | None:
-    """Keep `data` (already bounded by limits.MAX_BYTES) as a private file; its sha256, or None without a folder."""
-    from organizer.files import make_private_dir, write_atomic
-
-    folder = _folder(session)
-    if folder is None:
-        return None
-    digest = hashlib.sha256(data).hexdigest()
-    target = folder / f"{digest}{_COPY_SUFFIX}"
-    if not target.is_file():  # the same calendar again: the copy is already there
-        make_private_dir(folder)
-        write_atomic(target, data)
-    return digest
-
-
-def _read_copy(session: Session, digest: str | None) -> bytes | None:
-    """The kept copy with this sha256, or None when there is none (or it no longer matches: never trusted)."""
-    folder = _folder(session)
-    if folder is None or not digest:
-        return None
-    try:
-        data = (folder / f"{digest}{_COPY_SUFFIX}").read_bytes()
-    except OSError:
-        return None
-    return data if hashlib.sha256(data).hexdigest() == digest else None
-
-
-def _prune(session: Session, keep: set[str]) -> None:
-    """Remove kept copies no expansion refers to (in this transaction's view), except those in `keep`."""
-    folder = _folder(session)
-    if folder is None or not folder.is_dir():
-        return
-    wanted = keep | {e.source for e in _expansions(session).values() if e.source}
-    for path in folder.glob(f"*{_COPY_SUFFIX}"):
-        if path.stem not in wanted and len(path.stem) == 64:
-            path.unlink(missing_ok=True)
-
-
-def _parse(value: str, name: str) -> Expansion | None:
-    """An expansion record, if it is one for the calendar called `name` (an id reused after an old
-    Organizer removed a calendar must not inherit its window)."""
-    try:
-        raw = json.loads(value)
-        if raw.get("name") != name:
-            return None
-        failed = raw.get("failed_at")
-        return Expansion(datetime.fromisoformat(raw["start"]), datetime.fromisoformat(raw["end"]),
-                         raw.get("source") or None, int(raw.get("skipped") or 0),
-                         datetime.fromisoformat(failed) if failed else None, raw.get("error") or None)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def _expansions(session: Session) -> dict[int, Expansion]:
-    """Every calendar's expansion record, by calendar id."""
-    names = dict(session.exec(select(CalendarSource.id, CalendarSource.name)).all())
-    found = {}
-    for setting in session.exec(select(Setting).where(col(Setting.key).like(_KEY.format("%")))):
-        ident = setting.key.split(".")[1]
-        if ident.isdigit() and int(ident) in names:
-            parsed = _parse(setting.value, names[int(ident)])
-            if parsed is not None:
-                found[int(ident)] = parsed
-    return found
-
-
-def _expansion(session: Session, row: CalendarSource) -> Expansion | None:
-    setting = session.get(Setting, _KEY.format(row.id))
-    return _parse(setting.value, row.name) if setting is not None else None
-
-
-def _save_expansion(session: Session, row: CalendarSource, expansion: Expansion) -> None:
-    key = _KEY.format(row.id)
-    value = json.dumps({"name": row.name, "start": expansion.start.isoformat(), "end": expansion.end.isoformat(),
-                        "source": expansion.source, "skipped": expansion.skipped,
-                        "failed_at": expansion.failed_at.isoformat() if expansion.failed_at else None,
-                        "error": expansion.error})
-    setting = session.get(Setting, key) or Setting(key=key, value=value)
-    setting.value = value
-    session.add(setting)
-    session.flush()
-
-
-def _window(session: Session, row: CalendarSource, expansion: Expansion | None) -> tuple[datetime, datetime] | None:
-    """The window a calendar's busy events cover. Imported before windows were recorded: the horizon of
-    the import that wrote its events (their created_at; a refresh answered 304 did not move it)."""
-    if expansion is not None:
-        return expansion.start, expansion.end
-    written = session.exec(select(func.max(BusyEvent.created_at)).where(col(BusyEvent.source) == row.name)).one()
-    when = written or row.refreshed_at
-    if when is None:
-        return None
-    if when.tzinfo is None:  # max() on SQLite gives the stored text back, read as naive UTC
-        when = when.replace(tzinfo=UTC)
-    return horizon(when)
-
-
-def stale_since(end: datetime, now: datetime) -> datetime | None:
-    """When an expansion reaching `end` went stale (reached less than STALE_AHEAD ahead), or None."""
-    since = end - STALE_AHEAD
-    return since if now >= since else None
-
-
-def _replace_rows(session: Session, name: str, occurrences: list[Occurrence], now: datetime) -> tuple[int, int]:
-    """Make a calendar's busy events exactly `occurrences`, touching only the rows that differ (so an
-    expansion that changes nothing does not mark the plan stale); (added, removed)."""
-    wanted = {o.uid: o for o in occurrences}
-    same: set[str] = set()
-    gone: list[int] = []
-    for ident, uid, title, start, end, all_day in session.exec(
-            select(BusyEvent.id, BusyEvent.uid, BusyEvent.title, BusyEvent.start_at, BusyEvent.end_at,
-                   BusyEvent.all_day).where(col(BusyEvent.source) == name)):
-        o = wanted.get(uid)
-        if o is not None and uid not in same and (title, start, end, bool(all_day)) == (
-                o.title, o.start, o.end, o.all_day):
-            same.add(uid)
-        else:
-            gone.append(ident)
-    for i in range(0, len(gone), 500):
-        session.exec(delete(BusyEvent).where(col(BusyEvent.id).in_(gone[i:i + 500])))
-    new = [o for uid, o in wanted.items() if uid not in same]
-    if new:
-        session.exec(insert(BusyEvent.__table__), params=[
-            {"uid": o.uid, "title": o.title, "start_at": o.start, "end_at": o.end, "all_day": o.all_day,
-             "source": name, "created_at": now} for o in new])
-    return len(new), len(gone)
-
-
-def _expand_again(session: Session, cfg: Config, row: CalendarSource, expansion: Expansion,
-                  now: datetime, data: bytes | None = None) -> Reexpansion:
-    """Expand a calendar again from its kept copy over horizon(now), in the caller's transaction.
-
-    Events the copy cannot expand any more (a rule walked too far since…) are skipped, not fatal: nobody
-    is there to pass --skip-bad. When the copy cannot be read at all, the old events stay and the failure
-    is recorded, so planning does not retry it for RETRY_AFTER.
-    """
-    start, end = horizon(now)
-    data = data if data is not None else _read_copy(session, expansion.source)
-    try:
-        if data is None:
-            raise InputError(f'"{row.name}": the kept copy of the calendar is missing or damaged')
-        read = read_calendar(data, f'"{row.name}" (kept copy)', tz=cfg.timezone, start=start, end=end,
-                             skip_bad=True)
-    except InputError as exc:
-        _save_expansion(session, row, replace(expansion, failed_at=now, error=str(exc)))
-        return Reexpansion(row.name, expansion.start, expansion.end, row.event_count, error=str(exc))
-    added, removed = _replace_rows(session, row.name, read.occurrences, now)
-    row.event_count = len(read.occurrences)
-    session.add(row)
-    _save_expansion(session, row, Expansion(start, end, expansion.source, len(read.skipped)))
-    return Reexpansion(row.name, start, end, len(read.occurrences), added, removed, read.skipped)
-
-
-def _due(expansion: Expansion | None, now: datetime) -> bool:
-    if expansion is None or expansion.source is None or stale_since(expansion.end, now) is None:
-        return False
-    return expansion.failed_at is None or not (now - RETRY_AFTER < expansion.failed_at <= now)
-
-
-def stale_calendars(session: Session, now: datetime) -> list[str]:
-    """The calendars `ensure_expanded` would expand again now (cheap: for a read before a write)."""
-    due = {ident for ident, e in _expansions(session).items() if _due(e, now)}
-    if not due:
-        return []
-    return sorted(session.exec(select(CalendarSource.name).where(col(CalendarSource.id).in_(due))).all())
-
-
-def ensure_expanded(session: Session, cfg: Config, now: datetime) -> list[Reexpansion]:
-    """Expand again, from its kept copy, every calendar whose expansion is stale; in the caller's write
-    transaction (deletes and inserts of only the busy events that change).
-
-    Stale: reaching less than STALE_AHEAD (300 days) ahead of `now`, i.e. about two months after the last
-    import or expansion. Nothing stale: two small queries. A calendar without a kept copy is left as it is
-    (`list_calendars` and `busy_between` say so); one whose copy fails to read keeps its events, is
-    reported with `error` and is not tried again for RETRY_AFTER.
-    """
-    found = _expansions(session)
-    due = [ident for ident, e in found.items() if _due(e, now)]
-    if not due:
-        return []
-    rows = session.exec(select(CalendarSource).where(col(CalendarSource.id).in_(due))
-                        .order_by(CalendarSource.name)).all()
-    return [_expand_again(session, cfg, row, found[row.id], now) for row in rows if row.id is not None]
 
 
 def _file_of(url: str | None) -> str | None:
@@ -438,20 +220,15 @@ def _file_of(url: str | None) -> str | None:
 
 def _info(session: Session, row: CalendarSource, expansion: Expansion | None) -> CalendarInfo:
     file = _file_of(row.url)
-    window = _window(session, row, expansion)
-    kept = expansion is not None and expansion.source is not None and _copy_exists(session, expansion.source)
+    window = window_of(session, row, expansion)
+    kept = expansion is not None and expansion.source is not None and copy_exists(session, expansion.source)
     return CalendarInfo(row.name, None if file else row.url, file, row.event_count, row.refreshed_at,
                         window[0] if window else None, window[1] if window else None, kept)
 
 
-def _copy_exists(session: Session, digest: str) -> bool:
-    folder = _folder(session)
-    return folder is not None and (folder / f"{digest}{_COPY_SUFFIX}").is_file()
-
-
 def list_calendars(session: Session) -> list[CalendarInfo]:
     """Every imported calendar, by name, with the window its busy events cover and whether a copy is kept."""
-    found = _expansions(session)
+    found = expansions(session)
     return [_info(session, r, found.get(r.id) if r.id is not None else None)
             for r in session.exec(select(CalendarSource).order_by(CalendarSource.name))]
 
@@ -472,14 +249,14 @@ def remove_calendar(session: Session, name: str) -> int:
     """Remove a calendar and its busy events; returns how many events went."""
     row = find_calendar(session, name)
     removed = session.exec(delete(BusyEvent).where(col(BusyEvent.source) == row.name)).rowcount
-    expansion = _expansion(session, row)
-    setting = session.get(Setting, _KEY.format(row.id))
+    expansion = expansion_of(session, row)
+    setting = session.get(Setting, EXPANSION_KEY.format(row.id))
     if setting is not None:
         session.delete(setting)
     session.delete(row)
     session.flush()
     # Its own copy goes with the next import or removal: this transaction may still roll back.
-    _prune(session, keep={expansion.source} if expansion and expansion.source else set())
+    prune_copies(session, keep={expansion.source} if expansion and expansion.source else set())
     return removed or 0
 
 
@@ -489,60 +266,6 @@ def events_between(session: Session, start: datetime, end: datetime) -> list[Bus
                         .order_by(BusyEvent.start_at, BusyEvent.source, BusyEvent.uid))
     return [BusyOccurrence(r.start_at, r.end_at, r.title, r.source, r.uid, r.all_day)
             for r in rows if r.start_at and r.end_at]
-
-
-def day(value: datetime, tz: Any) -> str:
-    """A day for a message, always with its year: `01 Nov 2026`."""
-    return f"{value.astimezone(tz):%d %b %Y}"
-
-
-def _fix(row: CalendarSource) -> str:
-    """How to get a calendar without a kept copy kept current."""
-    if row.url and row.url.startswith(("http://", "https://")):
-        return f"organizer calendars refresh {row.name!r} keeps it current"
-    return "import it again to keep it current"
-
-
-def busy_between(session: Session, cfg: Config, start: datetime, end: datetime) -> KnownBusy:
-    """Busy time overlapping [start, end) like `events_between`, for a range the expansions may not cover.
-
-    A calendar whose window does not cover the range is expanded for it from its kept copy, on demand
-    (nothing is stored; that is a read of the copy, so up to the reading budget). One without a copy gives
-    what is stored and a note naming the range it knows.
-    """
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(cfg.timezone)
-    stored = events_between(session, start, end)
-    found = _expansions(session)
-    fresh: dict[str, list[BusyOccurrence]] = {}
-    notes: list[str] = []
-    for row in session.exec(select(CalendarSource).order_by(CalendarSource.name)):
-        expansion = found.get(row.id) if row.id is not None else None
-        window = _window(session, row, expansion)
-        if window is not None and window[0] <= start and end <= window[1]:
-            continue
-        known = f"from {day(window[0], tz)} to {day(window[1], tz)}" if window else "for no range"
-        data = _read_copy(session, expansion.source if expansion else None)
-        if data is None:
-            why = "its kept copy is missing" if expansion and expansion.source else "no copy of it is kept"
-            notes.append(f'"{row.name}": busy time known {known} only ({why}: {_fix(row)})')
-            continue
-        try:
-            read = read_calendar(data, f'"{row.name}" (kept copy)', tz=cfg.timezone, start=start, end=end,
-                                 skip_bad=True)
-        except InputError as exc:
-            notes.append(f"{exc}; busy time known {known} only")
-            continue
-        fresh[row.name] = [BusyOccurrence(o.start, o.end, o.title, row.name, o.uid, o.all_day)
-                           for o in read.occurrences if o.start < end and o.end > start]
-        if read.skipped:
-            plural = "" if len(read.skipped) == 1 else "s"
-            notes.append(f'"{row.name}": {len(read.skipped)} event{plural} cannot be expanded over this range '
-                         f"(first: {read.skipped[0]})")
-    events = [e for e in stored if e.source not in fresh] + [e for found_ in fresh.values() for e in found_]
-    events.sort(key=lambda e: (e.start, e.source, e.uid))
-    return KnownBusy(events, notes)
 
 
 Progress = Callable[[str, "RefreshOutcome | None"], None]
@@ -584,11 +307,6 @@ def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable
     return outcomes
 
 
-def _lags(expansion: Expansion, now: datetime) -> bool:
-    """Whether an expansion lags the horizon at `now` by more than REFRESH_LAG (a refresh expands it again)."""
-    return horizon(now)[1] - expansion.end > REFRESH_LAG
-
-
 def _still(session: Session, name: str, url: str | None) -> CalendarSource | None:
     """The calendar being refreshed, unless it was removed or re-imported from elsewhere meanwhile."""
     row = session.exec(select(CalendarSource).where(CalendarSource.name == name)).first()
@@ -611,18 +329,18 @@ def _expand_kept(store: Store, cfg: Config, name: str, url: str | None, now: Cal
 
     with store.read() as s:
         row = _still(s, name, url)
-        expansion = _expansion(s, row) if row is not None else None
+        expansion = expansion_of(s, row) if row is not None else None
         if expansion is None or expansion.source is None:
             note = "" if row is None else " (no copy of it is kept, so it is not expanded as time moves on)"
             return RefreshOutcome(name, "not refreshable", detail=detail + note)
-        if not _lags(expansion, now()):
+        if not lags(expansion, now()):
             return RefreshOutcome(name, "not refreshable", detail=detail)
     with store.write() as s:
         row = _still(s, name, url)
-        expansion = _expansion(s, row) if row is not None else None
+        expansion = expansion_of(s, row) if row is not None else None
         if row is None or expansion is None:
             return RefreshOutcome(name, "not refreshable", detail=detail)
-        expanded = _expand_again(s, cfg, row, expansion, now())
+        expanded = expand_again(s, cfg, row, expansion, now())
     note = _expanded_note(expanded, ZoneInfo(cfg.timezone))
     return RefreshOutcome(name, "not refreshable", detail=f"{detail} ({note})", expanded=expanded)
 
@@ -640,15 +358,15 @@ def _refresh_one(store: Store, cfg: Config, name: str, url: str, etag: str | Non
                 row = _still(s, name, url)
                 if row is None:
                     return gone
-                expansion = _expansion(s, row)
-                data = _read_copy(s, expansion.source if expansion else None)
-                if data is not None or _folder(s) is None:
+                expansion = expansion_of(s, row)
+                data = read_copy(s, expansion.source if expansion else None)
+                if data is not None or copy_folder(s) is None:
                     when = now()
                     row.refreshed_at, row.etag, row.last_modified = when, got.etag, got.last_modified
                     s.add(row)
                     expanded = None
-                    if expansion is not None and data is not None and _lags(expansion, when):
-                        expanded = _expand_again(s, cfg, row, expansion, when, data)
+                    if expansion is not None and data is not None and lags(expansion, when):
+                        expanded = expand_again(s, cfg, row, expansion, when, data)
                     return RefreshOutcome(name, "not changed", expanded=expanded,
                                           detail=_expanded_note(expanded, ZoneInfo(cfg.timezone)))
             # Not changed, but no copy is kept to expand it as time moves on: fetch it in full, once.

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from organizer.calendar import importer, limits
+from organizer.calendar import importer, limits, occurrences
 from organizer.calendar.importer import read_calendar
 from organizer.calendar.limits import BudgetExceeded, Guard, prescan, rule_problem
 from organizer.config import Config
@@ -109,15 +109,15 @@ def test_runaway_rules_are_named(rule: str, start: date, reason: str) -> None:
 
 def test_expansion_stops_at_the_cap_without_materialising(monkeypatch: pytest.MonkeyPatch) -> None:
     walked = []
-    real_walk = importer._walk
+    real_walk = occurrences._walk
 
     def counting(*args: Any) -> Iterator[datetime]:
         for when in real_walk(*args):
             walked.append(when)
             yield when
 
-    monkeypatch.setattr(importer, "_walk", counting)
-    monkeypatch.setattr(importer, "MAX_SERIES_OCCURRENCES", 100)
+    monkeypatch.setattr(occurrences, "_walk", counting)
+    monkeypatch.setattr(occurrences, "MAX_SERIES_OCCURRENCES", 100)
     data = ics("UID:h@x\nSUMMARY:Ping\nDTSTART:20260302T000000Z\nDURATION:PT5M\nRRULE:FREQ=HOURLY;BYMINUTE=0,20,40",
                "UID:g@x\nSUMMARY:Good\nDTSTART:20260303T090000Z\nDURATION:PT1H")
     result = read(data, skip_bad=True)
