@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from organizer.planner.engine import NO_ESTIMATE, USED_UP
-from organizer.planner.model import Capacity, DayPlan, RoleLoad
+from organizer.planner.model import NO_ESTIMATE, USED_UP, Capacity, DayPlan, RoleLoad
 
 __all__ = ["capacity", "overcommit_reasons", "overcommitted"]
 

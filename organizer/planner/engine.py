@@ -82,6 +82,8 @@ from organizer.planner.jobs import make_jobs
 from organizer.planner.model import (
     BLOCK_KINDS,
     FIXED_KINDS,
+    NO_ESTIMATE,
+    USED_UP,
     Block,
     Busy,
     DayPlan,
@@ -112,9 +114,6 @@ from organizer.planner.timeline import (
 )
 
 __all__ = ["NO_ESTIMATE", "USED_UP", "plan_day", "plan_range"]
-
-NO_ESTIMATE = "no estimate"
-USED_UP = "estimate used up (raise it to plan more)"
 
 
 def _check(items: Sequence[WorkItem], fixed: Sequence[Fixed], settings: Settings, days: int) -> None:

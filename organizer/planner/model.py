@@ -16,6 +16,8 @@ from typing import Protocol
 __all__ = [
     "BLOCK_KINDS",
     "FIXED_KINDS",
+    "NO_ESTIMATE",
+    "USED_UP",
     "Block",
     "Busy",
     "Capacity",
@@ -30,6 +32,9 @@ __all__ = [
 ]
 
 FIXED_KINDS = ("work", "reserve", "popup")
+# Why a card with no work to place is not planned.
+NO_ESTIMATE = "no estimate"
+USED_UP = "estimate used up (raise it to plan more)"
 # Also the order blocks that start and end together are listed in (it never happens without bad input).
 BLOCK_KINDS = ("busy", "work", "reserve", "popup")
 

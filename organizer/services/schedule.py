@@ -30,8 +30,7 @@ from zoneinfo import ZoneInfo
 
 from organizer.config import WEEKDAYS, Config
 from organizer.instants import readable
-from organizer.planner import Block, Busy, DayPlan, Fixed, Moved, Unplanned, WorkItem, plan_range, settings_from_config
-from organizer.planner.calendar import label
+from organizer.planner.model import Block, Busy, DayPlan, Fixed, Moved, Unplanned, WorkItem, settings_from_config
 from organizer.sqlrows import Db
 
 if TYPE_CHECKING:
@@ -243,6 +242,8 @@ def replan(db: Db, cfg: Config, now: datetime) -> Schedule:
 
 
 def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
+    from organizer.planner.engine import plan_range  # here, not at the top: reading a current plan never needs it
+
     start, days = horizon(cfg, now)
     lo, hi = day_bounds(start, days, cfg.timezone)
     items = work_items(db)
@@ -309,6 +310,8 @@ def _user_pins(plan: DayPlan, pinned: set[tuple[datetime, datetime, int | None]]
 
 def _moved(previous: dict[int, datetime], plans: list[DayPlan], by_id: dict[int, WorkItem], tz: str) -> list[Moved]:
     """Cards whose next block starts elsewhere than before the re-plan (done and deleted cards excepted)."""
+    from organizer.planner.calendar import label
+
     zone = ZoneInfo(tz)
     first: dict[int, datetime] = {}
     for p in plans:
@@ -413,6 +416,8 @@ def in_session(session: Session, cfg: Config, now: datetime, *, force: bool = Fa
 
 def view(db: Db, cfg: Config, schedule: Schedule, day: date, now: datetime) -> DayPlan:
     """One day as the plan has it; a day outside the horizon shows its history (or, ahead, its busy time)."""
+    from organizer.planner.engine import plan_range
+
     found = schedule.day(day)
     if found is not None:
         return found
