@@ -20,7 +20,6 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,11 +58,6 @@ class Schedule:
         """The plan of one day of the horizon, or None outside it."""
         index = (day - self.start).days
         return self.plans[index] if 0 <= index < len(self.plans) else None
-
-    @property
-    def end(self) -> date:
-        """The first day after the horizon."""
-        return self.start + timedelta(days=len(self.plans))
 
 
 def horizon(cfg: Config, now: datetime) -> tuple[date, int]:
@@ -174,11 +168,6 @@ def is_stale(db: Db, cfg: Config, now: datetime) -> bool:
 def _head(cfg: Config, start: date, days: int) -> dict[str, Any]:
     """What a stored plan was made for: a plan made for another day, zone, horizon or rules is made again."""
     return {"v": STATE_VERSION, "start": start.isoformat(), "days": days, "tz": cfg.timezone}
-
-
-def mark_stale(db: Db) -> None:
-    """Mark the plan stale (the triggers do this for every change; this is for changes they cannot see)."""
-    _put(db, STALE_KEY, "1")
 
 
 def _encode(schedule: Schedule) -> str:
@@ -440,13 +429,3 @@ def view(db: Db, cfg: Config, schedule: Schedule, day: date, now: datetime) -> D
 
     return replace(plan, blocks=tuple(replace(b, pinned=False, ref=refs.get(b.card_id) if b.card_id else None)
                                       for b in plan.blocks))
-
-
-def pieces_by_card(schedule: Schedule) -> dict[int, list[Block]]:
-    """Every work and pop-up block of the horizon, per card."""
-    out: dict[int, list[Block]] = defaultdict(list)
-    for p in schedule.plans:
-        for b in p.blocks:
-            if b.card_id is not None and b.kind in ("work", "popup"):
-                out[b.card_id].append(b)
-    return out
