@@ -364,3 +364,19 @@ def test_bad_input_is_exit_2_in_one_line(cli: Runner, tmp_path: Path, clock: Any
     assert r.code == 2 and r.out == ""
     assert r.err.count("\n") == 1 and r.err.startswith("organizer: ") and named in r.err, r.err
     assert target.read_bytes() == b"old" and not list(tmp_path.glob(".*.partial"))
+
+
+def test_undo_never_moves_sequence_or_last_modified_backwards(cli: Runner, tmp_path: Path, clock: Any) -> None:
+    setup_cards(cli)
+    first = events(export(cli, tmp_path))
+    clock.shift(timedelta(minutes=5))
+    run_ok(cli, "edit", "MAIN-1", "--title", "Launch post v2")
+    edited = events(export(cli, tmp_path))
+    clock.shift(timedelta(minutes=5))
+    run_ok(cli, "undo")
+    undone = events(export(cli, tmp_path))
+    for uid in (u for u in first if u.split("-")[1] == "1"):
+        # The title is back, but for calendar clients the undo is a newer change, never an older one.
+        assert undone[uid]["SEQUENCE"] > edited[uid]["SEQUENCE"] > first[uid]["SEQUENCE"], uid
+        assert undone[uid].decoded("LAST-MODIFIED") > edited[uid].decoded("LAST-MODIFIED"), uid
+    assert any("Launch post" in str(e["SUMMARY"]) and "v2" not in str(e["SUMMARY"]) for e in undone.values())
