@@ -312,7 +312,8 @@ class DayPlanScreen(Screen[None]):
         self._edit(lambda s, svc, bid: svc.dayview.split_block(s, bid), lambda _: "Split in two (both pinned)")
 
     def action_replan(self) -> None:
-        """Let every future, unpinned block move, then say what moved."""
+        """Re-plan now (the plan is re-made by itself after every change; this is for a day that drifted),
+        then say what moved."""
         tz = self.org.cfg.timezone
 
         def replanned(before: DayView | None, after: DayView, _: Any) -> None:
@@ -373,8 +374,9 @@ class DayPlanScreen(Screen[None]):
             if ref:
                 self._popup_added(ref)
 
-        org.push_screen(CardForm(org.cfg, heading="New pop-up (time-critical: goes into today's reserve)",
-                                 columns=[], initial=None, submit=submit, clock=org.clock), saved)
+        heading = "New pop-up (P1/P2 or with a due time: placed from now; else the next reserve slot)"
+        org.push_screen(CardForm(org.cfg, heading=heading, columns=[], initial=None, submit=submit, clock=org.clock),
+                        saved)
 
     def _popup_added(self, ref: str) -> None:
         tz = self.org.cfg.timezone

@@ -1,8 +1,8 @@
 """The Day plan as the app shows it, and the hands-on edits: nudge, resize, split, pin a block.
 
-A block the user moves or resizes is pinned, since they have just said where it goes; replanning then
-leaves it there. The plan is derived data, so these edits are not in the undo history: replanning
-(`organizer plan --replan`, or `r` in the app) is the way back.
+A block the user moves or resizes is pinned, since they have just said where it goes; every re-plan
+then leaves it there. The plan is derived data, so these edits are not in the undo history: unpinning
+the block (`p` in the app, `organizer pin ID --off`) lets the next re-plan place it again.
 """
 
 from __future__ import annotations
