@@ -37,7 +37,8 @@ def load_demo(store: Store, cfg: Config, now: datetime | None = None) -> int:
             if "ref" in spec:
                 made[spec["ref"]] = cards.card_ref(session, card)
         for spec in data.get("busy", []):
-            start = dates.parse_when(spec["when"], now=now, tz=cfg.timezone, day_end=cfg.day_end)
+            # In UTC, so the duration is real minutes even across a DST change.
+            start = dates.parse_when(spec["when"], now=now, tz=cfg.timezone, day_end=cfg.day_end).astimezone(UTC)
             end = start + timedelta(minutes=dates.parse_duration(spec["duration"]))
             busy.add_busy(session, start, end, spec["title"], origin="demo")
         # The demo is the starting point, not a string of actions to undo one by one.

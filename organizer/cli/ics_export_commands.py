@@ -44,8 +44,7 @@ def _bound(flag: str, text: str, cfg: Config, now: datetime, *, end: bool) -> da
     except ValueError as exc:
         raise InputError(f"{flag}: {exc}") from None
     zone = ZoneInfo(cfg.timezone)
-    # Plain datetimes from here: pendulum's arithmetic on a ZoneInfo-zoned value loses the zone.
-    exact = datetime.fromtimestamp(early.timestamp(), UTC).astimezone(zone)
+    exact = early.astimezone(zone)
     if early == late:  # the phrase gave a time (or an instant): take it as it is
         return exact
     return _local_midnight(exact.date() + timedelta(days=1) if end else exact.date(), zone)

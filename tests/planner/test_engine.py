@@ -568,10 +568,8 @@ def test_bad_input_is_refused() -> None:
 
 
 def test_a_card_whose_estimate_is_used_up_says_so() -> None:
-    from dataclasses import replace
-
     from organizer.planner.engine import USED_UP
 
-    spent = replace(item(3, 0), used_up=True)
+    spent = item(3, 0)._replace(used_up=True)
     plan = day([item(2, 0), spent])
     assert plan.unplanned == (Unplanned(2, "NWC-2", "no estimate"), Unplanned(3, "NWC-3", USED_UP))
