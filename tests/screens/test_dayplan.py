@@ -136,15 +136,22 @@ async def test_nudges_move_the_stored_block_and_pin_it(demo_store: Store, make_a
         assert "📌" in _text(screen)
 
 
-async def test_a_refused_nudge_says_why_and_keeps_the_block(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_nudge_into_another_block_snaps_past_it(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(watch_seconds=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
-        _select(screen, "NWC-20")  # right after CEO-10: no room to move earlier
-        before = _stored(demo_store, "NWC-20")
+        _select(screen, "NWC-20")  # right after CEO-10: earlier means before it
+        (start, end, _), ceo = _stored(demo_store, "NWC-20")[0], _stored(demo_store, "CEO-10")[0]
+        assert start == ceo[1]
         await _press(pilot, "minus")
-        assert _stored(demo_store, "NWC-20") == before
-        assert any("overlap" in m for m in _messages(app))
+        moved = _stored(demo_store, "NWC-20")[0]
+        length = datetime.strptime(end, "%H:%M") - datetime.strptime(start, "%H:%M")
+        assert moved[1] <= ceo[0] and moved[2] is True  # before CEO-10, pinned
+        assert datetime.strptime(moved[1], "%H:%M") - datetime.strptime(moved[0], "%H:%M") == length
+        assert _stored(demo_store, "CEO-10")[0] == ceo  # the other block stays
+        assert not any("overlap" in m for m in _messages(app))
+        block = screen.current_block()
+        assert block is not None and block.ref == "NWC-20" and _local(block.start) == moved[0]
         screen.cursor = next(i for i, b in enumerate(screen.blocks) if b.kind == "busy")
         await _press(pilot, "plus")
         assert any("calendar" in m for m in _messages(app))
