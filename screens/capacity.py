@@ -176,6 +176,9 @@ class CapacityScreen(Screen[None]):
     CSS_PATH = "plan.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "refresh", "Refresh", id="capacity.refresh"),
+        # The same keys as on the board and the Day plan: `p` the Day plan, `C` Capacity (here: stays).
+        Binding("p", "app.switch_mode('plan')", "Day plan", id="capacity.plan"),
+        Binding("C", "app.switch_mode('capacity')", "Capacity", show=False, id="capacity.capacity"),
         Binding("escape,b", "app.switch_mode('board')", "Board", id="capacity.board", key_display="b"),
     ]
 

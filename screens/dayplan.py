@@ -42,31 +42,41 @@ Edit = Callable[[Any, Any], Any]
 TICK_SECONDS = 30  # the "now" line and the timer's minutes move on their own
 
 
+def _span(block: Any) -> tuple[datetime, datetime]:
+    """A stored block's times, read inside its session (the row is not usable after it)."""
+    return block.start_at, block.end_at
+
+
 class DayPlanScreen(Screen[None]):
     """Mode "plan": one day, minute by minute."""
 
     AUTO_FOCUS = ""
     CSS_PATH = "plan.tcss"
+    # Keys mean what they mean on the board (`p` the Day plan, `C` Capacity, `n` something new, `b`/escape
+    # back to the board): pin and split are `P` and `x`, so `p` pressed twice from the board pins nothing.
+    # Ids stay the same across renames, so `[keys]` remaps in config.toml keep working.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "move_cursor(-1)", "Previous block", show=False, id="plan.up"),
         Binding("down,j", "move_cursor(1)", "Next block", show=False, id="plan.down"),
-        Binding("r", "replan", "Replan", id="plan.replan"),
-        Binding("p", "pin", "Pin", id="plan.pin"),
         Binding("plus,equals_sign", "nudge(5)", "Later", key_display="+", id="plan.later"),
         Binding("minus", "nudge(-5)", "Earlier", key_display="-", id="plan.earlier"),
         Binding("shift+up,K", "nudge(-15)", "Earlier 15", show=False, id="plan.earlier15"),
         Binding("shift+down,J", "nudge(15)", "Later 15", show=False, id="plan.later15"),
         Binding("right_square_bracket", "resize(5)", "Longer", key_display="]", id="plan.longer"),
         Binding("left_square_bracket", "resize(-5)", "Shorter", key_display="[", id="plan.shorter"),
-        Binding("s", "split", "Split", id="plan.split"),
+        Binding("P", "pin", "Pin", id="plan.pin"),
+        Binding("x", "split", "Split", id="plan.split"),
+        Binding("enter", "jump", "On board", id="plan.jump"),
+        Binding("n", "popup", "Pop-up", id="plan.popup"),
+        Binding("space", "timer", "Timer", id="plan.timer"),
+        Binding("r", "replan", "Replan", id="plan.replan"),
         Binding("left,h", "change_day(-1)", "Previous day", show=False, id="plan.prev_day"),
         Binding("right,l", "change_day(1)", "Next day", show=False, id="plan.next_day"),
         Binding("t", "today", "Today", show=False, id="plan.today"),
         Binding("z", "zoom(-1)", "Zoom in", show=False, id="plan.zoom_in"),
         Binding("Z", "zoom(1)", "Zoom out", show=False, id="plan.zoom_out"),
-        Binding("enter", "jump", "On board", id="plan.jump"),
-        Binding("n", "popup", "Pop-up", id="plan.popup"),
-        Binding("space", "timer", "Timer", id="plan.timer"),
+        Binding("p", "app.switch_mode('plan')", "Day plan", show=False, id="plan.plan"),
+        Binding("C", "app.switch_mode('capacity')", "Capacity", show=False, id="plan.capacity"),
         Binding("escape,b", "app.switch_mode('board')", "Board", show=False, id="plan.board"),
     ]
 
@@ -297,15 +307,30 @@ class DayPlanScreen(Screen[None]):
 
     def action_nudge(self, minutes: int) -> None:
         """Move the focused block later (positive) or earlier; it becomes pinned."""
-        word = "later" if minutes > 0 else "earlier"
-        self._edit(lambda s, svc, bid: svc.dayview.nudge_block(s, bid, minutes),
-                   lambda _: f"Moved {abs(minutes)} min {word} and pinned")
+        tz = self.org.cfg.timezone
+        asked = self.current_block()
+
+        def moved(span: tuple[datetime, datetime]) -> str:
+            where = f"{hm(span[0], tz)}–{hm(span[1], tz)}"
+            if asked is not None and span[0] - asked.start != timedelta(minutes=minutes):
+                return f"Moved to {where}, the nearest free time {'later' if minutes > 0 else 'earlier'}; pinned"
+            return f"Moved to {where} and pinned"
+
+        self._edit(lambda s, svc, bid: _span(svc.dayview.nudge_block(s, bid, minutes)), moved)
 
     def action_resize(self, minutes: int) -> None:
         """Make the focused block longer (positive) or shorter; it becomes pinned."""
-        word = "longer" if minutes > 0 else "shorter"
-        self._edit(lambda s, svc, bid: svc.dayview.resize_block(s, bid, minutes),
-                   lambda _: f"{abs(minutes)} min {word} and pinned")
+        tz = self.org.cfg.timezone
+        asked = self.current_block()
+
+        def resized(span: tuple[datetime, datetime]) -> str:
+            where = f"{hm(span[0], tz)}–{hm(span[1], tz)}"
+            if asked is not None and span[1] - asked.end != timedelta(minutes=minutes):
+                why = "up to the next block" if minutes > 0 else "the shortest a block may be"
+                return f"Now {where} ({why}); pinned"
+            return f"Now {where} and pinned"
+
+        self._edit(lambda s, svc, bid: _span(svc.dayview.resize_block(s, bid, minutes)), resized)
 
     def action_split(self) -> None:
         """Cut the focused block in two halves, both pinned."""

@@ -163,6 +163,20 @@ async def test_escape_and_b_go_back_to_the_board(demo_store: Store, make_app) ->
         assert isinstance(app.screen, BoardScreen)
 
 
+async def test_p_opens_the_day_plan_and_c_stays(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    from screens.dayplan import DayPlanScreen
+
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, "C")
+        await pilot.press("C")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, DayPlanScreen)
+
+
 def test_capacity_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
     async def capacity(pilot) -> None:  # type: ignore[no-untyped-def]
         await _open(pilot)

@@ -162,7 +162,7 @@ async def test_resize_changes_the_end_and_split_gives_two_blocks(demo_store: Sto
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
         _select(screen, "CEO-7")
-        await _press(pilot, "s")
+        await _press(pilot, "x")
         halves = _stored(demo_store, "CEO-7")
         assert halves[0][:1] == ("16:00",) and halves[-1][1] == "16:45" and len(halves) == 2
         assert all(pinned for *_, pinned in halves) and halves[0][1] == halves[1][0]
@@ -176,17 +176,43 @@ async def test_resize_changes_the_end_and_split_gives_two_blocks(demo_store: Sto
         assert screen.current_block().start.astimezone(PARIS).strftime("%H:%M") == "17:00"  # type: ignore[union-attr]
 
 
-async def test_p_pins_and_unpins(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_shift_p_pins_and_unpins_and_p_does_not(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, "p")
+        _select(screen, "NWC-10")
+        await _press(pilot, "p")  # `p` means the Day plan everywhere: here it stays, and pins nothing
+        assert app.screen is screen and _stored(demo_store, "NWC-10")[0][2] is False
+        await _press(pilot, "P")
+        assert _stored(demo_store, "NWC-10")[0][2] is True
+        assert screen.current_block().pinned  # type: ignore[union-attr]
+        await _press(pilot, "P")
+        assert _stored(demo_store, "NWC-10")[0][2] is False
+        assert not screen.current_block().pinned  # type: ignore[union-attr]
+
+
+async def test_s_no_longer_splits(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(watch_seconds=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
-        _select(screen, "NWC-10")
+        _select(screen, "CEO-7")
+        before = _stored(demo_store, "CEO-7")
+        await _press(pilot, "s")
+        assert _stored(demo_store, "CEO-7") == before
+
+
+async def test_mode_keys_mean_the_same_as_on_the_board(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot, "p")
+        await _press(pilot, "C")
+        assert isinstance(app.screen, CapacityScreen)
+        await _press(pilot, "C")
+        assert isinstance(app.screen, CapacityScreen)
         await _press(pilot, "p")
-        assert _stored(demo_store, "NWC-10")[0][2] is True
-        assert screen.current_block().pinned  # type: ignore[union-attr]
-        await _press(pilot, "p")
-        assert _stored(demo_store, "NWC-10")[0][2] is False
-        assert not screen.current_block().pinned  # type: ignore[union-attr]
+        assert isinstance(app.screen, DayPlanScreen)
+        await _press(pilot, "b")
+        assert isinstance(app.screen, BoardScreen)
 
 
 async def test_days_and_zoom(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
@@ -370,12 +396,15 @@ def test_every_binding_has_a_unique_id() -> None:
 
 
 async def test_keys_are_remapped_by_binding_id(demo_store: Store, db_path: Path) -> None:
-    cfg = build_config({"timezone": "Europe/Paris", "keys": {"plan.zoom_in": "i"}})
+    cfg = build_config({"timezone": "Europe/Paris", "keys": {"plan.zoom_in": "i", "plan.pin": "y"}})
     app = OrganizerApp(str(db_path), cfg, clock=lambda: NOW, watch_seconds=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
         await _press(pilot, "i")
         assert screen.query_one(TimelineView).rows_per_hour == 12
+        _select(screen, "NWC-10")
+        await _press(pilot, "y")  # a remap made for the old `p` still pins, by its id
+        assert _stored(demo_store, "NWC-10")[0][2] is True
 
 
 def test_day_plan_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
