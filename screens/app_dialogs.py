@@ -5,6 +5,7 @@ A mixin of `OrganizerApp`, kept apart so the app module stays about the app's li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from organizer.boardview import CardRow
@@ -37,6 +38,15 @@ class DialogActions:
                 self.call_later(board.run_action, action)
 
         self.push_screen(PickerDialog(title, options), picked)
+
+    def pick(self, title: str, options: list[tuple[str, str]], picked: Callable[[str | None], None], *,
+             keys_hint: str | None = None) -> None:
+        """Pick one of (value, label) options; `picked` gets the value, or None when cancelled."""
+        from screens.dialogs import PickerDialog
+
+        dialog = PickerDialog(title, options) if keys_hint is None else PickerDialog(title, options,
+                                                                                      keys_hint=keys_hint)
+        self.push_screen(dialog, picked)
 
     def pick_channel(self, current: str | None) -> None:
         """Choose a channel to filter the board by."""

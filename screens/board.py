@@ -18,11 +18,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import HorizontalScroll
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from organizer.boardview import BoardData, CardRow, View, next_up, swimlanes, visible
-from screens.cardlines import Palette
-from screens.column import ColumnView, Item, Lane, now_context, role_styles
+from screens import uistate
+from screens.cardlines import Palette, layout_for
+from screens.column import ColumnView, Item, Lane, Spacer, now_context, role_styles
+from screens.footer import KeyFooter
 from screens.keys import BOARD_BINDINGS
 from screens.panes import ColumnPane, TextLine
 
@@ -30,6 +32,72 @@ if TYPE_CHECKING:
     from screens.app import OrganizerApp
 
 COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
+FIT_MIN = 16  # narrowest column (cells, its border included) when every column is on screen at once
+SCROLL_MIN = 24  # column width when they do not all fit and the board scrolls sideways
+FOLDED_WIDTH = 3  # a folded column: its border and two cells for its name, a letter a line
+LANE_KINDS = (None, "role", "campaign")  # what `s` cycles through
+
+
+def column_widths(total: int, folded: list[bool]) -> list[int]:
+    """Each column's width in cells for a board `total` cells wide.
+
+    Every unfolded column shares the width when each gets at least FIT_MIN (7 columns from 112 cells up);
+    otherwise the board scrolls sideways with as many whole columns of at least SCROLL_MIN as fit on screen.
+    """
+    open_count = folded.count(False)
+    room = max(0, total - FOLDED_WIDTH * folded.count(True))
+    if open_count == 0:
+        return [FOLDED_WIDTH] * len(folded)
+    if open_count * FIT_MIN <= room:
+        share, extra = divmod(room, open_count)
+    else:
+        per_screen = max(1, room // SCROLL_MIN)
+        share, extra = max(SCROLL_MIN, room // per_screen), 0
+    widths, n = [], 0
+    for is_folded in folded:
+        if is_folded:
+            widths.append(FOLDED_WIDTH)
+        else:
+            widths.append(share + (1 if n < extra else 0))
+            n += 1
+    return widths
+
+
+def lane_items(columns: list[list[CardRow]], key: str, role_order: list[str],
+               role_names: dict[str, str]) -> list[list[Item]]:
+    """Swimlanes as rows across columns: each lane starts on the same line in every column.
+
+    `key` is "role" (in the configured role order, no role last) or "campaign" (A to Z, none last). A lane is
+    as tall as its fullest column; shorter columns are padded with a Spacer.
+    """
+    groups: list[dict[str | None, list[CardRow]]] = []
+    seen: list[str | None] = []
+    for cards in columns:
+        if key == "role":
+            grouped = dict(swimlanes(cards, role_order))
+        else:
+            grouped = {}
+            for card in cards:
+                grouped.setdefault(card.campaign or None, []).append(card)
+        groups.append(grouped)
+        seen += [k for k in grouped if k not in seen]
+    if key == "role":
+        order = [r for r in role_order if r in seen] + [r for r in seen if r is not None and r not in role_order]
+    else:
+        order = sorted(k for k in seen if k is not None)
+    if None in seen:
+        order.append(None)
+    out: list[list[Item]] = [[] for _ in columns]
+    for lane in order:
+        label = (role_names.get(lane, lane) if key == "role" else lane) if lane else f"no {key}"
+        tallest = max(len(g.get(lane, [])) for g in groups)
+        for ci, grouped in enumerate(groups):
+            cards = grouped.get(lane, [])
+            out[ci].append(Lane(label))
+            out[ci].extend(cards)
+            if len(cards) < tallest:
+                out[ci].append(Spacer(label, tallest - len(cards)))
+    return out
 
 
 class BoardScreen(Screen[None]):
@@ -45,7 +113,9 @@ class BoardScreen(Screen[None]):
         super().__init__()
         self.board: BoardData | None = None
         self.view = View()
-        self.lanes = False
+        self.lanes: str | None = None  # None, "role" or "campaign"
+        self.folded: set[str] = set()  # names of the columns folded on this board
+        self.widths: list[int] = []
         self.items: list[list[Item]] = []
         self.rows: dict[int, int] = {}  # selected item per column
         self.panes: list[ColumnPane] = []
@@ -65,7 +135,7 @@ class BoardScreen(Screen[None]):
         columns = HorizontalScroll(id="columns")
         columns.can_focus = False
         yield columns
-        yield Footer()
+        yield KeyFooter()
 
     def data_changed(self) -> None:
         """Another process (or another mode) wrote: reload, keeping focus and filters."""
@@ -78,11 +148,26 @@ class BoardScreen(Screen[None]):
         self.reload()
 
     def on_resize(self) -> None:
-        """Switch to compact cards on small terminals."""
+        """Share the width among the columns again; compact cards on small terminals."""
         compact = self.app.size.width < COMPACT_BELOW
-        if compact != self.has_class("-compact"):
-            self.set_class(compact, "-compact")
+        self.set_class(compact, "-compact")
+        if self._apply_widths() and self.board is not None:
             self.redraw()
+
+    def _apply_widths(self) -> bool:
+        """Size the columns for the terminal's width; True when any width changed."""
+        if not self.panes or self.board is None:
+            return False
+        widths = column_widths(self.app.size.width, [c.name in self.folded for c in self.board.columns])
+        if widths == self.widths:
+            return False
+        self.widths = widths
+        for pane, width in zip(self.panes, widths, strict=True):
+            pane.styles.width = width
+            pane.set_class(width == FOLDED_WIDTH and pane.index < len(self.board.columns)
+                           and self.board.columns[pane.index].name in self.folded, "-folded")
+        self.call_after_refresh(self._show_focus)
+        return True
 
     # --- loading ------------------------------------------------------------------------------
     def reload(self, key: str | None = None, *, focus: int | str | None = None) -> None:
@@ -105,6 +190,7 @@ class BoardScreen(Screen[None]):
         switched = data is None or self.board is None or data.key != self.board.key
         self.board = data
         if switched:
+            self.folded = uistate.folded_columns(self.org.location, data.key) if data is not None else set()
             self._build_panes()
         self.redraw()
         # A board of 10,000 cards is long-lived data: move it out of the garbage collector's sight, or every
@@ -125,6 +211,8 @@ class BoardScreen(Screen[None]):
             view = ColumnView(i, self._palette)
             self.panes.append(ColumnPane(i, view))
         container.mount_all(self.panes)
+        self.widths = []
+        self._apply_widths()
         self.focused_column = min(self.focused_column, len(self.panes) - 1)
 
     def _palette(self, view: ColumnView) -> Palette:
@@ -154,32 +242,26 @@ class BoardScreen(Screen[None]):
         if len(self.panes) != len(board.columns):
             self._build_panes()
         cfg = self.org.cfg
-        if only is None or len(self.items) != len(board.columns):
+        if only is None or len(self.items) != len(board.columns) or self.lanes:
+            # Lanes line up across columns, so a change in one column can move every other.
             only = set(range(len(board.columns)))
             self.items = [[] for _ in board.columns]
-        for ci, column in enumerate(board.columns):
-            if ci not in only:
-                continue
-            cards = visible(column.cards, self.view)
-            items: list[Item] = []
-            if self.lanes:
-                names = {r.key: r.name for r in cfg.roles}
-                for role, group in swimlanes(cards, cfg.role_keys()):
-                    items.append(Lane(names.get(role or "", role or "no role")))
-                    items.extend(group)
-            else:
-                items.extend(cards)
-            self.items[ci] = items
+        if self.lanes:
+            shown_cards = [visible(column.cards, self.view) for column in board.columns]
+            self.items = lane_items(shown_cards, self.lanes, list(cfg.role_keys()), {r.key: r.name for r in cfg.roles})
+        else:
+            for ci, column in enumerate(board.columns):
+                if ci in only:
+                    self.items[ci] = list(visible(column.cards, self.view))
         total = sum(len(c.cards) for c in board.columns)
         shown = sum(isinstance(i, CardRow) for items in self.items for i in items) if self.view.active else total
         want = self._want_card
         self._want_card = None
         if want is not None:
             self._focus_item(want, only)
-        filters = self.view.describe() + ("  · lanes by role" if self.lanes else "")
+        parts = [p for p in (self.view.describe(), f"lanes by {self.lanes}" if self.lanes else "") if p]
         counts = f"{shown} of {total} cards" if self.view.active else f"{total} cards"
-        text = f"{board.key} · {board.name}   {counts}" + (f"   [{filters}]" if filters else "")
-        title.text = text
+        title.text = f"{board.key} · {board.name}   {counts}" + (f"   [{' · '.join(parts)}]" if parts else "")
         context = now_context({r.key: r.badge for r in cfg.roles}, {c.key: c.code for c in cfg.channels},
                               self.org.now(), cfg.timezone)
         compact = self.has_class("-compact")
@@ -191,8 +273,12 @@ class BoardScreen(Screen[None]):
             row = self._clamp(ci, self.rows.get(ci, 0))
             self.rows[ci] = row
             count = sum(isinstance(i, CardRow) for i in items) if self.lanes else len(items)
-            pane.set_header(column.name, count, len(column.cards), column.wip_limit)
-            pane.view.set_items(items, row if ci == self.focused_column else None, compact=compact, context=context)
+            folded = column.name in self.folded
+            width = self.widths[ci] if ci < len(self.widths) else SCROLL_MIN
+            pane.set_header(column.name, count, len(column.cards), column.wip_limit, folded=folded, width=width)
+            pane.view.set_items(items, row if ci == self.focused_column else None,
+                                layout=layout_for(width - 2, compact=compact), context=context,
+                                folded=f"{column.name} {count}" if folded else None)
             pane.set_focused(ci == self.focused_column)
         self._show_focus()
 
@@ -220,9 +306,19 @@ class BoardScreen(Screen[None]):
     def _show_focus(self) -> None:
         if not self.panes:
             return
-        pane = self.panes[self.focused_column]
+        pane = self.panes[min(self.focused_column, len(self.panes) - 1)]
         self.query_one("#columns", HorizontalScroll).scroll_to_widget(pane, animate=False, immediate=True)
         pane.view.select(self.rows.get(self.focused_column, 0) if self.current_card() else None)
+        self._sync_lanes(pane.view)
+
+    def _sync_lanes(self, leader: ColumnView) -> None:
+        """With swimlanes, every column scrolls with the focused one, so the lanes stay side by side."""
+        if not self.lanes:
+            return
+        y = leader.scroll_offset.y
+        for pane in self.panes:
+            if pane.view is not leader and pane.view.scroll_offset.y != y:
+                pane.view.scroll_to(y=y, animate=False, immediate=True)
 
     def watch_focused_column(self, old: int, new: int) -> None:
         """Move the column highlight."""
@@ -232,6 +328,8 @@ class BoardScreen(Screen[None]):
         if new < len(self.panes):
             self.panes[new].set_focused(True)
             self._show_focus()
+            # A column that was just laid out (a board switch, `N`) has its place only after the next refresh.
+            self.call_after_refresh(self._show_focus)
 
     def current_card(self) -> CardRow | None:
         """The focused card, if any."""
@@ -266,6 +364,7 @@ class BoardScreen(Screen[None]):
         here = cards.index(self.rows.get(ci, cards[0])) if self.rows.get(ci) in cards else 0
         self.rows[ci] = cards[max(0, min(len(cards) - 1, here + step))]
         self.panes[ci].view.select(self.rows[ci])
+        self._sync_lanes(self.panes[ci].view)
 
     @on(ColumnView.Clicked)
     def _clicked(self, event: ColumnView.Clicked) -> None:
@@ -289,22 +388,56 @@ class BoardScreen(Screen[None]):
             options.append(("move_card(-1)", f"Move to {board.columns[ci - 1].name}"))
         if ci < len(board.columns) - 1:
             options.append(("move_card(1)", f"Move to {board.columns[ci + 1].name}"))
-        options += [("reorder(-1)", "Up in column"), ("reorder(1)", "Down in column"), ("delete_card", "Delete…"),
+        options += [("move_to", "Move to column…"), ("done", "Done"),
+                    ("reorder(-1)", "Up in column"), ("reorder(1)", "Down in column"), ("delete_card", "Delete…"),
                     ("new_card", "New card in this column…")]
         self.org.card_menu(f"{card.ref} {card.title}", options, self)
 
     # --- card actions -------------------------------------------------------------------------
     def action_move_card(self, step: int) -> None:
         """Move the focused card to the previous/next column, at the same height; focus follows."""
+        self._move_to(self.focused_column + step)
+
+    def action_done(self) -> None:
+        """Mark the focused card done: move it to the board's first done column."""
+        board, card = self.board, self.current_card()
+        if board is None or card is None:
+            return
+        done = next((i for i, c in enumerate(board.columns) if c.is_done), None)
+        if done is None:
+            self.notify(f"Board {board.key} has no done column.", markup=False)
+        elif done == self.focused_column:
+            self.notify(f"{card.ref} is already in {board.columns[done].name}.", markup=False)
+        else:
+            self._move_to(done, top=True)
+
+    def action_move_to(self) -> None:
+        """Pick the column to move the focused card to, by name or number."""
+        board, card = self.board, self.current_card()
+        if board is None or card is None:
+            return
+        options = [(str(i), f"{i + 1}  {c.name}") for i, c in enumerate(board.columns) if i != self.focused_column]
+
+        def picked(value: str | None) -> None:
+            if value is not None and self.current_card() is card:
+                self._move_to(int(value), top=True)
+
+        self.org.pick(f"Move {card.ref} to", options, picked,
+                      keys_hint="type a name or number · enter move · esc cancel")
+
+    def _move_to(self, target: int, *, top: bool = False) -> None:
+        """Move the focused card to column `target`: at the same height, or on top; focus follows."""
         card, board = self.current_card(), self.board
         ci = self.focused_column
-        if card is None or board is None or not 0 <= ci + step < len(board.columns):
+        if card is None or board is None or not 0 <= target < len(board.columns) or target == ci:
             return
-        target = ci + step
-        row = min(self.rows.get(target, 0), len(self.items[target]))
-        neighbour = self.items[target][row] if row < len(self.items[target]) else None
         full = board.columns[target].cards
-        index = full.index(neighbour) if isinstance(neighbour, CardRow) else len(full)
+        if top:
+            index = 0
+        else:
+            row = min(self.rows.get(target, 0), len(self.items[target]))
+            neighbour = self.items[target][row] if row < len(self.items[target]) else None
+            index = full.index(neighbour) if isinstance(neighbour, CardRow) else len(full)
         # Show the move at once; the worker commits it and the reload confirms it.
         board.columns[ci].cards.remove(card)
         moved = replace(card, done=board.columns[target].is_done)
@@ -312,9 +445,22 @@ class BoardScreen(Screen[None]):
         self._want_card = card.id
         self.redraw({ci, target})
         name = board.columns[target].name
+        if abs(target - ci) > 1:
+            self.notify(f"{card.ref} → {name}", markup=False)
         self.org.move_now(card.id, board.columns[target].id, index, lambda: self.org.write(
             lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
             focus=card.id, reload=False))
+
+    def action_fold(self) -> None:
+        """Fold the focused column to a narrow strip, or unfold it; remembered for this board."""
+        board = self.board
+        if board is None or not board.columns:
+            return
+        name = board.columns[self.focused_column].name
+        self.folded ^= {name}
+        uistate.set_folded_columns(self.org.location, board.key, self.folded)
+        self._apply_widths()
+        self.redraw()
 
     def action_reorder(self, step: int) -> None:
         """Move the focused card up/down within its column."""
@@ -416,8 +562,8 @@ class BoardScreen(Screen[None]):
         self.org.pick_channel(self.view.channel)
 
     def action_swimlanes(self) -> None:
-        """Group each column's cards by role."""
-        self.lanes = not self.lanes
+        """Swimlanes across the columns: by role, then by campaign, then none."""
+        self.lanes = LANE_KINDS[(LANE_KINDS.index(self.lanes) + 1) % len(LANE_KINDS)]
         self.redraw()
 
     def action_next_up(self) -> None:

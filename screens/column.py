@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from organizer.boardview import CardRow
-from screens.cardlines import Palette, card_lines
+from screens.cardlines import CARD_HEIGHT, Palette, card_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,15 @@ class Lane:
     label: str
 
 
-Item = CardRow | Lane
+@dataclass(frozen=True, slots=True)
+class Spacer:
+    """Empty room the height of `cards` cards, so that swimlanes line up across columns."""
+
+    lane: str
+    cards: int
+
+
+Item = CardRow | Lane | Spacer
 
 
 class ColumnView(ScrollView, can_focus=False):
@@ -65,8 +73,9 @@ class ColumnView(ScrollView, can_focus=False):
         self._palette_for = palette_for
         self.items: list[Item] = []
         self.selected: int | None = None
-        self.compact = False
+        self.card_layout = "tall"
         self.gap = 1
+        self.folded: str | None = None  # a collapsed column draws only this label, one letter a line
         self._starts: list[int] = [0]
         # Drawn strips by (card id or lane label, selected): a move or a reorder redraws only what changed.
         self._cache: dict[tuple[object, bool], tuple[Item, list[Strip]]] = {}
@@ -74,22 +83,32 @@ class ColumnView(ScrollView, can_focus=False):
         self.context: dict[str, object] = {}
 
     # --- content ------------------------------------------------------------------------------
+    @property
+    def card_height(self) -> int:
+        """Lines a card takes in this column's layout, its gap included."""
+        return CARD_HEIGHT[self.card_layout] + self.gap
+
     def item_height(self, item: Item) -> int:
         """Lines an item takes, its gap included."""
         if isinstance(item, Lane):
             return 1
-        return (2 if self.compact else 4) + self.gap
+        if isinstance(item, Spacer):
+            return item.cards * self.card_height
+        return self.card_height
 
-    def set_items(self, items: list[Item], selected: int | None, *, compact: bool, context: dict[str, object]) -> None:
-        """Replace the column's content and repaint."""
-        stale = (compact != self.compact or not self.context
+    def set_items(self, items: list[Item], selected: int | None, *, layout: str, context: dict[str, object],
+                  folded: str | None = None) -> None:
+        """Replace the column's content and repaint; `folded` draws a collapsed column as its label."""
+        stale = (layout != self.card_layout or not self.context or folded != self.folded
                  or _minute(context.get("now")) != _minute(self.context.get("now")))
-        self.items = items
+        self.items = [] if folded else items
+        items = self.items
         self.selected = selected
-        self.compact = compact
+        self.card_layout = layout
+        self.folded = folded
         self.context = context
-        card_height = (2 if compact else 4) + self.gap
-        if any(isinstance(item, Lane) for item in items):
+        card_height = self.card_height
+        if any(not isinstance(item, CardRow) for item in items):
             starts = [0]
             for item in items:
                 starts.append(starts[-1] + self.item_height(item))
@@ -105,7 +124,7 @@ class ColumnView(ScrollView, can_focus=False):
     def _fit_virtual_size(self) -> None:
         # Changing the virtual size makes Textual lay out the whole screen again (≈50 ms with a 10,000-card
         # board). Sizing in steps of ten cards, and never below the view, means moving one card rarely does.
-        step = 10 * ((2 if self.compact else 4) + self.gap)
+        step = 10 * self.card_height
         needed, view = self._starts[-1], self.size.height
         height = max(view, 1) if needed <= view else -(-needed // step) * step
         if self.virtual_size != Size(self.size.width, height):
@@ -153,41 +172,67 @@ class ColumnView(ScrollView, can_focus=False):
             self._palette = self._palette_for(self)
         palette = self._palette
         if isinstance(item, Lane):
-            style = self.get_component_rich_style("lane")
-            text = f" {item.label} ".center(width, "─")[:width]
-            strips = [Strip([Segment(text, style)], width)]
+            strips = [self._lane_strip(item.label, width)]
+        elif isinstance(item, Spacer):
+            strips = [Strip.blank(width, self.rich_style)] * self.item_height(item)
         else:
             ctx = self.context
-            lines = card_lines(item, width, compact=self.compact, selected=selected, palette=palette,
+            lines = card_lines(item, width, layout=self.card_layout, selected=selected, palette=palette,
                                role_badges=ctx["badges"], channel_codes=ctx["codes"],  # type: ignore[arg-type]
                                now=ctx["now"], tz=ctx["tz"])  # type: ignore[arg-type]
             strips = [Strip(segs, width) for segs in lines] + [Strip.blank(width)] * self.gap
         self._cache[key] = (item, strips)
         return strips
 
+    def _lane_strip(self, label: str, width: int) -> Strip:
+        text = f" {label} ".center(width, "─")[:width]
+        return Strip([Segment(text, self.get_component_rich_style("lane"))], width)
+
+    def _lane_above(self, index: int) -> str | None:
+        """The label of the swimlane that item `index` belongs to (None without lanes)."""
+        for i in range(index, -1, -1):
+            item = self.items[i]
+            if isinstance(item, Lane):
+                return item.label
+        return None
+
     def render_line(self, y: int) -> Strip:
         """One screen line: find the item under it and draw that item's line."""
         width = self.scrollable_content_region.width
+        if self.folded is not None:
+            # A collapsed column: its name down the column, one letter a line.
+            text = self.folded
+            char = text[y] if y < len(text) else " "
+            return Strip([Segment(char.center(width), self.get_component_rich_style("empty"))], width)
         line = y + self.scroll_offset.y
         index = self.item_at_line(line)
         if index is None:
             if not self.items and y == 1:
                 return Strip([Segment(" (no cards)".ljust(width), self.get_component_rich_style("empty"))], width)
             return Strip.blank(width, self.rich_style)
+        if y == 0 and not isinstance(self.items[index], Lane):
+            # The lane heading stays on the top line while its cards scroll under it.
+            label = self._lane_above(index)
+            if label is not None:
+                return self._lane_strip(label, width)
         strips = self._strips(index, width)
         return strips[line - self._starts[index]]
 
     def on_click(self, event: events.Click) -> None:
         """Tell the board which card was clicked."""
         index = self.item_at_line(event.y + self.scroll_offset.y)
-        if index is not None and isinstance(self.items[index], Lane):
+        if index is not None and not isinstance(self.items[index], CardRow):
             index = None
         self.post_message(self.Clicked(self.index, index, event.chain >= 2, context=event.button == 3))
 
 
 def _key(item: Item) -> object:
     """What a drawn item is cached under: the card object itself (a changed card is a new object)."""
-    return ("lane", item.label) if isinstance(item, Lane) else id(item)
+    if isinstance(item, Lane):
+        return ("lane", item.label)
+    if isinstance(item, Spacer):
+        return ("spacer", item.lane, item.cards)
+    return id(item)
 
 
 def _minute(value: object) -> object:

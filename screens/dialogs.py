@@ -52,6 +52,10 @@ class ConfirmDialog(ModalScreen[bool]):
     ConfirmDialog #confirm-buttons Button {
         margin-left: 2;
     }
+    ConfirmDialog .dialog-keys {
+        height: 1;
+        color: $text-muted;
+    }
     """
 
     def __init__(self, question: str, *, confirm_label: str = "Delete") -> None:
@@ -66,6 +70,8 @@ class ConfirmDialog(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(Content(self.confirm_label), id="confirm-yes", variant="error")
                 yield Button(Content("Cancel"), id="confirm-no")
+            yield Static(Content(f"y or enter: {self.confirm_label.lower()} · n or esc: cancel"),
+                         classes="dialog-keys", markup=False)
 
     def on_mount(self) -> None:
         """Enter confirms, as the dialog promises: start on the confirm button."""
@@ -132,10 +138,16 @@ class PickerDialog(ModalScreen[str | None]):
     PickerDialog #picker-empty.-shown {
         display: block;
     }
+    PickerDialog .dialog-keys {
+        height: 1;
+        color: $text-muted;
+    }
     """
 
-    def __init__(self, title: str, options: list[tuple[str, str]], *, current: str | None = None) -> None:
+    def __init__(self, title: str, options: list[tuple[str, str]], *, current: str | None = None,
+                 keys_hint: str = "type to narrow · ↑↓ choose · enter pick · esc cancel") -> None:
         super().__init__()
+        self.keys_hint = keys_hint
         self.title_text = title
         self.options = list(options)
         self.current = current
@@ -151,6 +163,7 @@ class PickerDialog(ModalScreen[str | None]):
             options.can_focus = False
             yield options
             yield Static(Content("Nothing matches."), id="picker-empty", markup=False)
+            yield Static(Content(self.keys_hint), classes="dialog-keys", markup=False)
 
     def on_mount(self) -> None:
         """Fill the list with the current value highlighted; typing goes to the filter."""
@@ -277,7 +290,7 @@ class PromptDialog(ModalScreen[str | None]):
         background: $panel;
         padding: 1 2;
     }
-    PromptDialog #prompt-hint {
+    PromptDialog #prompt-hint, PromptDialog .dialog-keys {
         color: $text-muted;
     }
     """
@@ -295,6 +308,7 @@ class PromptDialog(ModalScreen[str | None]):
             yield Static(Content(self.question))
             yield Input(value=self.value, id="prompt-input")
             yield Static(Content(self.hint), id="prompt-hint")
+            yield Static(Content("enter: OK · esc: cancel"), classes="dialog-keys", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Answer with the text (empty counts as cancel)."""

@@ -42,14 +42,26 @@ class ColumnPane(Vertical):
         self.index = index
         self.view = view
 
-    def set_header(self, name: str, shown: int, total: int, wip: int | None) -> None:
-        """Name, card count (shown of total when filtered) and WIP limit, flagged when exceeded."""
+    def set_header(self, name: str, shown: int, total: int, wip: int | None, *, folded: bool = False,
+                   width: int = 0) -> None:
+        """Name, card count (shown of total when filtered) and WIP limit, flagged when exceeded.
+
+        A narrow column drops the words before the figures; a folded one shows only a marker (its name runs
+        down the column).
+        """
         count = f"{shown}/{total}" if shown != total else str(total)
-        limit = f"  WIP {total}/{wip}" if wip is not None else ""
         over = wip is not None and total > wip
-        flag = "  ▲ over limit" if over else ""
-        self.header.text = f"{name}  {count}{limit}{flag}"
         self.set_class(over, "-over-limit")
+        if folded:
+            self.header.text = "▸" + ("▲" if over else "")
+            return
+        limit = f"  WIP {total}/{wip}" if wip is not None else ""
+        flag = "  ▲ over limit" if over else ""
+        text = f"{name}  {count}{limit}{flag}"
+        room = width - 2 if width else len(text)
+        if len(text) > room:  # narrow: the figures stay, the words go
+            text = f"{name} {count}" + (f" WIP{total}/{wip}" if wip is not None else "") + ("▲" if over else "")
+        self.header.text = text
 
     def set_focused(self, focused: bool) -> None:
         """Mark the focused column (its header in reverse video)."""
