@@ -22,6 +22,7 @@ from textual.screen import Screen
 
 from organizer import lean, paths
 from organizer.boardview import BoardData, load_board
+from organizer.cardsearch import CardHit, search_cards
 from organizer.config import Config, save_setting
 from organizer.fields import InputError
 from screens.app_calendars import CalendarActions
@@ -51,9 +52,9 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     def __init__(self, location: str, cfg: Config, *, clock: Clock | None = None,
                  watch_seconds: float = WATCH_SECONDS) -> None:
         super().__init__()
-        from screens.commands import OrganizerCommands
+        from screens.commands import CardCommands, OrganizerCommands
 
-        self.COMMANDS = App.COMMANDS | {OrganizerCommands}
+        self.COMMANDS = App.COMMANDS | {OrganizerCommands, CardCommands}
         self.location = location
         self.cfg = cfg
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -358,13 +359,27 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         if board is None:
             return []
         entries = board.palette_entries()
-        entries.append(("Export calendar (ICS)…", "app.export_ics (X)", self.action_export_ics))
-        entries.append(("Refresh calendars", "app.refresh_calendars (R)", self.action_refresh_calendars))
-        entries.append(("Day plan", "app.mode_plan (p, F2)", lambda: self.switch_mode("plan")))
-        entries.append(("Capacity", "app.mode_capacity (C, F3)", lambda: self.switch_mode("capacity")))
+        entries.append(("Export calendar (ICS)…", "key X", self.action_export_ics))
+        entries.append(("Refresh calendars", "key R", self.action_refresh_calendars))
+        entries.append(("Keys: every key on this screen", "key ?", self.action_help))
         for key, name in board.board.boards if board.board else []:
             entries.append((f"Switch to board {key} — {name}", "board", lambda key=key: board.reload(key)))
         return entries
+
+    def search_cards(self, query: str) -> list[CardHit]:
+        """Cards on every board matching `query` (called from a worker thread by the palette)."""
+        conn = lean.connect(self.location)
+        try:
+            return search_cards(conn, query)
+        finally:
+            conn.close()
+
+    def jump_to_card(self, ref: str) -> None:
+        """Show a card on its board, whatever screen is open."""
+        self.switch_mode("board")
+        board = self._board_screen()
+        if board is not None:
+            board.focus_card_ref(ref)
 
 
 def run(location: str, cfg: Config) -> int:

@@ -25,7 +25,7 @@ from screens import uistate
 from screens.cardlines import Palette, layout_for
 from screens.column import ColumnView, Item, Lane, Spacer, now_context, role_styles
 from screens.footer import KeyFooter
-from screens.keys import BOARD_BINDINGS
+from screens.keys import BOARD_BINDINGS, LONG_NAMES
 from screens.panes import ColumnPane, TextLine
 
 if TYPE_CHECKING:
@@ -578,9 +578,23 @@ class BoardScreen(Screen[None]):
     def palette_entries(self) -> list[tuple[str, str, Any]]:
         """Every board action, for the command palette."""
         entries: list[tuple[str, str, Any]] = []
+        # The keys as bound now (remaps included), by binding id.
+        keys: dict[str, list[str]] = {}
+        for key, active in self.active_bindings.items():
+            if active.binding.id:
+                keys.setdefault(active.binding.id, []).append(self.app.get_key_display(active.binding.with_key(key)))
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
-            keys = binding.key_display or binding.key.split(",")[0]
-            entries.append((binding.description, f"{binding.id} ({keys})",
-                            lambda action=binding.action: self.run_action(action)))
+            if binding.id in ("board.left", "board.right", "board.up", "board.down", "board.page_up",
+                              "board.page_down", "board.first", "board.last"):
+                continue  # moving the focus is not something to look up
+            name = LONG_NAMES.get(binding.id or "", binding.description)
+            if binding.id and binding.id.startswith("board.role") and binding.id[-1].isdigit():
+                roles = self.org.cfg.roles
+                n = int(binding.id[-1])
+                if n > len(roles):
+                    continue
+                name = f"Show or hide {roles[n - 1].name} cards"
+            shown = " ".join(dict.fromkeys(keys.get(binding.id or "", [binding.key_display or binding.key])))
+            entries.append((name, f"key {shown}", lambda action=binding.action: self.run_action(action)))
         return entries

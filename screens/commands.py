@@ -1,4 +1,4 @@
-"""Command palette entries: every board action, and a "Switch to board" per board.
+"""Command palette entries: every board action, a "Switch to board" per board, and the cards themselves.
 
 The app owns the list (`palette_entries()`); this provider only matches and shows it. Names can hold
 board names, which are user text, so hits carry `Content` built from plain strings: Textual 8 runs a
@@ -7,13 +7,14 @@ board names, which are user text, so hits carry `Content` built from plain strin
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Protocol, cast, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
-__all__ = ["OrganizerCommands", "PaletteEntry", "PaletteHost"]
+__all__ = ["CardCommands", "OrganizerCommands", "PaletteEntry", "PaletteHost"]
 
 PaletteEntry = tuple[str, str, Callable[[], object]]
 """(name, help, callback) — what the app offers in the palette."""
@@ -61,3 +62,20 @@ class OrganizerCommands(Provider):
         """All entries, in the app's order, before anything is typed."""
         for name, help_text, callback in self._entries():
             yield DiscoveryHit(Content(name), callback, text=name, help=_help(help_text))
+
+
+class CardCommands(Provider):
+    """Cards on every board, by ID, title, notes, campaign, pillar, tag or channel; picking one shows it."""
+
+    async def search(self, query: str) -> Hits:
+        """Cards holding every typed word (two characters at least, so the list stays useful)."""
+        app = self.app
+        if len(query.strip()) < 2 or not hasattr(app, "search_cards"):
+            return
+        hits = await asyncio.to_thread(app.search_cards, query)
+        for n, hit in enumerate(hits):
+            where = "" if hit.where in ("ref", "title") else f" · matched in {hit.where}"
+            label = Content.assemble((hit.ref, "bold"), "  ", hit.title)
+            yield Hit(1.0 - n / 100, label, lambda ref=hit.ref: app.jump_to_card(ref),  # type: ignore[attr-defined]
+                      text=f"{hit.ref} {hit.title}",
+                      help=_help(f"{hit.board_key} · {hit.column}{' (done)' if hit.done else ''}{where}"))

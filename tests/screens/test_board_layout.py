@@ -141,3 +141,35 @@ async def test_footer_shows_help_at_every_size(demo_store: Store, make_app, size
 
 def test_board_snapshot_200x50(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=(200, 50), run_before=settle)
+
+
+async def test_palette_finds_a_card_by_a_word_of_its_notes_on_another_board(demo_store: Store, cfg: Config,
+                                                                             make_app) -> None:  # type: ignore[no-untyped-def]
+    from organizer.fields import validate
+    from tests.screens.conftest import NOW
+
+    with demo_store.write() as s:
+        card = cards.add_card(s, cfg, validate({"title": "Thank the bakery", "board": "CEO",
+                                                "notes": "mention the quokka mural"}, cfg, now=NOW,
+                                               require_title=True))
+        ref = cards.card_ref(s, card)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert _board(app).board.key == "NWC"  # type: ignore[union-attr]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"quokka")
+        await pilot.pause(0.5)  # the palette debounces, and the card search runs in a thread
+        await pilot.press("enter")
+        await settle(pilot)
+        board = _board(app)
+        assert board.board is not None and board.board.key == "CEO"
+        assert board.current_card() is not None and board.current_card().ref == ref  # type: ignore[union-attr]
+
+
+def test_palette_names_actions_by_what_they_do_with_their_keys(demo_store: Store) -> None:
+    from screens.keys import BOARD_BINDINGS, LONG_NAMES
+
+    ids = {b.id for b in BOARD_BINDINGS if getattr(b, "show", True)}  # type: ignore[union-attr]
+    assert ids <= set(LONG_NAMES)
