@@ -73,3 +73,42 @@ LONG_NAMES = {
     "board.channel": "Filter by channel…",
     "board.clear": "Close the filter; again: clear every filter",
 }
+
+# What each key means, as an idea shared across the screens one can reach from another (board, Day plan,
+# Capacity, the app). A key bound on several screens must mean one idea on all of them; the test in
+# tests/screens/test_key_meanings.py holds every binding to this table, so a new binding has to say
+# which idea it is, and a clash is caught before a user presses `p p` and pins something by accident.
+IDEAS = {
+    "app.quit": "quit", "app.help": "keys", "app.mode_board": "board", "app.mode_plan": "day plan",
+    "app.mode_capacity": "capacity", "app.refresh_calendars": "refresh calendars", "app.export_ics": "export",
+    "board.new": "new card", "plan.popup": "new card",
+    "board.edit": "open the selected item", "plan.jump": "open the selected item",
+    "board.done": "done", "board.move_to": "move to a column", "board.delete": "delete",
+    "board.move_left": "move the card sideways", "board.move_right": "move the card sideways",
+    "board.reorder_up": "move the selected item earlier or later", "board.reorder_down":
+        "move the selected item earlier or later",
+    "plan.earlier15": "move the selected item earlier or later", "plan.later15":
+        "move the selected item earlier or later",
+    "plan.earlier": "nudge", "plan.later": "nudge", "plan.longer": "resize", "plan.shorter": "resize",
+    "board.filter": "filter", "board.channel": "filter", "board.clear": "back out",
+    "plan.board": "board", "capacity.board": "board", "board.switch": "board",
+    "board.plan": "day plan", "plan.plan": "day plan", "capacity.plan": "day plan",
+    "board.capacity": "capacity", "plan.capacity": "capacity", "capacity.capacity": "capacity",
+    "board.undo": "undo", "board.redo": "redo", "board.next_up": "next up", "board.swimlanes": "lanes",
+    "board.fold": "fold",
+    "board.left": "previous or next", "board.right": "previous or next", "plan.prev_day": "previous or next",
+    "plan.next_day": "previous or next", "capacity.prev_day": "previous or next",
+    "capacity.next_day": "previous or next",
+    "board.up": "previous or next item", "board.down": "previous or next item", "plan.up": "previous or next item",
+    "plan.down": "previous or next item", "board.first": "previous or next item",
+    "board.last": "previous or next item", "board.page_up": "previous or next item",
+    "board.page_down": "previous or next item",
+    "board.role1": "role filter", "board.role2": "role filter", "board.role3": "role filter",
+    "board.role4": "role filter", "board.role5": "role filter", "board.role6": "role filter",
+    "board.all_roles": "role filter",
+    "plan.pin": "pin", "plan.split": "split", "plan.timer": "timer", "plan.replan": "recompute",
+    "capacity.refresh": "recompute", "plan.today": "today", "plan.zoom_in": "zoom", "plan.zoom_out": "zoom",
+}
+# Keys that mean one idea everywhere whatever the binding they share: escape backs out one level (closes the
+# filter, clears it, leaves the Day plan or Capacity for the board).
+KEY_IDEAS = {"escape": "back out"}
