@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 
 DAYS = 14
 LABEL = 17  # width of the row labels
+SHORT_LABEL = 10  # the row labels when not every day fits: badges only ("STRAT", "available")
 CELL = 7  # width of a day column, its gap included
 SHADES = (" ", "░", "▒", "▓", "█", "█")  # by level: the shade reads without colour
+GRID_MARGIN = 3  # the body's padding and its scrollbar
+OVER = "!"  # beside the shade of a cell over the day's time: the meaning never rests on colour alone
 
 
 @dataclass(frozen=True)
@@ -128,15 +131,33 @@ def weekly(loads: list[Capacity], ratio: float) -> tuple[list[str], str]:
     return lines, f"pop-ups took {share:.0f} % over {span}, within the {100 * ratio:.0f} % reserve."
 
 
+def layout(width: int, days: int) -> tuple[int, int]:
+    """(label width, days shown) for a grid `width` cells wide: full labels when every day fits beside them, else
+    badges only and as many days as fit (at least one), so the grid never wraps."""
+    if LABEL + days * CELL <= width:
+        return LABEL, days
+    return SHORT_LABEL, max(1, min(days, (width - SHORT_LABEL) // CELL))
+
+
+def legend() -> str:
+    """What shades and marks mean, in words (the colours only repeat it)."""
+    shades = "  ".join(f"{SHADES[n]} ≤{25 * n} %" for n in range(1, 5))
+    return (f"cells: minutes per day, shaded by their share of the day's time\n{shades}  {SHADES[5]}{OVER} over it\n"
+            "▲ over: the day is overcommitted (why below)")
+
+
 class Heatmap(Static):
-    """The load grid: rows are roles and totals, columns are days; shade and minutes per cell."""
+    """The load grid: rows are roles and totals, columns are days; shade and minutes per cell.
+
+    At most `days` days from `first` are drawn, as many as the width allows (see `layout`).
+    """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "heatmap--header", "heatmap--weekend", "heatmap--over",
-        "heatmap--l1", "heatmap--l2", "heatmap--l3", "heatmap--l4", "heatmap--l5",
+        "heatmap--l1", "heatmap--l2", "heatmap--l3", "heatmap--l4", "heatmap--l5", "heatmap--legend",
     }
 
-    _shown: tuple[CapacityData, list[Role]] | None = None
+    _shown: tuple[CapacityData, list[Role], int, int] | None = None
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: draw the grid again in the new colours."""
@@ -144,29 +165,37 @@ class Heatmap(Static):
         if self._shown is not None:
             self.call_later(self.show, *self._shown)
 
-    def show(self, data: CapacityData, roles: list[Role]) -> None:
-        """Draw the grid for these plans."""
-        self._shown = (data, roles)
+    def show(self, data: CapacityData, roles: list[Role], width: int, first: int = 0) -> tuple[int, int]:
+        """Draw the grid for these plans in `width` cells from day `first`; returns (first, count) drawn."""
+        label, count = layout(width, len(data.loads))
+        first = max(0, min(first, len(data.loads) - count))
+        self._shown = (data, roles, width, first)
+        shown = slice(first, first + count)
+        plans, loads = data.plans[shown], data.loads[shown]
         style = self.get_component_rich_style
         header, weekend, over = style("heatmap--header"), style("heatmap--weekend"), style("heatmap--over")
-        days: list[date] = [c.day for c in data.loads]
+        days: list[date] = [c.day for c in loads]
         ends = [d.weekday() >= 5 for d in days]
-        text = Text(" " * LABEL)
+        text = Text(" " * label)
         for d, end in zip(days, ends, strict=True):
             text.append(f"{d:%a} {d.day:<2}".ljust(CELL), style=header + weekend if end else header)
-        text.append("\n" + " " * LABEL)
-        for plan, load in zip(data.plans, data.loads, strict=True):
+        text.append("\n" + " " * label)
+        for plan, load in zip(plans, loads, strict=True):
             text.append(("▲ over" if overcommitted(plan, load) else "").ljust(CELL), style=over)
-        for row in heat_rows(data.loads, roles):
+        for row in heat_rows(loads, roles):
             text.append("\n")
-            text.append(row.label[: LABEL - 1].ljust(LABEL), style=row.style)
+            name = row.label if label == LABEL else row.label.split()[0]
+            text.append(name[: label - 1].ljust(label), style=row.style)
             for minutes, intensity, end in zip(row.minutes, row.intensity, ends, strict=True):
                 lvl = level(intensity) if row.shaded else 0
-                cell = f"{SHADES[lvl]} {minutes:>4}" if minutes else "     ·"
+                mark = OVER if lvl == 5 else " "
+                cell = f"{SHADES[lvl]}{mark}{minutes:>4}" if minutes else "     ·"
                 cell_style = style(f"heatmap--l{lvl}") if lvl else Style()
-                text.append(cell, style=cell_style + weekend if end else cell_style)
+                text.append(cell, style=cell_style + weekend if end and not lvl else cell_style)
                 text.append(" " * (CELL - len(cell)))
+        text.append("\n" + legend(), style=style("heatmap--legend"))
         self.update(text)
+        return first, count
 
 
 class CapacityScreen(Screen[None]):
@@ -180,11 +209,15 @@ class CapacityScreen(Screen[None]):
         Binding("p", "app.switch_mode('plan')", "Day plan", id="capacity.plan"),
         Binding("C", "app.switch_mode('capacity')", "Capacity", show=False, id="capacity.capacity"),
         Binding("escape,b", "app.switch_mode('board')", "Board", id="capacity.board", key_display="b"),
+        # Narrow terminals show fewer days: these bring the others in (as previous / next day in the Day plan).
+        Binding("left,h", "shift(-1)", "Earlier days", show=False, id="capacity.prev_day"),
+        Binding("right,l", "shift(1)", "Later days", show=False, id="capacity.next_day"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.data: CapacityData | None = None
+        self.first = 0  # the first day drawn, when not all fit
         self._stale = False
 
     @property
@@ -222,6 +255,17 @@ class CapacityScreen(Screen[None]):
             self._stale = False
             self.reload()
 
+    def on_resize(self) -> None:
+        """Another width: as many days as now fit."""
+        if self.data is not None:
+            self.show_data(self.data)
+
+    def action_shift(self, step: int) -> None:
+        """Show earlier or later days, when not all of them fit."""
+        if self.data is not None:
+            self.first = max(0, self.first + step)
+            self.show_data(self.data)
+
     def action_refresh(self) -> None:
         """Plan the two weeks again."""
         self.reload()
@@ -245,11 +289,13 @@ class CapacityScreen(Screen[None]):
         self.data = data
         cfg = self.org.cfg
         roles = list(cfg.roles)
-        first, last = data.loads[0].day, data.loads[-1].day
-        self.query_one("#capacity-title", Static).update(Text(
-            f"Capacity · {first:%a} {first.day} {first:%b} – {last:%a} {last.day} {last:%b} · minutes per day; "
-            "shade = share of the day's time (░ ▒ ▓ █, red: over)"))
-        self.query_one(Heatmap).show(data, roles)
+        width = self.size.width or self.app.size.width
+        self.first, count = self.query_one(Heatmap).show(data, roles, width - GRID_MARGIN, self.first)
+        first, last = data.loads[self.first].day, data.loads[self.first + count - 1].day
+        title = f"Capacity · {first:%a} {first.day} {first:%b} – {last:%a} {last.day} {last:%b}"
+        if count < len(data.loads):
+            title += f" · {count} of {len(data.loads)} days: ←/→ for more"
+        self.query_one("#capacity-title", Static).update(Text(title))
         flagged = [(p.day, overcommitted(p, c)) for p, c in zip(data.plans, data.loads, strict=True)]
         over = [f"▲ {day:%a} {day.day} {day:%b}: {', '.join(reasons)}" for day, reasons in flagged if reasons]
         self.query_one("#capacity-over", Static).update(

@@ -52,6 +52,9 @@ class DayPlanScreen(Screen[None]):
 
     AUTO_FOCUS = ""
     CSS_PATH = "plan.tcss"
+    # The side panel narrows on small terminals and widens on large ones (classes used in plan.tcss).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-normal"),
+                                                                      (160, "-wide")]
     # Keys mean what they mean on the board (`p` the Day plan, `C` Capacity, `n` something new, `b`/escape
     # back to the board): pin and split are `P` and `x`, so `p` pressed twice from the board pins nothing.
     # Ids stay the same across renames, so `[keys]` remaps in config.toml keep working.
@@ -226,8 +229,13 @@ class DayPlanScreen(Screen[None]):
 
     def _draw_header(self) -> None:
         day, today = self.day or self.today(), self.today()
-        self.query_one("#plan-header", Static).update(header_text(self.view, day, today, self.org.now()))
-        self.query_one("#plan-legend", Static).update(legend_text(self.org.cfg.roles, self.zoom))
+        width = (self.size.width or self.app.size.width) - 2  # the header's padding
+        self.query_one("#plan-header", Static).update(header_text(self.view, day, today, self.org.now(), width))
+        self.query_one("#plan-legend", Static).update(legend_text(self.org.cfg.roles, self.zoom, width))
+
+    def on_resize(self) -> None:
+        """Another width: the header and legend are worded to fit it."""
+        self._draw_header()
 
     def _draw_timeline(self, *, scroll: bool = True) -> None:
         cfg, day = self.org.cfg, self.day or self.today()
@@ -236,6 +244,8 @@ class DayPlanScreen(Screen[None]):
         timeline.show(self.blocks, span=day_span(day, self.blocks, cfg.hours, cfg.timezone, self.zoom),
                       zoom=self.zoom, now=now, tz=cfg.timezone, badges={r.key: r.badge for r in cfg.roles},
                       colours={r.key: r.colour for r in cfg.roles}, cursor=self.cursor, scroll=scroll)
+        if scroll:  # again once laid out: the first drawing comes before the timeline knows its height
+            self.call_after_refresh(lambda: timeline.select(self.cursor))
 
     def _draw_side(self) -> None:
         tz = self.org.cfg.timezone

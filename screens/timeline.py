@@ -174,7 +174,9 @@ class TimelineView(ScrollView, can_focus=False):
             while bottom + 1 < len(self.lines) and self.lines[bottom + 1].block == cursor \
                     and not self.lines[bottom + 1].first:
                 bottom += 1
-            self.scroll_to_region(Region(0, top, 1, bottom - top + 1), animate=False, immediate=True)
+            shown = self.scroll_offset.y, self.scroll_offset.y + self.scrollable_content_region.height
+            if not (shown[0] <= top and bottom < shown[1]):  # out of view: bring it near the top, with context
+                self.scroll_to_region(Region(0, max(0, top - 2), 1, 1), animate=False, immediate=True, top=True)
         self.refresh()
 
     def first_line(self, block: int) -> int | None:
@@ -257,6 +259,9 @@ class TimelineView(ScrollView, can_focus=False):
                                                                     else block.title))
         right = f" {format_duration(block.minutes)}" + (f" {PIN}" if block.pinned else "") + " "
         room_name = room - cell_len(times) - 8 - cell_len(right)
+        if room_name < 24:  # narrow: the start is enough, the length follows the title
+            times = f" {block.start.astimezone(zone):%H:%M} "
+            room_name = room - cell_len(times) - 8 - cell_len(right)
         if room_name < 1:
             return [Segment(set_cell_size(times + name, room), fill)]
         if cell_len(name) > room_name:
@@ -306,32 +311,54 @@ def changes(before: DayView | None, after: DayView, tz: str) -> list[str]:
             + [f"{ref} {hm(old[ref], tz)} → {hm(new[ref], tz)}" for ref in old if ref in new and new[ref] != old[ref]])
 
 
-def header_text(view: DayView | None, day: date, today: date, now: datetime) -> Text:
-    """`Thu 26 Nov · today   planned … of … available   reserve 1h ▰▰▱▱▱ 30m used · 30m left   ⏱ NWC-3 12m`."""
+def header_text(view: DayView | None, day: date, today: date, now: datetime, width: int | None = None) -> Text:
+    """`Thu 26 Nov · today   planned … of … available   reserve 1h ▰▰▱▱▱ 30m used · 30m left   ⏱ NWC-3 12m`.
+
+    Within `width` cells when given: shorter wordings first, then the reserve's figures go, the day, the
+    planned figures, the reserve left (or over) and a running timer always stay.
+    """
     fd = format_duration
-    text = Text(f"{day:%a} {day.day} {day:%b}", style="bold")
-    text.append({0: " · today", 1: " · tomorrow", -1: " · yesterday"}.get((day - today).days, ""))
+    head = Text(f"{day:%a} {day.day} {day:%b}", style="bold")
+    head.append({0: " · today", 1: " · tomorrow", -1: " · yesterday"}.get((day - today).days, ""))
     if view is None:
-        return text
+        return head
     p = view.plan
-    used, left = p.reserve_used_minutes, view.reserve_left_minutes
+    used, left, over = p.reserve_used_minutes, view.reserve_left_minutes, p.reserve_over_minutes
     filled = min(GAUGE, round(GAUGE * used / p.reserve_minutes)) if p.reserve_minutes else 0
-    text.append(f"   planned {fd(p.planned_minutes)} of {fd(p.available_minutes)} available   reserve "
-                f"{fd(p.reserve_minutes)} {'▰' * filled}{'▱' * (GAUGE - filled)} {fd(used)} used · {fd(left)} left")
+    gauge = f"{'▰' * filled}{'▱' * (GAUGE - filled)}"
+    rest = f"{fd(over)} over!" if over else f"{fd(left)} left"
+    planned = (f"planned {fd(p.planned_minutes)} of {fd(p.available_minutes)} available",
+               f"{fd(p.planned_minutes)} of {fd(p.available_minutes)} planned",
+               f"{fd(p.planned_minutes)}/{fd(p.available_minutes)} planned")
+    reserve = (f"reserve {fd(p.reserve_minutes)} {gauge} {fd(used)} used · {rest}",
+               f"reserve {gauge} {rest}", f"reserve {rest}")
+    timer = Text()
     if view.timer is not None:
         ref, started = view.timer
-        text.append(f"   ⏱ {ref} {fd(max(0, int((now - started).total_seconds() // 60)))}", style="bold")
-    return text
+        timer = Text(f"⏱ {ref} {fd(max(0, int((now - started).total_seconds() // 60)))}", style="bold")
+    tries = [(0, 0, "   "), (0, 0, "  "), (1, 0, "  "), (1, 1, "  "), (2, 1, "  "), (2, 2, "  ")]
+    for n, (a, b, sep) in enumerate(tries):
+        text = head.copy()
+        for part in (Text(planned[a]), Text(reserve[b]), timer):
+            if part:
+                text.append(sep)
+                text.append_text(part)
+        if width is None or text.cell_len <= width or n == len(tries) - 1:
+            return text
+    raise AssertionError("unreachable")
 
 
-def legend_text(roles: Sequence[Role], zoom: int) -> Text:
-    """Role badges in their colours, the textures of the kinds, and the zoom."""
-    legend = Text()
-    for role in roles:
-        legend.append(role.badge, style=Style(color=role.colour, bold=True))
-        legend.append(" ")
-    legend.append(f"│ {BARS['work']} work {BARS['popup']} pop-up {BARS['reserve']} reserve {BARS['busy']} busy "
+def legend_text(roles: Sequence[Role], zoom: int, width: int | None = None) -> Text:
+    """The textures of the kinds, the zoom, and the role badges in their colours (left out when they do not fit
+    in `width`: every block names its role in words)."""
+    legend = Text(f"{BARS['work']} work {BARS['popup']} pop-up {BARS['reserve']} reserve {BARS['busy']} busy "
                   f"{PIN} pinned │ {zoom} min a line")
+    badges = Text(" │")
+    for role in roles:
+        badges.append(" ")
+        badges.append(role.badge, style=Style(color=role.colour, bold=True))
+    if width is None or legend.cell_len + badges.cell_len <= width:
+        legend.append_text(badges)
     return legend
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from organizer.config import Config, build_config
 from organizer.models import PlanBlock
 from organizer.planner import Capacity
@@ -46,7 +48,7 @@ async def test_fourteen_days_from_today_with_a_row_per_role(demo_store: Store, m
         assert grid[0].split() == ["Thu", "26", "Fri", "27", "Sat", "28", "Sun", "29", "Mon", "30", "Tue", "1",
                                    "Wed", "2", "Thu", "3", "Fri", "4", "Sat", "5", "Sun", "6", "Mon", "7", "Tue", "8",
                                    "Wed", "9"]
-        labels = [line[:17].strip() for line in grid[2:]]
+        labels = [line[:17].strip() for line in grid[2:12]]
         assert labels == ["STRAT strategist", "WRITE writer", "PROD  producer", "PLAN  planner", "COMM  community",
                           "DATA  analyst", "busy", "reserve", "total", "available"]
         busy_row = next(line for line in grid if line.startswith("busy"))
@@ -177,8 +179,71 @@ async def test_p_opens_the_day_plan_and_c_stays(demo_store: Store, make_app) -> 
         assert isinstance(app.screen, DayPlanScreen)
 
 
-def test_capacity_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+def test_capacity_snapshot(snap_compare, demo_store: Store, make_app, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def capacity(pilot) -> None:  # type: ignore[no-untyped-def]
         await _open(pilot)
 
-    assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=(120, 40), run_before=capacity)
+    assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=size, run_before=capacity)
+
+
+async def test_a_narrow_terminal_shows_fewer_days_unwrapped_and_arrows_bring_the_others(
+        demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open(pilot)
+        grid = _text(screen, "#heatmap").splitlines()
+        assert all(len(line) <= 77 for line in grid), grid
+        assert grid[0].split()[:2] == ["Thu", "26"] and len(grid[0].split()) == 2 * 9  # 9 of the 14 days
+        assert [line[:10].strip() for line in grid[2:12]] == [
+            "STRAT", "WRITE", "PROD", "PLAN", "COMM", "DATA", "busy", "reserve", "total", "available"]
+        assert "9 of 14 days" in _text(screen, "#capacity-title")
+        for _ in range(6):
+            await pilot.press("l")
+        await settle(pilot)
+        grid = _text(screen, "#heatmap").splitlines()
+        assert grid[0].split()[:2] == ["Tue", "1"] and grid[0].split()[-2:] == ["Wed", "9"]  # the last 9 days
+        await pilot.press("left")
+        await settle(pilot)
+        assert _text(screen, "#heatmap").splitlines()[0].split()[:2] == ["Mon", "30"]
+
+
+def test_grid_layout_and_legend() -> None:
+    from screens.capacity import CELL, LABEL, SHORT_LABEL, layout, legend
+
+    assert layout(LABEL + 14 * CELL, 14) == (LABEL, 14)
+    assert layout(77, 14) == (SHORT_LABEL, 9)
+    assert layout(20, 14) == (SHORT_LABEL, 1)
+    text = legend()
+    assert "█! over" in text and "▲ over: the day is overcommitted" in text and "red" not in text
+
+
+async def test_over_the_day_is_marked_in_text_and_colours_survive_256_and_16_colours(
+        demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    from rich.color import ColorSystem
+
+    from screens.capacity import Heatmap
+
+    tz = ZoneInfo("Europe/Paris")
+    with demo_store.write() as s:  # two hours of work pinned on a Saturday: over the day's (zero) time
+        card = cards.find_card(s, "NWC-16")
+        s.add(PlanBlock(day=date(2026, 11, 28), start_at=datetime(2026, 11, 28, 10, 0, tzinfo=tz),
+                        end_at=datetime(2026, 11, 28, 12, 0, tzinfo=tz), kind="work", card_id=card.id, pinned=True))
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        total = next(line for line in _text(screen, "#heatmap").splitlines() if line.startswith("total"))
+        assert total[17 + 2 * 7:][:6] == "█! 120"  # the mark says "over" without colour
+        heat = screen.query_one(Heatmap)
+        eight = [heat.get_component_rich_style(f"heatmap--l{n}").bgcolor.downgrade(  # type: ignore[union-attr]
+            ColorSystem.EIGHT_BIT) for n in range(1, 6)]
+        sixteen = [heat.get_component_rich_style(f"heatmap--l{n}").bgcolor.downgrade(  # type: ignore[union-attr]
+            ColorSystem.STANDARD).number for n in range(1, 6)]
+        assert len({c.number for c in eight}) == 5  # five distinct 256-colour cells
+        reds = {1, 9}  # red and bright red in 16 colours
+        assert sixteen[4] in reds and not reds & set(sixteen[:4]), sixteen
+        r, g, b = eight[4].get_truecolor()
+        assert r > 150 and g < 50 and b < 50  # over is red in 256 colours
+        for colour in eight[:4]:
+            r, g, b = colour.get_truecolor()
+            assert b >= r and g >= r, colour  # the others are blue / cyan, never reddish

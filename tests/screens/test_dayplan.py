@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 from textual.binding import Binding
 
@@ -407,9 +408,29 @@ async def test_keys_are_remapped_by_binding_id(demo_store: Store, db_path: Path)
         assert _stored(demo_store, "NWC-10")[0][2] is True
 
 
-def test_day_plan_snapshot_120x40(snap_compare, demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+def test_day_plan_snapshot(snap_compare, demo_store: Store, make_app, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def plan(pilot) -> None:  # type: ignore[no-untyped-def]
         await _open(pilot)
         await _press(pilot, "j", "j")
 
-    assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=(120, 40), run_before=plan)
+    assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=size, run_before=plan)
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+async def test_the_header_fits_and_keeps_what_matters(demo_store: Store, make_app, width: int) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(width, 24)) as pilot:
+        screen = await _open(pilot)
+        _select(screen, "NWC-17")
+        await _press(pilot, "space")  # a running timer is always shown
+        header = screen.query_one("#plan-header")
+        text = str(header.render())
+        assert len(text.rstrip()) <= width - 2 and "…" not in text, text
+        p = screen.view.plan  # type: ignore[union-attr]
+        assert text.startswith("Thu 26 Nov · today")
+        assert format_duration(p.planned_minutes) in text and format_duration(p.available_minutes) in text
+        assert "left" in text or "over!" in text
+        assert "⏱ NWC-17 0m" in text
+        legend = str(screen.query_one("#plan-legend").render())
+        assert "10 min a line" in legend and len(legend.rstrip()) <= width - 2
