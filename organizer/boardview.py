@@ -3,7 +3,8 @@
 The app paints its first board before SQLAlchemy is even imported (that import alone costs more
 than the whole paint budget), so the read side of the board lives here, on the lean path, as
 plain data: no ORM objects, no Textual. Filtering, swimlanes and "next up" are pure functions
-over that data, so the screen only draws.
+over that data, so the screen only draws. The `/` text is read with the filter language of
+`organizer.filterlang`, the one `organizer list --filter` uses, so both find the same cards.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from organizer.config import Config
+from organizer import filterlang
+from organizer.config import Config, load_config
 from organizer.fields import InputError, check_board_key
 from organizer.instants import readable
 
@@ -41,7 +43,8 @@ class CardRow:
     pillar: str | None
     position: float
     done: bool
-    # Lower-cased text the `/` filter searches: ID, title, tags, campaign, pillar.
+    # Lower-cased text free words of the `/` filter search: ID, title, notes, tags, campaign, pillar
+    # (built once, by `filterlang.haystack`, so each keystroke only does substring tests).
     haystack: str = ""
 
 
@@ -108,18 +111,18 @@ def load_board(conn: sqlite3.Connection, cfg: Config, key: str | None = None) ->
         tags[cid].append(tag)
     rows = conn.execute(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
-        "campaign, pillar, priority, popup, parent_id, step FROM card WHERE board_id = ? "
+        "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = ? "
         "ORDER BY column_id, position", (board_id,)).fetchall()
     numbers = {r[0]: r[1] for r in rows}
     for (cid, number, column_id, position, title, role, est, spent, due, publish, campaign, pillar, priority,
-         popup, parent_id, step) in rows:
+         popup, parent_id, step, notes) in rows:
         column = by_id[column_id]
         card_tags = tuple(tags.get(cid, ()))
         ref = f"{board_key}-{number}"
         parent_ref = None
         if parent_id is not None:
             parent_ref = f"{board_key}-{numbers[parent_id]}" if parent_id in numbers else None
-        haystack = " ".join((ref, title, *card_tags, campaign or "", pillar or "")).casefold()
+        haystack = filterlang.haystack(ref, title, notes, card_tags, campaign, pillar)
         column.cards.append(CardRow(
             cid, ref, title, role, tuple(channels.get(cid, ())), card_tags, _dt(due), _dt(publish), est, spent,
             priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack))
@@ -151,13 +154,44 @@ class View:
         return " · ".join(parts)
 
 
-def visible(cards: Iterable[CardRow], view: View) -> list[CardRow]:
-    """The cards a view lets through, in their order."""
-    needle = view.text.casefold().strip()
+_config_cache: dict[tuple[str, int], Config] = {}
+
+
+def _config() -> Config:
+    """The user's config, for callers that pass none (read again only when the file changes)."""
+    from organizer import paths
+
+    file = paths.config_file()
+    try:
+        stamp = file.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    key = (str(file), stamp)
+    if key not in _config_cache:
+        _config_cache.clear()
+        _config_cache[key] = load_config(file)
+    return _config_cache[key]
+
+
+def visible(cards: Iterable[CardRow], view: View, *, cfg: Config | None = None,
+            now: datetime | None = None) -> list[CardRow]:
+    """The cards a view lets through, in their order.
+
+    `view.text` is a filter in the language of `organizer.filterlang` (`launch #video @writer !1 due:week`),
+    read against `cfg` (roles, channels, time zone; default: the user's config file) at `now` (default: now).
+    Terms that cannot be read yet (`due:tom` while typing) are left out; `filter_error` names them.
+    """
+    match = filterlang.parse(view.text, cfg or _config(), now=now, lenient=True).match if view.text.strip() else None
+    roles, channel = view.roles, view.channel
     return [c for c in cards
-            if (not needle or needle in c.haystack)
-            and (not view.roles or c.role in view.roles)
-            and (not view.channel or view.channel in c.channels)]
+            if (match is None or match(c))
+            and (not roles or c.role in roles)
+            and (not channel or channel in c.channels)]
+
+
+def filter_error(text: str, cfg: Config | None = None, *, now: datetime | None = None) -> str | None:
+    """Why a `/` filter cannot be read (`'!7': priority is 1 to 4 …`), or None when it can: for the screen to show."""
+    return filterlang.filter_error(text, cfg or _config(), now=now)
 
 
 def swimlanes(cards: Sequence[CardRow], role_order: Sequence[str]) -> list[tuple[str | None, list[CardRow]]]:

@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from organizer import paths
 from organizer.config import Config
 from organizer.fields import CardFields, CardFilter, InputError, card_json, check_board_key, db_text, match_column
+from organizer.instants import readable
 from organizer.schema import SCHEMA_REVISION
 
 BUSY_TIMEOUT_S = 30.0
@@ -156,8 +158,13 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
     return out | {"steps": []}  # as services.cards.card_view shows it: a new card has no steps
 
 
-def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[dict[str, Any]]:
-    """Cards as their JSON porcelain, in board, column and position order. Mirrors services.cards.list_cards."""
+def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter,
+               match: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
+    """Cards as their JSON porcelain, in board, column and position order. Mirrors services.cards.list_cards.
+
+    `match` is a parsed `organizer.filterlang` filter's test (`list --filter`): it is applied after the SQL,
+    to the same fields the board's `/` reads, so both show the same cards.
+    """
     where, args = [], []
     if flt.board:
         key = check_board_key(flt.board)
@@ -186,7 +193,7 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[d
     if flt.channel:
         where.append("c.id IN (SELECT card_id FROM card_channel WHERE channel = ?)")
         args.append(flt.channel)
-    sql = ("SELECT c.*, b.key AS board_key, bc.name AS column_name FROM card c "
+    sql = ("SELECT c.*, b.key AS board_key, bc.name AS column_name, bc.is_done AS column_done FROM card c "
            "JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id"
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY c.board_id, bc.position, c.position")
@@ -197,6 +204,20 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter) -> list[d
         channels[cid].append(ch)
     for cid, tag in conn.execute("SELECT card_id, tag FROM card_tag ORDER BY card_id, tag"):
         tags[cid].append(tag)
+    if match is not None:
+        from organizer.filterlang import Subject, haystack
+
+        kept = []
+        for r in rows:
+            card_tags = tags.get(r["id"], ())
+            subject = Subject(haystack(f"{r['board_key']}-{r['number']}", r["title"], r["notes"], card_tags,
+                                       r["campaign"], r["pillar"]),
+                              tuple(card_tags), r["role"], r["priority"], readable(r["due_at"]),
+                              bool(r["column_done"]), bool(r["popup"]), tuple(channels.get(r["id"], ())),
+                              r["campaign"], r["pillar"])
+            if match(subject):
+                kept.append(r)
+        rows = kept
     refs = {r["id"]: f"{r['board_key']}-{r['number']}" for r in rows}
     for pid in {r["parent_id"] for r in rows if r["parent_id"] and r["parent_id"] not in refs}:
         p = conn.execute("SELECT b.key, c.number FROM card c JOIN board b ON b.id = c.board_id WHERE c.id = ?",

@@ -124,10 +124,18 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
                or [None])[0] if args.channel else None
     flt = CardFilter(board=args.board, role=role, channel=channel, column=args.column, due_before=due_before,
                      popup=args.popup, include_done=args.all)
+    match = None
+    if args.filter is not None:
+        from organizer import filterlang
+
+        try:
+            match = filterlang.parse(args.filter, cfg, now=datetime.now(UTC)).match
+        except filterlang.FilterError as exc:
+            raise InputError(f"--filter: {exc}") from None
     try:
         conn = lean.connect(location)
         try:
-            found = lean.list_cards(conn, cfg, flt)
+            found = lean.list_cards(conn, cfg, flt, match)
         finally:
             conn.close()
     except lean.NotLean:
@@ -135,11 +143,23 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
         with open_db(location).read() as s:
             found = cards.list_cards(s, cfg, flt)
+        if match is not None:
+            found = [card for card in found if match(_json_subject(card))]
     if args.json:
         emit(found)
     else:
         print(render.card_table(found, cfg.timezone))
     return 0
+
+
+def _json_subject(card: dict[str, Any]) -> Any:
+    """A listed card (JSON porcelain) as the fields a filter reads; a card in a done column has `completed` set."""
+    from organizer.filterlang import Subject, haystack
+
+    return Subject(haystack(card["id"], card["title"], card["notes"], card["tags"], card["campaign"], card["pillar"]),
+                   tuple(card["tags"]), card["role"], card["priority"],
+                   datetime.fromisoformat(card["due"]) if card["due"] else None, card["completed"] is not None,
+                   card["popup"], tuple(card["channels"]), card["campaign"], card["pillar"])
 
 
 def _show_card(cfg: Config, store: Any, ref: str, as_json: bool) -> None:

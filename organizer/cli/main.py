@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--due-before", metavar="WHEN", help="only cards due before WHEN, e.g. eow")
     p.add_argument("--popup", action="store_true", default=None, help="only pop-ups")
     p.add_argument("--all", "-a", action="store_true", help="include cards in done columns")
+    p.add_argument("--filter", "-f", metavar="TEXT", type=_nonempty,
+                   help="the board's / filter language, e.g. 'launch #video @writer !1 due:week channel:ig "
+                        "is:popup pillar:education campaign:\"winter launch\"' (terms combine with AND)")
     p.add_argument("--json", action="store_true", help="JSON array (porcelain)")
 
     p = sub.add_parser("show", help="show one card")
