@@ -12,7 +12,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -372,11 +372,13 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
 
 
 def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: bool = False,
-                source: str = "FILE") -> int:
+                source: str = "FILE", progress: Callable[[str, int, int], None] | None = None) -> int:
     """Import an export: check every row, then write all in one transaction (one undo step), or nothing.
 
     InputError names `source`, the bad rows and values. A card number already used on its board is refused
-    unless `renumber`, which gives the cards bound for an existing board fresh numbers.
+    unless `renumber`, which gives the cards bound for an existing board fresh numbers. `progress(phase, done,
+    total)` is told how far the check has got (phase `checking`, every 250 cards) and when the write starts
+    (`writing`).
     """
     if fmt not in ("json", "csv"):
         raise InputError(f"format {fmt!r} is not known: use json or csv")
@@ -392,7 +394,10 @@ def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: boo
                 raise InputError(f"board {key} appears twice in the file")
         except InputError as exc:
             problems.append(f"board {i}: {exc}")
-    for label, raw in card_items:
+    total = len(card_items)
+    for n, (label, raw) in enumerate(card_items):
+        if progress is not None and n % 250 == 0:
+            progress("checking", n, total)
         ident = raw.get("id") if isinstance(raw, dict) else None
         label = f"{label} ({clean_text(str(ident)).strip()[:40]})" if isinstance(ident, str | int) and ident else label
         try:
@@ -403,6 +408,8 @@ def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: boo
             problems.append(f"{label}: {exc}")
     if not cards and not specs and not problems:
         raise InputError(f"{source} holds no cards: nothing to import")
+    if progress is not None:
+        progress("writing", total, total)
     with store.write() as session:
         info = _plan(session, cfg, specs, cards, renumber, problems)
         if problems:

@@ -299,6 +299,8 @@ def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
         "config": str(paths.config_file()),
         "config_exists": paths.config_file().is_file(),
         "database": location,
+        # Why this database: the --db flag, the ORGANIZER_DB variable, or the default in the data dir.
+        "database_from": getattr(args, "db_source", "default"),
         "database_exists": bool(file and file.exists()),
         "schema_revision": SCHEMA_REVISION,
         "timezone": cfg.timezone,
@@ -314,29 +316,42 @@ def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Fill a throwaway (or kept) database with the demo boards and open the app on it."""
-    import tempfile
+    """Fill the demo database with the demo boards and open the app on it.
+
+    The demo database is `demo.db` in the data dir (made afresh each time; `--resume` reopens it as it was),
+    or `--keep FILE` (a new file; with `--resume`, an existing one). It says where the database is and how
+    to point another shell at it, and sets ORGANIZER_DB for whatever the app starts, so `organizer add`
+    from a second terminal lands on the board being shown.
+    """
+    import shlex
+    import shutil
     from pathlib import Path
 
     from organizer import demo
 
     if args.keep:
-        target = Path(args.keep).expanduser()
-        if target.exists():
-            raise InputError(f"{target} already exists: pick a new file for the demo database")
-        tmp = None
+        target = Path(args.keep).expanduser().absolute()
+        if target.exists() and not args.resume:
+            raise InputError(f"{target} already exists: pick a new file for the demo database "
+                             "(or --resume to open it as it is)")
     else:
-        tmp = tempfile.TemporaryDirectory(prefix="organizer-demo-")
-        target = Path(tmp.name) / "demo.db"
-    try:
+        target = paths.data_dir() / "demo.db"
+        if not args.resume:
+            for stale in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            shutil.rmtree(target.with_name(target.name + ".calendars"), ignore_errors=True)
+    if args.resume and target.exists():
+        open_db(str(target)).close()  # migrates an older demo, refuses a file that is not Organizer's
+        print(f"demo database {target}: reopened as it was")
+    else:
         count = demo.load_demo(open_db(str(target), create=True), cfg)
-        if args.no_app:
-            print(f"demo database {target}: {count} cards")
-            return 0
-        return _launch(cfg, str(target))
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+        print(f"demo database {target}: {count} cards")
+    print(f"to use it from another shell: export ORGANIZER_DB={shlex.quote(str(target))}", file=sys.stderr)
+    os.environ["ORGANIZER_DB"] = str(target)  # for a shell started from inside the app
+    if args.no_app:
+        return 0
+    sys.stdout.flush()
+    return _launch(cfg, str(target))
 
 
 def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:
@@ -391,8 +406,15 @@ def cmd_import(args: argparse.Namespace, cfg: Config, location: str) -> int:
             raise InputError(f"file {args.file!r} cannot be read: permission denied") from None
         except UnicodeDecodeError:
             raise InputError(f"file {args.file!r} is not UTF-8 text") from None
-    count = exchange.import_text(open_db(location, create=True), cfg, args.format, text, renumber=args.renumber,
-                                 source="stdin" if args.file == "-" else args.file)
+    from organizer.cli.progress import Progress
+
+    progress = Progress("importing", "cards")
+    try:
+        count = exchange.import_text(open_db(location, create=True), cfg, args.format, text,
+                                     renumber=args.renumber, source="stdin" if args.file == "-" else args.file,
+                                     progress=progress)
+    finally:
+        progress.done()
     print(f"imported {count} cards")
     return 0
 
@@ -445,8 +467,13 @@ HANDLERS: dict[str, Handler] = {
 
 def dispatch(args: argparse.Namespace) -> int:
     """Run the handler for the parsed command."""
+    after = getattr(args, "db_after", None)
+    if args.db is not None and after is not None:
+        raise InputError(f"--db given twice, before and after the command ({args.db!r}, {after!r}): give it once")
     cfg = load_config()
-    location = args.db or paths.default_database()
+    location = after or args.db or paths.default_database()
+    # Where the database choice came from, for `organizer info`.
+    args.db_source = "--db" if (after or args.db) else "ORGANIZER_DB" if os.environ.get("ORGANIZER_DB") else "default"
     code = HANDLERS[args.command or "app"](args, cfg, location)
     if args.command in READS_CARDS:
         warn_unreadable(location)

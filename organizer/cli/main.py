@@ -183,9 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="version, config and database paths")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("demo", help="open the app on a throwaway database filled with demo boards")
-    p.add_argument("--keep", metavar="FILE", help="write the demo database to FILE and keep it")
-    p.add_argument("--no-app", action="store_true", help="only create the database (with --keep)")
+    p = sub.add_parser("demo", help="open the app on the demo database (demo.db in the data dir, made afresh)",
+                       description="Fill the demo database with the demo boards and open the app on it. It prints "
+                       "where the database is; `export ORGANIZER_DB=…` points another shell at it.")
+    p.add_argument("--keep", metavar="FILE", help="use FILE (a new file) for the demo database instead of demo.db "
+                   "in the data dir")
+    p.add_argument("--resume", action="store_true",
+                   help="reopen the demo database as it was left instead of making it afresh")
+    p.add_argument("--no-app", action="store_true", help="only create the database")
 
     p = sub.add_parser("export", help="export cards and boards (json, csv) or a calendar (ics)")
     p.add_argument("format", choices=["json", "csv", "ics"])
@@ -228,7 +233,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
     p.add_argument("--rotate-token", action="store_true", help="make a new secret URL (the old one stops working)")
+    _db_everywhere(parser)
     return parser
+
+
+def _db_everywhere(parser: argparse.ArgumentParser, seen: set[int] | None = None) -> None:
+    """Let every command (and action: `boards add`) take `--db` after its name too: `organizer list --db FILE`.
+
+    It lands in `db_after`; `dispatch` refuses it given both before and after the command.
+    """
+    seen = set() if seen is None else seen
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for sub in action.choices.values():
+            if id(sub) in seen:  # an alias (`ls`) shares its command's parser
+                continue
+            seen.add(id(sub))
+            sub.add_argument("--db", dest="db_after", metavar="PATH|URL", default=argparse.SUPPRESS,
+                             help="database file or URL (default: $ORGANIZER_DB, else organizer.db in the XDG "
+                                  "data dir); the same as --db before the command")
+            _db_everywhere(sub, seen)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
