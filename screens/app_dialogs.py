@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from screens.board import BoardScreen
 
 
+# The `/` language (organizer.filterlang), as the help shows it; the same works in `organizer list --filter`.
+FILTER_HELP = (
+    ("words", "in the ID, title, notes, tags, campaign or pillar; \"two words\" as one phrase"),
+    ("#launch", "tagged launch"),
+    ("@writer", "role, by key or name"),
+    ("!1 … !4", "priority"),
+    ("due:today", "also tomorrow, week, overdue, or any date: due:fri, due:\"fri 14:30\""),
+    ("pillar:X campaign:X", "the card's pillar or campaign contains X"),
+    ("channel:ig", "for that channel (key, name or code)"),
+    ("is:popup", "pop-ups only"),
+)
+
+
 class DialogActions:
     """Dialog launchers; every method expects to live on an `OrganizerApp`."""
 
@@ -116,7 +129,10 @@ class DialogActions:
         sections: dict[str, list[tuple[str, str]]] = {}
         for bid, (section, description) in sorted(described.items(), key=lambda kv: kv[1][0] == "App"):
             sections.setdefault(section, []).append((" ".join(dict.fromkeys(keys[bid])), description))
-        sections.setdefault("App", []).append(("ctrl+p", "command palette: every action, every board"))
+        sections.setdefault("App", []).append(("ctrl+p", "command palette: every action, every board, any card "
+                                                         "by a word of its ID, title, notes, tags…"))
+        if "board.filter" in described:
+            sections["Filter (/): every term must match"] = list(FILTER_HELP)
         sections["Mouse"] = [("click", "focus a card"), ("double-click", "edit it"),
                              ("right-click", "actions on it"), ("footer keys", "run that action")]
         self.push_screen(HelpScreen(list(sections.items())))

@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from organizer.dates import format_duration as fd
+from screens.footer import KeyFooter
 
 if TYPE_CHECKING:
     from organizer.planner import Capacity, DayPlan
@@ -235,7 +236,7 @@ class CapacityScreen(Screen[None]):
             yield Static("", id="capacity-over")
             yield Static("", id="capacity-reserve")
             yield Static("", id="capacity-accuracy")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Load, and hear about changes made elsewhere."""

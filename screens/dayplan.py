@@ -17,10 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from organizer.dates import format_duration
 from organizer.fields import InputError
+from screens.footer import KeyFooter
 from screens.timeline import (
     ZOOMS,
     TimelineView,
@@ -59,20 +60,21 @@ class DayPlanScreen(Screen[None]):
     # back to the board): pin and split are `P` and `x`, so `p` pressed twice from the board pins nothing.
     # Ids stay the same across renames, so `[keys]` remaps in config.toml keep working.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move_cursor(-1)", "Previous block", show=False, id="plan.up"),
-        Binding("down,j", "move_cursor(1)", "Next block", show=False, id="plan.down"),
-        Binding("plus,equals_sign", "nudge(5)", "Later", key_display="+", id="plan.later"),
-        Binding("minus", "nudge(-5)", "Earlier", key_display="-", id="plan.earlier"),
-        Binding("shift+up,K", "nudge(-15)", "Earlier 15", show=False, id="plan.earlier15"),
-        Binding("shift+down,J", "nudge(15)", "Later 15", show=False, id="plan.later15"),
-        Binding("right_square_bracket", "resize(5)", "Longer", key_display="]", id="plan.longer"),
-        Binding("left_square_bracket", "resize(-5)", "Shorter", key_display="[", id="plan.shorter"),
-        Binding("P", "pin", "Pin", id="plan.pin"),
-        Binding("x", "split", "Split", id="plan.split"),
-        Binding("enter", "jump", "On board", id="plan.jump"),
+        # In the order the footer keeps them when the terminal is narrow.
         Binding("n", "popup", "Pop-up", id="plan.popup"),
         Binding("space", "timer", "Timer", id="plan.timer"),
+        Binding("P", "pin", "Pin", id="plan.pin"),
+        Binding("enter,e", "jump", "On board", key_display="enter", id="plan.jump"),
+        Binding("plus,equals_sign", "nudge(5)", "Later", key_display="+", id="plan.later"),
+        Binding("minus", "nudge(-5)", "Earlier", key_display="-", id="plan.earlier"),
+        Binding("right_square_bracket", "resize(5)", "Longer", key_display="]", id="plan.longer"),
+        Binding("left_square_bracket", "resize(-5)", "Shorter", key_display="[", id="plan.shorter"),
+        Binding("x", "split", "Split", id="plan.split"),
         Binding("r", "replan", "Replan", id="plan.replan"),
+        Binding("up,k", "move_cursor(-1)", "Previous block", show=False, id="plan.up"),
+        Binding("down,j", "move_cursor(1)", "Next block", show=False, id="plan.down"),
+        Binding("shift+up,K", "nudge(-15)", "Earlier 15", show=False, id="plan.earlier15"),
+        Binding("shift+down,J", "nudge(15)", "Later 15", show=False, id="plan.later15"),
         Binding("left,h", "change_day(-1)", "Previous day", show=False, id="plan.prev_day"),
         Binding("right,l", "change_day(1)", "Next day", show=False, id="plan.next_day"),
         Binding("t", "today", "Today", show=False, id="plan.today"),
@@ -110,7 +112,7 @@ class DayPlanScreen(Screen[None]):
             with side:
                 yield Static("", id="plan-focus")
                 yield Static("", id="plan-issues")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show today, and hear about changes made elsewhere."""
