@@ -16,11 +16,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import HorizontalScroll
+from textual.content import Content
 from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from organizer.boardview import BoardData, CardRow, View, next_up, swimlanes, visible
+from organizer.boardview import BoardData, CardRow, View, filter_error, next_up, swimlanes, visible
 from screens import uistate
 from screens.cardlines import Palette, layout_for
 from screens.column import ColumnView, Item, Lane, Spacer, now_context, role_styles
@@ -130,8 +131,8 @@ class BoardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Title line, the hidden filter box, the columns, the footer."""
         yield TextLine(id="board-title")
-        yield Input(placeholder="filter: words in titles, IDs, tags, campaigns (enter to keep, esc to close)",
-                    id="filter")
+        yield Input(placeholder="filter: words #tag @role !1 due:today pillar: campaign: channel: is:popup "
+                                "(enter keeps it, esc closes)", id="filter")
         columns = HorizontalScroll(id="columns")
         columns.can_focus = False
         yield columns
@@ -242,17 +243,18 @@ class BoardScreen(Screen[None]):
         if len(self.panes) != len(board.columns):
             self._build_panes()
         cfg = self.org.cfg
+        now = self.org.now()
         if only is None or len(self.items) != len(board.columns) or self.lanes:
             # Lanes line up across columns, so a change in one column can move every other.
             only = set(range(len(board.columns)))
             self.items = [[] for _ in board.columns]
         if self.lanes:
-            shown_cards = [visible(column.cards, self.view) for column in board.columns]
+            shown_cards = [visible(column.cards, self.view, cfg=cfg, now=now) for column in board.columns]
             self.items = lane_items(shown_cards, self.lanes, list(cfg.role_keys()), {r.key: r.name for r in cfg.roles})
         else:
             for ci, column in enumerate(board.columns):
                 if ci in only:
-                    self.items[ci] = list(visible(column.cards, self.view))
+                    self.items[ci] = list(visible(column.cards, self.view, cfg=cfg, now=now))
         total = sum(len(c.cards) for c in board.columns)
         shown = sum(isinstance(i, CardRow) for items in self.items for i in items) if self.view.active else total
         want = self._want_card
@@ -517,6 +519,11 @@ class BoardScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.view = replace(self.view, text=event.value)
+        # A term that cannot be read yet (`due:tom` while typing) is left out of the filter and named here.
+        error = filter_error(event.value, self.org.cfg, now=self.org.now()) if event.value.strip() else None
+        box = self.query_one("#filter", Input)
+        box.border_subtitle = Content(error) if error else Content("words #tag @role !1 due:today … (? for all)")
+        box.set_class(error is not None, "-invalid-filter")
         self.redraw()
 
     @on(Input.Submitted, "#filter")

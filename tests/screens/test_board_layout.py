@@ -173,3 +173,30 @@ def test_palette_names_actions_by_what_they_do_with_their_keys(demo_store: Store
 
     ids = {b.id for b in BOARD_BINDINGS if getattr(b, "show", True)}  # type: ignore[union-attr]
     assert ids <= set(LONG_NAMES)
+
+
+async def test_slash_takes_the_filter_language_and_names_a_bad_term(demo_store: Store, make_app) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from organizer.boardview import CardRow
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = _board(app)
+        await pilot.press("slash", *"@writer !2")
+        await pilot.pause()
+        shown = [i for items in board.items for i in items if isinstance(i, CardRow)]
+        assert shown and all(c.role == "writer" and c.priority == 2 for c in shown)
+        assert "@writer !2" in str(board.query_one("#board-title").render())
+        box = board.query_one("#filter", Input)
+        assert not box.has_class("-invalid-filter")
+        await pilot.press("space", "!", "7")
+        await pilot.pause()
+        assert box.has_class("-invalid-filter") and "'!7'" in str(box.border_subtitle)
+        # The bad term is left out, the rest still filters.
+        assert [i for items in board.items for i in items if isinstance(i, CardRow)] == shown
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert sum(isinstance(i, CardRow) for items in board.items for i in items) == sum(
+            len(c.cards) for c in board.board.columns)  # type: ignore[union-attr]
