@@ -266,7 +266,8 @@ def organizer_marker(db: Path) -> tuple[Callable[[list[str]], bool], str]:
             if row:
                 firsts.append(f"{key}-{row[0]}")
     title = f"{key} · {name}   {count} cards"
-    cards = [re.compile(rf"│ {re.escape(ref)}\b") for ref in firsts]
+    # A card's first line starts a column: at the left edge, or after the previous column's border.
+    cards = [re.compile(rf"(?:^|[│▕]) {re.escape(ref)}\b") for ref in firsts]
 
     def painted(lines: list[str]) -> bool:
         return bool(lines) and title in lines[0] and all(any(p.search(line) for line in lines) for p in cards)
