@@ -199,7 +199,8 @@ def swimlanes(cards: Sequence[CardRow], role_order: Sequence[str]) -> list[tuple
     groups: dict[str | None, list[CardRow]] = defaultdict(list)
     for card in cards:
         groups[card.role].append(card)
-    order = [r for r in role_order if r in groups] + [r for r in groups if r not in role_order and r is not None]
+    order: list[str | None] = [r for r in role_order if r in groups]
+    order += [r for r in groups if r not in role_order and r is not None]
     if None in groups:
         order.append(None)
     return [(role, groups[role]) for role in order]

@@ -259,8 +259,8 @@ def _instant(m: re.Match[str]) -> datetime:
         delta = timedelta(hours=int(m[10]), minutes=int(m[11] or 0), seconds=int(m[12] or 0))
         offset = timezone(sign * delta)
     fraction = int((m[7] or "0").ljust(6, "0"))
-    fields = (int(m[i]) for i in range(1, 6))
-    return datetime(*fields, int(m[6] or 0), fraction, tzinfo=offset)
+    year, month, day, hour, minute = (int(m[i]) for i in range(1, 6))
+    return datetime(year, month, day, hour, minute, int(m[6] or 0), fraction, tzinfo=offset)
 
 
 def _at_day_end(day: date, day_end: time, zone: ZoneInfo, shown: str) -> datetime:

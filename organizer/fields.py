@@ -175,8 +175,9 @@ def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_titl
             words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
             if flag.strip().lower() not in words:
                 raise InputError(f"popup {flag!r} is not valid: use true or false")
-            flag = words[flag.strip().lower()]
-        out.popup = bool(flag)
+            out.popup = words[flag.strip().lower()]
+        else:
+            out.popup = bool(flag)
     if not clearable("campaign"):
         out.campaign = _optional_text("campaign", raw["campaign"], 200) or None
     if not clearable("pillar"):

@@ -32,7 +32,8 @@ def _fit(text: str, width: int) -> tuple[str, str]:
     """Split text into what fits in `width` cells and the rest."""
     if cell_len(text) <= width:
         return text, ""
-    out, used = [], 0
+    out: list[str] = []
+    used = 0
     for i, ch in enumerate(text):
         w = cell_len(ch)
         if used + w > width:

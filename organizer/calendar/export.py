@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTypes, vDuration, vInt, vText
+from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTypes, vDuration, vInt, vText, vUTCOffset
 from icalendar.parser import Contentline
 
 from organizer.config import Config
@@ -171,8 +171,12 @@ def _vtimezone(zone: ZoneInfo, tzid: str, first: date, last: date) -> list[bytes
         return local  # the observance that opens the span is no change at all
 
     for obs in component.subcomponents:
-        before, after = obs["TZOFFSETFROM"].td, obs["TZOFFSETTO"].td
-        obs["DTSTART"] = vDDDTypes(onset(obs["DTSTART"].dt, before, after))
+        # from_tzinfo sets these three through its typed setters: two UTC offsets and a local datetime.
+        offset_from, offset_to, start = obs["TZOFFSETFROM"], obs["TZOFFSETTO"], obs["DTSTART"]
+        assert isinstance(offset_from, vUTCOffset) and isinstance(offset_to, vUTCOffset)
+        assert isinstance(start, vDDDTypes) and isinstance(start.dt, datetime)
+        before, after = offset_from.td, offset_to.td
+        obs["DTSTART"] = vDDDTypes(onset(start.dt, before, after))
         rdates = obs.pop("RDATE", None)
         if rdates is not None:
             dts = [d.dt for r in (rdates if isinstance(rdates, list) else [rdates]) for d in r.dts]

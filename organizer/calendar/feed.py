@@ -123,7 +123,8 @@ class FeedServer(ThreadingHTTPServer):
     def url(self, token: str) -> str:
         """The subscription URL for a token, with the port actually bound."""
         host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        name = str(host)  # an AF_INET(6) address is a str; typeshed also allows AF_UNIX's bytes
+        shown = f"[{name}]" if ":" in name else name
         return f"http://{shown}:{port}/{token}.ics"
 
     def calendar(self, now: datetime) -> tuple[bytes, str, datetime]:
@@ -178,8 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         """The socket with the idle timeout, and a request reader bounded by the request deadline."""
-        self.timeout = self.server.idle_timeout  # StreamRequestHandler sets it on the socket
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # what StreamRequestHandler does with `timeout`
         deadline = clock.monotonic() + self.server.request_deadline
         self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self.server.idle_timeout, deadline))
 

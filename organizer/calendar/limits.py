@@ -119,7 +119,7 @@ class Guard:
         self._watchdog.start()
         return self
 
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         try:
             self._stop()
         except _Overrun:  # raised while stopping: it is the same overrun
@@ -129,7 +129,6 @@ class Guard:
             self.reason = "memory"  # a hard limit (ulimit -v) met before the watchdog saw it
         if kind is _Overrun or hard_limit:
             raise BudgetExceeded(self.message()) from None
-        return False
 
     def run(self, read: Callable[[Guard], T]) -> T:
         """`read(guard)` under the budget: its result, or BudgetExceeded.
@@ -219,7 +218,9 @@ def prescan(text: str, source: str, before: date | None = None) -> str:
         raise InputError(f"{source}: the calendar is {_size(len(text))} long: at most {_size(MAX_BYTES)} is read")
     lines = text.split("\n")
     depth = events = components = 0
-    first, length, drop, history = 0, 0, [], []
+    first, length = 0, 0
+    drop: list[tuple[int, int]] = []  # (first, stop) line ranges to blank
+    history: list[tuple[int, int]] = []
     # Dates as YYYYMMDD strings compare like dates; three days cover any zone's offset from UTC.
     cutoff = f"{before - timedelta(days=3):%Y%m%d}" if before is not None else ""
     event, dated = -1, False  # the line of the top-level BEGIN:VEVENT being read; whether it has a DTSTART
@@ -306,6 +307,8 @@ def density(rule: Any) -> tuple[float, float]:
     DAILY rule's hour…), so the sizes of its lists say how many instants each period can hold.
     """
     freq, interval = rule._freq, max(rule._interval or 1, 1)
+    days: float  # whole days until INTERVAL thins them
+    per_day: float
     months = _count(rule._bymonth) or 12
     if rule._byyearday:
         days = min(366, _count(rule._byyearday))

@@ -130,7 +130,8 @@ def _series_class() -> tuple[type, type]:
                     rule, begin, stop, self.guard)
                 for start in found:
                     if is_pytz_dt(start):
-                        start = start.tzinfo.localize(start.replace(tzinfo=None))
+                        pytz_zone: Any = start.tzinfo  # pytz (untyped) zones have localize; a tzinfo has not
+                        start = pytz_zone.localize(start.replace(tzinfo=None))
                     if rule.until is None or not compare_greater(start, rule.until):
                         yield start
 

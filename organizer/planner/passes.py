@@ -116,19 +116,19 @@ def place_popups(ctx: Context, out: Outcome) -> tuple[FreeList, list[list[Interv
         for n, job in enumerate(ctx.popups):
             if urgent(job) != phase:
                 continue
-            pieces: list[Interval] | None = [] if not job.need else None
+            pieces: list[Interval] = []
             hi = min(job.limit, ctx.hi) if job.limit is not None else ctx.hi
             if job.need:
                 room = _due_room(open_time, job, ctx.lo)
                 if room is not None:
                     out.room_before_due[job.item.card_id] = room
-                if not phase:
-                    pieces = _first_day(ctx, reserve, job.need, hi)
-                if pieces is None:
-                    pieces = _first_day(ctx, open_time, job.need, hi)
-                if pieces is None:
+                found = _first_day(ctx, reserve, job.need, hi) if not phase else None
+                if found is None:
+                    found = _first_day(ctx, open_time, job.need, hi)
+                if found is None:
                     out.unplanned.append((job.item, _why(ctx, job, open_time.minutes(ctx.lo, hi))))
-                    pieces = []
+                else:
+                    pieces = found
             for a, b in pieces:
                 open_time.take(a, b)
                 if not phase:

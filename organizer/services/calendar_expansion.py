@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import Table, func, insert, inspect
 from sqlmodel import Session, col, delete, select
+from sqlmodel.sql.expression import Select
 
 from organizer import paths
 from organizer.calendar.importer import Occurrence, Skipped, horizon, read_calendar
@@ -200,15 +202,26 @@ def lags(expansion: Expansion, now: datetime) -> bool:
     return horizon(now)[1] - expansion.end > REFRESH_LAG
 
 
+def busy_table() -> Table:
+    """The busy_event table, for one executemany insert (SQLModel sets `__table__` but does not declare it)."""
+    table = inspect(BusyEvent).local_table
+    assert isinstance(table, Table)  # a model with table=True maps one plain Table
+    return table
+
+
 def _replace_rows(session: Session, name: str, occurrences: list[Occurrence], now: datetime) -> tuple[int, int]:
     """Make a calendar's busy events exactly `occurrences`, touching only the rows that differ (so an
     expansion that changes nothing does not mark the plan stale); (added, removed)."""
     wanted = {o.uid: o for o in occurrences}
     same: set[str] = set()
     gone: list[int] = []
-    for ident, uid, title, start, end, all_day in session.exec(
-            select(BusyEvent.id, BusyEvent.uid, BusyEvent.title, BusyEvent.start_at, BusyEvent.end_at,
-                   BusyEvent.all_day).where(col(BusyEvent.source) == name)):
+    # sqlmodel's select() is typed for up to four columns; for six it builds this Select, typed as any columns.
+    # A stored row has all six: the id is the key, the times are NOT NULL.
+    stored: Select[*tuple[Any, ...]] = Select(
+        col(BusyEvent.id), col(BusyEvent.uid), col(BusyEvent.title), col(BusyEvent.start_at),
+        col(BusyEvent.end_at), col(BusyEvent.all_day)).where(col(BusyEvent.source) == name)
+    rows: Iterable[tuple[int, str, str, datetime, datetime, bool]] = session.exec(stored)
+    for ident, uid, title, start, end, all_day in rows:
         o = wanted.get(uid)
         if o is not None and uid not in same and (title, start, end, bool(all_day)) == (
                 o.title, o.start, o.end, o.all_day):
@@ -219,7 +232,7 @@ def _replace_rows(session: Session, name: str, occurrences: list[Occurrence], no
         session.exec(delete(BusyEvent).where(col(BusyEvent.id).in_(gone[i:i + 500])))
     new = [o for uid, o in wanted.items() if uid not in same]
     if new:
-        session.exec(insert(BusyEvent.__table__), params=[
+        session.exec(insert(busy_table()), params=[
             {"uid": o.uid, "title": o.title, "start_at": o.start, "end_at": o.end, "all_day": o.all_day,
              "source": name, "created_at": now} for o in new])
     return len(new), len(gone)

@@ -36,6 +36,7 @@ from organizer.services.calendar_expansion import (
     EXPANSION_KEY,
     Expansion,
     Reexpansion,
+    busy_table,
     copy_exists,
     copy_folder,
     day,
@@ -195,7 +196,7 @@ def import_calendar(session: Session, cfg: Config, name: str | None, data: bytes
     replaced = session.exec(delete(BusyEvent).where(col(BusyEvent.source) == final)).rowcount
     if read.occurrences:
         # One executemany on the table: the ORM would build 2,000 objects to insert 2,000 rows.
-        session.exec(insert(BusyEvent.__table__), params=[
+        session.exec(insert(busy_table()), params=[
             {"uid": o.uid, "title": o.title, "start_at": o.start, "end_at": o.end, "all_day": o.all_day,
              "source": final, "created_at": now} for o in read.occurrences])
     row = session.exec(select(CalendarSource).where(CalendarSource.name == final)).first() or CalendarSource(
@@ -263,7 +264,7 @@ def remove_calendar(session: Session, name: str) -> int:
 def events_between(session: Session, start: datetime, end: datetime) -> list[BusyOccurrence]:
     """Busy time overlapping [start, end), manual and imported, in time order: what the planner sees."""
     rows = session.exec(select(BusyEvent).where(col(BusyEvent.start_at) < end, col(BusyEvent.end_at) > start)
-                        .order_by(BusyEvent.start_at, BusyEvent.source, BusyEvent.uid))
+                        .order_by(col(BusyEvent.start_at), col(BusyEvent.source), col(BusyEvent.uid)))
     return [BusyOccurrence(r.start_at, r.end_at, r.title, r.source, r.uid, r.all_day)
             for r in rows if r.start_at and r.end_at]
 

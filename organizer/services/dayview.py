@@ -66,7 +66,7 @@ def _refs(session: Session, ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.exec(select(Card.id, Card.number, Board.key).join(Board, col(Board.id) == Card.board_id)
                         .where(col(Card.id).in_(ids)))
-    return {cid: f"{key}-{number}" for cid, number, key in rows}
+    return {cid: f"{key}-{number}" for cid, number, key in rows if cid is not None}  # stored cards have ids
 
 
 def day_view(session: Session, cfg: Config, day: date, *, now: datetime, replan: bool = False) -> DayView:
