@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlmodel import Session, SQLModel
 
 from organizer import dates, history
@@ -242,6 +242,20 @@ def _read_board(raw: Any, cfg: Config) -> tuple[str, BoardSpec]:
                  specs or list(cfg.columns))
 
 
+def _card_ids(conn: Any, count: int) -> list[int]:
+    """Ids for `count` new cards, known before they are written (steps name their piece's id, history snapshots
+    name every card). SQLite: the ones after the largest (its write lock is held). PostgreSQL: taken from the
+    table's own sequence, so concurrent inserts never get them and later inserts never collide with them.
+    """
+    if not count:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence('card', 'id')) "
+                                      "FROM generate_series(1, :n)"), {"n": count}).scalars())
+    first = (conn.execute(select(func.max(_KT.c.id))).scalar() or 0) + 1
+    return list(range(first, first + count))
+
+
 @dataclass
 class _Board:
     key: str
@@ -256,17 +270,18 @@ def _plan(session: Session, cfg: Config, specs: dict[str, BoardSpec], cards: lis
           problems: list[str]) -> dict[str, _Board]:
     """Settle each card's board, column, number and parent against the database; add what is wrong to `problems`."""
     conn = session.connection()
+    # FOR UPDATE (PostgreSQL; SQLite holds its write lock already): an add meanwhile waits for the import,
+    # so the numbers settled here stay free.
     info = {k: _Board(k, i, n) for i, k, n in conn.execute(select(_BT.c.id, _BT.c.key, _BT.c.next_number)
-                                                           .order_by(_BT.c.id))}
+                                                           .order_by(_BT.c.id).with_for_update())}
     if any(c.board is None for c in cards):
         default = (check_board_key(cfg.default_board) if cfg.default_board
                    else next(iter(info), None) or next(iter(specs), None) or "MAIN")
         for c in cards:
             c.board = c.board or default
     by_id = {b.id: b for b in info.values()}
-    first = (conn.execute(select(func.max(_KT.c.id))).scalar() or 0) + 1  # imported cards get ids from here
-    for i, c in enumerate(cards):
-        c.values["id"] = first + i
+    for c, card_id in zip(cards, _card_ids(conn, len(cards)), strict=True):
+        c.values["id"] = card_id
     for bid, name, done, cid in conn.execute(select(_CT.c.board_id, _CT.c.name, _CT.c.is_done, _CT.c.id)
                                              .order_by(_CT.c.board_id, _CT.c.position)):
         by_id[bid].columns.append((name, bool(done), cid))

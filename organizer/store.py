@@ -5,6 +5,13 @@ with `BEGIN IMMEDIATE`, so a writer takes the write lock up front and waits (bus
 instead of failing with "database is locked" when it would otherwise upgrade a read lock
 while the TUI and several CLI processes share the file.
 
+PostgreSQL (`postgresql://user@host/db`, through psycopg 3) runs transactions at READ COMMITTED
+and writers do not wait for each other as a whole, so every read-then-write step that SQLite's one
+write lock made safe is written to be safe there too: card numbers come from one atomic
+`UPDATE … RETURNING`, imported ids from the table's sequence, and the steps that must run one at a
+time (migrating, creating the default board, re-planning, the timer) take an advisory lock
+(`organizer.sqlrows.serialize`). Instants are `timestamptz`.
+
 Data safety rules for a SQLite file (issue 8):
 - A new database is created 0600 (through the umask) and so are its -wal/-shm files, which
   SQLite gives the database's mode; a folder Organizer creates for it is 0700. Pre-migration
@@ -115,14 +122,22 @@ def enable_wal(path: Path) -> None:
 def current_revision(engine: Engine) -> str | None:
     """The alembic revision the database is at, or None for an empty database."""
     with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except OperationalError:
+        return _revision_in(conn)
+
+
+def _revision_in(conn: Any) -> str | None:
+    from sqlalchemy import inspect
+
+    if conn.dialect.name != "sqlite" and not inspect(conn).has_table("alembic_version"):
+        return None  # asked first: on PostgreSQL a failed query would abort the caller's transaction
+    try:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError:
+        return None
+    except Exception as exc:  # another dialect's "no such table"
+        if "alembic_version" in str(exc):
             return None
-        except Exception as exc:  # another dialect's "no such table"
-            if "alembic_version" in str(exc):
-                return None
-            raise
+        raise
 
 
 def backup_sqlite(path: Path, revision: str | None) -> Path:
@@ -206,6 +221,14 @@ def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> P
     # same moment waits on the lock, then finds the work done.
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # SQLite's write lock is taken by BEGIN IMMEDIATE; PostgreSQL needs one of its own, and the
+                # revision read again under it (another process may have migrated while this one waited).
+                from organizer.sqlrows import serialize
+
+                serialize(conn, "migrate")
+                if _revision_in(conn) == SCHEMA_REVISION:
+                    return None
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except Exception as exc:
@@ -280,8 +303,15 @@ class Store:
             yield session
 
     def data_version(self) -> int:
-        """A number that changes whenever another connection commits (SQLite), for live refresh."""
+        """A number that changes whenever another connection commits, for live refresh.
+
+        SQLite counts commits by other connections to the file; on PostgreSQL it is the next transaction
+        id to be handed out, which moves with every write to the server (more often than needed, never less).
+        """
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
+            if conn.dialect.name == "postgresql":
+                return int(conn.exec_driver_sql("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+                           .scalar() or 0)
             return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from organizer import history, refdata
 from organizer.config import Config
 from organizer.fields import InputError, check_board_key, clean_text, match_column
 from organizer.models import Board, BoardColumn, Card, utcnow
+from organizer.sqlrows import serialize
 
 DEFAULT_BOARD_KEY = "MAIN"
 
@@ -45,7 +46,11 @@ def default_board(session: Session, cfg: Config, *, create: bool = True) -> Boar
     if board is None:
         if not create:
             raise InputError("there are no boards yet: add a card or run organizer boards add KEY NAME")
-        board = create_board(session, DEFAULT_BOARD_KEY, "My board", origin="auto")
+        # Several first adds at once on PostgreSQL: one makes the board, the others wait, then find it.
+        serialize(session, "default board")
+        board = session.exec(select(Board).order_by(Board.id)).first()
+        if board is None:
+            board = create_board(session, DEFAULT_BOARD_KEY, "My board", origin="auto")
     return board
 
 

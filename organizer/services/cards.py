@@ -6,7 +6,8 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
 from organizer import history
@@ -78,15 +79,29 @@ def _place_under_parent(session: Session, card: Card, parent_ref: str) -> None:
     card.step = (last or 0) + 1
 
 
+def take_number(session: Session, board: Board) -> int:
+    """The board's next card number, handed out once: one atomic `UPDATE … RETURNING`.
+
+    Reading the counter and writing it back in two steps is safe under SQLite's write lock but not on
+    PostgreSQL, where two adding transactions would both read the same number; the UPDATE takes the
+    board's row lock, so concurrent adds to one board queue there and each gets its own number.
+    """
+    table = Board.__table__  # type: ignore[attr-defined]
+    session.flush()  # a board created in this transaction must exist before its counter moves
+    taken = session.connection().execute(
+        update(table).where(table.c.id == board.id).values(next_number=table.c.next_number + 1)
+        .returning(table.c.next_number)).scalar_one()
+    set_committed_value(board, "next_number", taken)
+    return int(taken) - 1
+
+
 def add_card(session: Session, cfg: Config, f: CardFields, *, origin: str = "cli") -> Card:
     """Create a card at the bottom of its column (the board's first column by default)."""
     board = board_service.resolve_board(session, cfg, f.board)
     column = (board_service.find_column(session, board, f.column) if f.column
               else board_service.columns(session, board)[0])
     now = utcnow()
-    number = board.next_number
-    board.next_number = number + 1
-    session.add(board)
+    number = take_number(session, board)
     card = Card(board_id=board.id, number=number, column_id=column.id, position=_end_position(session, column.id),
                 title=f.title or "", notes=f.notes or "", role=f.role, estimate_minutes=f.estimate_minutes,
                 spent_minutes=f.spent_minutes or 0, due_at=f.due_at, publish_at=f.publish_at,

@@ -4,15 +4,16 @@ The horizon is today and the following days up to `plan_horizon_days` working da
 remaining estimate is planned once across it (`planner.plan_range` over the whole horizon), never
 day by day, so viewing a day never changes any day.
 
-Always current: database triggers (migration 0006) mark the plan stale in the same transaction as
-any change to cards, columns, busy time, timers or plan blocks, from any process or write path. Every
+Always current: database triggers (migration 0006 on SQLite, 0007 on PostgreSQL) mark the plan stale in
+the same transaction as any change to cards, columns, busy time, timers or plan blocks, from any process
+or write path. Every
 read (`current`) re-plans first when the plan is stale or was made for an earlier horizon; otherwise
 it reads what is stored. Re-planning keeps history (blocks that ended before now), pinned blocks and
 the block in progress (which an urgent pop-up may cut), and places the rest afresh with the
 planner's rules; it reports every card whose next block moved.
 
 Plain SQL through `organizer.sqlrows.Db`, so `organizer plan` on a current SQLite database never
-imports SQLAlchemy.
+imports SQLAlchemy; the same SQL runs on PostgreSQL through a SQLAlchemy session or connection.
 """
 
 from __future__ import annotations
@@ -153,14 +154,12 @@ def _setting(db: Db, key: str) -> str | None:
 
 
 def _put(db: Db, key: str, value: str) -> None:
-    db.rows("DELETE FROM setting WHERE key = :key", {"key": key}, fetch=False)
-    db.rows("INSERT INTO setting (key, value) VALUES (:key, :value)", {"key": key, "value": value}, fetch=False)
+    db.rows("INSERT INTO setting (key, value) VALUES (:key, :value) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value", {"key": key, "value": value}, fetch=False)
 
 
 def is_stale(db: Db, cfg: Config, now: datetime) -> bool:
     """Whether the stored plan must be made again before it is read."""
-    if not db.sqlite:
-        return True  # no triggers mark other databases stale (yet): plan on every read
     rows = dict(db.rows("SELECT key, value FROM setting WHERE key IN ('plan.stale', 'plan.head')"))
     if rows.get(STALE_KEY) != "0" or HEAD_KEY not in rows:
         return True
@@ -213,9 +212,17 @@ def _decode(text: str) -> Schedule:
 
 
 def current(db: Db, cfg: Config, now: datetime, *, force: bool = False) -> Schedule:
-    """The plan as stored, re-planned first when stale or `force`d (the caller holds a write transaction then)."""
+    """The plan as stored, re-planned first when stale or `force`d (the caller holds a write transaction then).
+
+    On PostgreSQL two processes can find the plan stale at once: the second waits for the first's re-plan
+    (an advisory lock; SQLite's write transaction already is one) and then reads what it stored.
+    """
     if force or is_stale(db, cfg, now):
-        return replan(db, cfg, now)
+        if db.sqlite:
+            return replan(db, cfg, now)
+        db.serialize("plan")
+        if force or is_stale(db, cfg, now):
+            return replan(db, cfg, now)
     state = _setting(db, STATE_KEY)
     assert state is not None
     return _decode(state)

@@ -11,6 +11,7 @@ from organizer import history
 from organizer.fields import InputError
 from organizer.models import Board, BoardColumn, Card, TimeEntry
 from organizer.services.cards import card_ref, find_card
+from organizer.sqlrows import serialize
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def _close(session: Session, entry: TimeEntry, card: Card, now: datetime, origin
 
 def start_timer(session: Session, ref: str, *, now: datetime, origin: str = "cli") -> tuple[str, str | None, int]:
     """Start timing a card; a timer already running is stopped first. Returns (card, stopped card, its minutes)."""
+    serialize(session, "timer")  # one running timer, even when two processes start one at once (PostgreSQL)
     card = find_card(session, ref)
     stopped, minutes = None, 0
     current = running(session)
@@ -64,6 +66,7 @@ def start_timer(session: Session, ref: str, *, now: datetime, origin: str = "cli
 
 def stop_timer(session: Session, *, now: datetime, origin: str = "cli") -> tuple[str, int]:
     """Stop the running timer; returns the card and the minutes added to its time spent."""
+    serialize(session, "timer")
     current = running(session)
     if current is None:
         raise InputError("no timer is running: start one with organizer start ID")
