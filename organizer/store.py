@@ -125,11 +125,12 @@ def current_revision(engine: Engine) -> str | None:
         return _revision_in(conn)
 
 
-def _revision_in(conn: Any) -> str | None:
-    from sqlalchemy import inspect
+def _revision_in(conn: Any, *, in_transaction: bool = False) -> str | None:
+    if in_transaction and conn.dialect.name != "sqlite":
+        from sqlalchemy import inspect
 
-    if conn.dialect.name != "sqlite" and not inspect(conn).has_table("alembic_version"):
-        return None  # asked first: on PostgreSQL a failed query would abort the caller's transaction
+        if not inspect(conn).has_table("alembic_version"):
+            return None  # asked first: on PostgreSQL a failed query would abort the caller's transaction
     try:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except OperationalError:
@@ -227,7 +228,7 @@ def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> P
                 from organizer.sqlrows import serialize
 
                 serialize(conn, "migrate")
-                if _revision_in(conn) == SCHEMA_REVISION:
+                if _revision_in(conn, in_transaction=True) == SCHEMA_REVISION:
                     return None
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

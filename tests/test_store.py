@@ -1,4 +1,8 @@
-"""The store: migrations, backups, schema drift, and several processes writing at once."""
+"""The store: migrations, backups, schema drift, and several processes writing at once, on SQLite and PostgreSQL.
+
+Tests that take `fresh` (a new, empty database) or `store` run on both backends; the rest are about
+SQLite files. PostgreSQL-only checks (timestamptz, the 0007 triggers, sequences) are at the end.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,25 @@ from organizer import models
 from organizer.schema import SCHEMA_REVISION
 from organizer.store import MIGRATIONS, StoreError, open_store
 
+pytestmark = pytest.mark.backends
+
+
+@pytest.fixture
+def fresh(backend: str, db_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new, empty database: the test's SQLite file, or a PostgreSQL database of its own."""
+    return str(db_path) if backend == "sqlite" else str(request.getfixturevalue("pg_fresh_url"))
+
+
+def _sql(location: str, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    """Run one statement on the database at `location` outside Organizer; returns its rows (if any)."""
+    engine = create_engine(location if "://" in location else f"sqlite:///{location}")
+    try:
+        with engine.begin() as conn:
+            result = conn.exec_driver_sql(sql)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
 
 def _alembic_cfg() -> AlembicConfig:
     cfg = AlembicConfig()
@@ -33,6 +56,7 @@ def test_schema_revision_is_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(_alembic_cfg()).get_current_head() == SCHEMA_REVISION
 
 
+@pytest.mark.sqlite_only
 def test_new_database_is_wal_at_head(db_path: Path) -> None:
     open_store(str(db_path)).close()
     conn = sqlite3.connect(db_path)
@@ -40,12 +64,23 @@ def test_new_database_is_wal_at_head(db_path: Path) -> None:
     assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == SCHEMA_REVISION
 
 
-def test_migrations_match_the_models(db_path: Path) -> None:
-    open_store(str(db_path)).close()
-    engine = create_engine(f"sqlite:///{db_path}")
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+def test_migrations_match_the_models(fresh: str) -> None:
+    open_store(fresh).close()
+    engine = create_engine(fresh if "://" in fresh else f"sqlite:///{fresh}")
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    SQLModel.metadata)
+    finally:
+        engine.dispose()
     assert diff == []
+
+
+def test_a_new_database_is_at_head(fresh: str) -> None:
+    open_store(fresh).close()
+    assert _sql(fresh, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
+    open_store(fresh).close()  # opening again changes nothing
+    assert _sql(fresh, "SELECT version_num FROM alembic_version") == [(SCHEMA_REVISION,)]
 
 
 def _database_at_first_revision(path: Path) -> None:
@@ -96,13 +131,11 @@ def test_new_database_gets_no_backup(db_path: Path) -> None:
     assert not list(db_path.parent.glob("*.bak"))
 
 
-def test_refuses_a_database_from_a_newer_organizer(db_path: Path) -> None:
-    open_store(str(db_path)).close()
-    conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE alembic_version SET version_num = '9999'")
-    conn.commit()
+def test_refuses_a_database_from_a_newer_organizer(fresh: str) -> None:
+    open_store(fresh).close()
+    _sql(fresh, "UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(StoreError, match="9999"):
-        open_store(str(db_path))
+        open_store(fresh)
 
 
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
@@ -124,7 +157,7 @@ _WORKER = """
 import sys
 from organizer.cli.main import main
 worker = sys.argv[1]
-for i in range(50):
+for i in range(int(sys.argv[2]) if len(sys.argv) > 2 else 50):
     code = main(["add", f"worker {worker} card {i}", "--role", "writer", "--estimate", "15m"])
     if code:
         sys.exit(code)
@@ -136,7 +169,7 @@ for i in range(50):
 """
 
 
-def _env(db: Path, isolated: Path) -> dict[str, str]:
+def _env(db: Path | str, isolated: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["ORGANIZER_DB"] = str(db)
     env["ORGANIZER_CONFIG"] = str(isolated / "config.toml")
@@ -144,10 +177,10 @@ def _env(db: Path, isolated: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_four_processes_adding_fifty_cards_each(db_path: Path, isolated_paths: Path) -> None:
-    env = _env(db_path, isolated_paths)
+def test_four_processes_adding_fifty_cards_each(fresh: str, isolated_paths: Path) -> None:
+    env = _env(fresh, isolated_paths)
     subprocess.run([sys.executable, "-m", "organizer", "add", "seed"], env=env, check=True, capture_output=True)
-    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(w)], env=env, stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(w), "50"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for w in range(4)]
     results = [(p.wait(timeout=240), p.stderr.read() if p.stderr else "") for p in procs]
     for code, err in results:
@@ -161,11 +194,98 @@ def test_four_processes_adding_fifty_cards_each(db_path: Path, isolated_paths: P
 
 
 @pytest.mark.slow
-def test_four_processes_opening_a_new_database_at_once(db_path: Path, isolated_paths: Path) -> None:
-    env = _env(db_path, isolated_paths)
+def test_four_processes_opening_a_new_database_at_once(fresh: str, isolated_paths: Path) -> None:
+    env = _env(fresh, isolated_paths)
     procs = [subprocess.Popen([sys.executable, "-m", "organizer", "boards", "add", f"B{w}", f"Board {w}"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
     for p in procs:
         assert p.wait(timeout=120) == 0, p.stderr.read() if p.stderr else ""
-    conn = sqlite3.connect(db_path)
-    assert sorted(r[0] for r in conn.execute("SELECT key FROM board")) == ["B0", "B1", "B2", "B3"]
+    assert sorted(r[0] for r in _sql(fresh, "SELECT key FROM board")) == ["B0", "B1", "B2", "B3"]
+
+
+@pytest.mark.slow
+def test_first_adds_of_four_processes_on_a_new_database(fresh: str, isolated_paths: Path) -> None:
+    """Four processes migrate, make the default board and add at once: one board, numbers 1..20, no error."""
+    env = _env(fresh, isolated_paths)
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(w), "5"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for w in range(4)]
+    for p in procs:
+        assert p.wait(timeout=240) == 0, p.stderr.read() if p.stderr else ""
+    assert _sql(fresh, "SELECT key FROM board") == [("MAIN",)]
+    assert [n for (n,) in _sql(fresh, "SELECT number FROM card ORDER BY number")] == list(range(1, 21))
+
+
+# --- PostgreSQL only ------------------------------------------------------------------------------
+
+@pytest.mark.postgresql_only
+def test_postgresql_instants_are_timestamptz_and_read_back_aware(backend: str, store) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta, timezone
+
+    types = dict(_sql(store.location, "SELECT table_name || '.' || column_name, data_type FROM "
+                                      "information_schema.columns WHERE table_schema = 'public' AND "
+                                      "(right(column_name, 3) = '_at' OR column_name = 'at')"))
+    assert types and set(types.values()) == {"timestamp with time zone"}, types
+    at = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-5)))
+    with store.write() as s:
+        s.add(models.BusyEvent(uid="u", title="t", start_at=at, end_at=at + timedelta(hours=1),
+                               created_at=models.utcnow()))
+    with store.read() as s:
+        event = s.exec(select(models.BusyEvent)).one()
+    assert event.start_at == at and event.start_at.tzinfo == UTC
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_changes_mark_the_plan_stale_in_their_transaction(backend: str, store) -> None:  # type: ignore[no-untyped-def]
+    names = {n for (n,) in _sql(store.location, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    assert names == {f"plan_stale_{t}_{e}" for t in ("card", "board_column", "busy_event", "time_entry", "plan_block")
+                     for e in ("insert", "update", "delete")}
+    _sql(store.location, "UPDATE setting SET value = '0' WHERE key = 'plan.stale'")
+    _sql(store.location, "UPDATE card SET title = title")  # no row: nothing changes, nothing goes stale
+    assert _sql(store.location, "SELECT value FROM setting WHERE key = 'plan.stale'") == [("0",)]
+    from organizer.services import boards
+
+    with store.write() as s:
+        boards.create_board(s, "ACME", "Acme")
+    assert _sql(store.location, "SELECT value FROM setting WHERE key = 'plan.stale'") == [("1",)]
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_upgrade_from_0006_adds_triggers_and_moves_sequences(backend: str, fresh: str) -> None:
+    """A PostgreSQL database made by an older Organizer (0006, no triggers) with a card id past its
+    sequence (as imports used to write them) upgrades, and the next card gets a free id."""
+    from alembic import command
+
+    from organizer.fields import validate
+    from organizer.services import cards
+
+    engine = create_engine(fresh)
+    cfg = _alembic_cfg()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+        conn.exec_driver_sql("INSERT INTO board (id, key, name, description, next_number, created_at) "
+                             "VALUES (1, 'OLD', 'Old', '', 8, now())")
+        conn.exec_driver_sql("INSERT INTO board_column (id, board_id, name, position, is_done) "
+                             "VALUES (1, 1, 'Ideas', 0, false)")
+        conn.exec_driver_sql("INSERT INTO card (id, board_id, number, column_id, position, title, notes, "
+                             "spent_minutes, priority, popup, created_at, updated_at) "
+                             "VALUES (7, 1, 7, 1, 1.0, 'imported', '', 0, 3, false, now(), now())")
+    engine.dispose()
+    store = open_store(fresh)
+    try:
+        from organizer.config import build_config
+
+        conf = build_config({"timezone": "Europe/Paris"})
+        with store.write() as s:
+            card = cards.add_card(s, conf, validate({"title": "new"}, conf, now=models.utcnow(), require_title=True))
+        assert (card.id, card.number) == (8, 8)
+    finally:
+        store.close()
+    assert len(_sql(fresh, "SELECT tgname FROM pg_trigger WHERE starts_with(tgname, 'plan_stale_')")) == 15
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_data_version_moves_with_another_connections_commit(backend: str, store) -> None:  # type: ignore[no-untyped-def]
+    before = store.data_version()
+    _sql(store.location, "INSERT INTO setting (key, value) VALUES ('x', 'y')")
+    assert store.data_version() != before
