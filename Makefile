@@ -15,13 +15,15 @@ $(BIN)/organizer: pyproject.toml
 run: $(BIN)/organizer
 	$(BIN)/organizer demo
 
-## Lint, then every test (two workers: this is a 2-core machine).
+## Lint (ruff, then the import contracts in pyproject.toml), then every test (two workers: this is a 2-core machine).
 test: $(BIN)/organizer
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/organizer
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## Benchmarks (not tests): see bench/README.md.
 bench: $(BIN)/organizer

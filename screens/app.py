@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -28,6 +28,9 @@ from organizer.fields import InputError
 from screens.app_calendars import CalendarActions
 from screens.app_dialogs import DialogActions
 from screens.board import BoardScreen
+
+if TYPE_CHECKING:
+    from screens.host import OrganizerHost
 
 Clock = Callable[[], datetime]
 WATCH_SECONDS = 0.5  # how often the app asks SQLite whether another process wrote
@@ -76,8 +79,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     DEFAULT_MODE = "board"
     MODES: ClassVar[dict[str, Any]] = {
         "board": BoardScreen,
-        "plan": lambda: __import__("screens.dayplan", fromlist=["DayPlanScreen"]).DayPlanScreen(),
-        "capacity": lambda: __import__("screens.capacity", fromlist=["CapacityScreen"]).CapacityScreen(),
+        "plan": lambda: _day_plan_screen(),
+        "capacity": lambda: _capacity_screen(),
     }
 
     def register(self, screen: Screen[Any]) -> None:
@@ -150,8 +153,11 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         for screen in self._listeners:
             screen.data_changed()  # type: ignore[attr-defined]
 
-    def _board_screen(self) -> BoardScreen | None:
+    def board_screen(self) -> BoardScreen | None:
+        """The board mode's screen, once it exists."""
         return self._board
+
+    _board_screen = board_screen  # the name tests/screens reach for
 
     def db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None = None,
                 *, write: bool = True, keep: bool = True) -> None:
@@ -178,7 +184,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         if done is not None:
             self.call_from_thread(done, result)
 
-    def board_loaded(self, screen: BoardScreen) -> None:
+    def board_loaded(self, screen: Screen[Any]) -> None:
         """Called after each board redraw from fresh data; warms the write path once."""
         self.board_loads += 1
         if self.board_loads == 1:
@@ -288,7 +294,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             self._data_version = self._version()
         if done is not None:
             done(result)
-        board = self._board_screen()
+        board = self.board_screen()
         if board is not None and reload:
             board.reload(focus=focus)
         for screen in self._listeners:
@@ -321,7 +327,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             return self.save_card(raw, ref=ref, board_key=board_key)
 
         def saved(result: str | None) -> None:
-            board = self._board_screen()
+            board = self.board_screen()
             if result and board is not None:
                 board.reload(board.board.key if board.board else None, focus=result)
 
@@ -355,7 +361,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
     def palette_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Every board action, every board, and the calendar actions, for the command palette."""
-        board = self._board_screen()
+        board = self.board_screen()
         if board is None:
             return []
         entries = board.palette_entries()
@@ -377,9 +383,22 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     def jump_to_card(self, ref: str) -> None:
         """Show a card on its board, whatever screen is open."""
         self.switch_mode("board")
-        board = self._board_screen()
+        board = self.board_screen()
         if board is not None:
             board.focus_card_ref(ref)
+
+
+def _day_plan_screen() -> Screen[Any]:
+    # Imported when the mode is first opened, not with the app: the board paints sooner.
+    from screens.dayplan import DayPlanScreen
+
+    return DayPlanScreen()
+
+
+def _capacity_screen() -> Screen[Any]:
+    from screens.capacity import CapacityScreen
+
+    return CapacityScreen()
 
 
 def run(location: str, cfg: Config) -> int:
@@ -391,3 +410,9 @@ def run(location: str, cfg: Config) -> int:
 
         print(app.crash, file=sys.stderr)
     return app.return_code or 0
+
+
+if TYPE_CHECKING:
+    def _conforms(app: OrganizerApp) -> OrganizerHost:
+        """mypy checks here that the app is what the mode screens take it for (screens.host)."""
+        return app

@@ -6,12 +6,12 @@ A mixin of `OrganizerApp`, kept apart so the app module stays about the app's li
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from organizer.boardview import CardRow
 
 if TYPE_CHECKING:
-    from screens.board import BoardScreen
+    from textual.screen import Screen
 
 
 # The `/` language (organizer.filterlang), as the help shows it; the same works in `organizer list --filter`.
@@ -42,7 +42,7 @@ class DialogActions:
 
         self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
 
-    def card_menu(self, title: str, options: list[tuple[str, str]], board: BoardScreen) -> None:
+    def card_menu(self, title: str, options: list[tuple[str, str]], board: Screen[Any]) -> None:
         """A menu of actions on one card; picking one runs it on the board."""
         from screens.dialogs import PickerDialog
 
@@ -68,7 +68,7 @@ class DialogActions:
         options = [("", "All channels"), *((c.key, f"{c.name} ({c.code})") for c in self.cfg.channels)]
 
         def picked(value: str | None) -> None:
-            board = self._board_screen()
+            board = self.board_screen()
             if value is not None and board is not None:
                 board.set_channel(value or None)
 
@@ -78,7 +78,7 @@ class DialogActions:
         """Switch to another board."""
         from screens.dialogs import PickerDialog
 
-        board = self._board_screen()
+        board = self.board_screen()
         if board is None or board.board is None:
             return
         options = [(key, f"{key} · {name}") for key, name in board.board.boards]
@@ -101,7 +101,7 @@ class DialogActions:
             return
 
         def picked(ref: str | None) -> None:
-            board = self._board_screen()
+            board = self.board_screen()
             if ref and board is not None:
                 board.focus_card_ref(ref)
 

@@ -30,7 +30,7 @@ from screens.keys import BOARD_BINDINGS, LONG_NAMES
 from screens.panes import ColumnPane, TextLine
 
 if TYPE_CHECKING:
-    from screens.app import OrganizerApp
+    from screens.host import OrganizerHost
 
 COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
 FIT_MIN = 16  # narrowest column (cells, its border included) when every column is on screen at once
@@ -124,8 +124,8 @@ class BoardScreen(Screen[None]):
         self._palette_cache: tuple[object, Palette] | None = None
 
     @property
-    def org(self) -> OrganizerApp:
-        """The app, typed."""
+    def org(self) -> OrganizerHost:
+        """The app, as the screens see it (screens.host: not screens.app, which imports this module)."""
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from organizer.planner import Capacity, DayPlan
     from organizer.refdata import Role
     from organizer.services.timer import Accuracy
-    from screens.app import OrganizerApp
+    from screens.host import OrganizerHost
 
 DAYS = 14
 LABEL = 17  # width of the row labels
@@ -222,8 +222,8 @@ class CapacityScreen(Screen[None]):
         self._stale = False
 
     @property
-    def org(self) -> OrganizerApp:
-        """The app, typed."""
+    def org(self) -> OrganizerHost:
+        """The app, as the screens see it (screens.host: not screens.app, which imports this module)."""
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

@@ -37,7 +37,7 @@ from screens.timeline import (
 
 if TYPE_CHECKING:
     from organizer.services.dayview import DayView, ViewBlock
-    from screens.app import OrganizerApp
+    from screens.host import OrganizerHost
 
 Edit = Callable[[Any, Any], Any]
 TICK_SECONDS = 30  # the "now" line and the timer's minutes move on their own
@@ -97,8 +97,8 @@ class DayPlanScreen(Screen[None]):
         self._stale = False
 
     @property
-    def org(self) -> OrganizerApp:
-        """The app, typed."""
+    def org(self) -> OrganizerHost:
+        """The app, as the screens see it (screens.host: not screens.app, which imports this module)."""
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -389,7 +389,7 @@ class DayPlanScreen(Screen[None]):
             return
         ref = block.ref
         await self.app.switch_mode("board")
-        board = self.org._board_screen()
+        board = self.org.board_screen()
         if board is None:
             return
         key = ref.rsplit("-", 1)[0]
@@ -412,8 +412,8 @@ class DayPlanScreen(Screen[None]):
                 self._popup_added(ref)
 
         heading = "New pop-up (P1/P2 or with a due time: placed from now; else the next reserve slot)"
-        org.push_screen(CardForm(org.cfg, heading=heading, columns=[], initial=None, submit=submit, clock=org.clock),
-                        saved)
+        self.app.push_screen(CardForm(org.cfg, heading=heading, columns=[], initial=None, submit=submit,
+                                      clock=org.clock), saved)
 
     def _popup_added(self, ref: str) -> None:
         tz = self.org.cfg.timezone

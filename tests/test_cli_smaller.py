@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from organizer import paths
-from organizer.cli import commands
+from organizer.cli import app_commands
 from organizer.cli.progress import Progress
 from tests.test_cli import Runner, run_bad, run_json, run_ok
 
@@ -162,7 +162,7 @@ def test_demo_opens_the_app_with_organizer_db_set(cli: Runner, monkeypatch: pyte
         seen.update(location=location, env=os.environ.get("ORGANIZER_DB"))
         return 0
 
-    monkeypatch.setattr(commands, "_launch", launch)
+    monkeypatch.setattr(app_commands, "_launch", launch)
     r = cli("demo")
     target = str(paths.data_dir() / "demo.db")
     assert r.code == 0

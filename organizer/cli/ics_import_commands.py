@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from organizer.cli.commands import emit, open_db
+from organizer.cli.common import emit, open_db
 from organizer.config import Config
 from organizer.fields import InputError, local_iso
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from organizer.cli.commands import emit, open_db
+from organizer.cli.common import emit, open_db
 from organizer.config import Config
 from organizer.dates import format_duration, parse_duration, parse_when
 from organizer.fields import InputError

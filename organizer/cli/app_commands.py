@@ -1,0 +1,74 @@
+"""CLI handlers that open the app: `organizer` with no command, and `organizer demo`.
+
+`_launch` is the one place the core reaches into the presentation layer (`screens`), lazily, inside the
+function: the import-linter contract "the core never imports the TUI" names that single import as its one
+exception (pyproject.toml, [tool.importlinter]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from organizer import paths
+from organizer.cli.common import open_db
+from organizer.config import Config
+from organizer.fields import InputError
+
+
+def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Fill the demo database with the demo boards and open the app on it.
+
+    The demo database is `demo.db` in the data dir (made afresh each time; `--resume` reopens it as it was),
+    or `--keep FILE` (a new file; with `--resume`, an existing one). It says where the database is and how
+    to point another shell at it, and sets ORGANIZER_DB for whatever the app starts, so `organizer add`
+    from a second terminal lands on the board being shown.
+    """
+    import shlex
+    import shutil
+    from pathlib import Path
+
+    from organizer import demo
+
+    if args.keep:
+        target = Path(args.keep).expanduser().absolute()
+        if target.exists() and not args.resume:
+            raise InputError(f"{target} already exists: pick a new file for the demo database "
+                             "(or --resume to open it as it is)")
+    else:
+        target = paths.data_dir() / "demo.db"
+        if not args.resume:
+            for stale in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            shutil.rmtree(target.with_name(target.name + ".calendars"), ignore_errors=True)
+    if args.resume and target.exists():
+        open_db(str(target)).close()  # migrates an older demo, refuses a file that is not Organizer's
+        print(f"demo database {target}: reopened as it was")
+    else:
+        count = demo.load_demo(open_db(str(target), create=True), cfg)
+        print(f"demo database {target}: {count} cards")
+    print(f"to use it from another shell: export ORGANIZER_DB={shlex.quote(str(target))}", file=sys.stderr)
+    os.environ["ORGANIZER_DB"] = str(target)  # for a shell started from inside the app
+    if args.no_app:
+        return 0
+    sys.stdout.flush()
+    return _launch(cfg, str(target))
+
+
+def _launch(cfg: Config, location: str) -> int:
+    # The one place the core reaches into the presentation layer, lazily.
+    from screens.app import run
+
+    return run(location, cfg)
+
+
+def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Open the TUI: migrate or create the database only when the lean check says it is needed."""
+    from organizer import lean
+
+    try:
+        lean.connect(location).close()
+    except lean.NotLean:
+        open_db(location, create=True).close()
+    return _launch(cfg, location)
