@@ -17,7 +17,9 @@ from organizer import dates
 from organizer.config import Config
 
 # Re-exported: the storage encoding lives in organizer.instants; older callers import it from here.
-from organizer.instants import db_datetime, db_text, readable  # noqa: F401
+from organizer.instants import db_datetime as db_datetime
+from organizer.instants import db_text as db_text
+from organizer.instants import readable as readable
 
 # C0/C1 control characters and DEL, which could drive a terminal; newlines and tabs are kept
 # in notes only.

@@ -45,14 +45,14 @@ from organizer.calendar.occurrences import (
     MAX_SERIES_OCCURRENCES,
     Broken,
     ReadCalendar,
-    Skipped,
     expand,
-    one_line,
     to_utc,
 )
 from organizer.calendar.occurrences import UID_MAX as UID_MAX
 from organizer.calendar.occurrences import Occurrence as Occurrence
+from organizer.calendar.occurrences import Skipped as Skipped
 from organizer.calendar.occurrences import compact as compact
+from organizer.calendar.occurrences import one_line as one_line
 from organizer.fields import InputError
 
 HORIZON_PAST = timedelta(days=30)

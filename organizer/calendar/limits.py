@@ -84,7 +84,8 @@ def _interrupt(thread_id: int, exc: type[BaseException] | None) -> bool:
     if api is None or not hasattr(api, "PyThreadState_SetAsyncExc"):
         return False
     target = ctypes.py_object(exc) if exc is not None else None
-    return api.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target) == 1
+    changed: int = api.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), target)  # threads it reached
+    return changed == 1
 
 
 class Guard:

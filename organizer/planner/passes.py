@@ -109,6 +109,7 @@ def place_popups(ctx: Context, out: Outcome) -> tuple[FreeList, list[list[Interv
     open_time = FreeList(clip([iv for d in ctx.days for iv in (*d.free, *d.reserve_layout)], ctx.lo, ctx.hi))
     by_day: list[list[Interval]] = [[] for _ in ctx.days]
     pieces_of: dict[int, list[Interval]] = {}
+    reserve: FreeList | None = None  # laid out once the urgent pop-ups (the first phase) are placed
     for phase in (True, False):
         if not phase:
             layouts = relayout_reserve(ctx, by_day)
@@ -122,7 +123,7 @@ def place_popups(ctx: Context, out: Outcome) -> tuple[FreeList, list[list[Interv
                 room = _due_room(open_time, job, ctx.lo)
                 if room is not None:
                     out.room_before_due[job.item.card_id] = room
-                found = _first_day(ctx, reserve, job.need, hi) if not phase else None
+                found = _first_day(ctx, reserve, job.need, hi) if reserve is not None else None
                 if found is None:
                     found = _first_day(ctx, open_time, job.need, hi)
                 if found is None:
@@ -131,7 +132,7 @@ def place_popups(ctx: Context, out: Outcome) -> tuple[FreeList, list[list[Interv
                     pieces = found
             for a, b in pieces:
                 open_time.take(a, b)
-                if not phase:
+                if reserve is not None:
                     reserve.take_overlap(a, b)
                 by_day[day_index(ctx, a)].append((a, b))
             pieces_of[n] = pieces
