@@ -1,7 +1,9 @@
 """The `organizer` command as a user meets it: output, exit codes, one-line errors, and what is stored.
 
 Every test runs the CLI in-process through the `cli` fixture (config in Europe/Paris, database in a
-temporary folder); one test runs a real subprocess to prove undo works across processes.
+temporary folder); one test runs a real subprocess to prove undo works across processes. The tests run
+on SQLite and on PostgreSQL (`pytest.mark.backends`, see conftest), except those about SQLite files and
+the lean path (`sqlite_only`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from organizer.cli.main import main
 from organizer.cli.messages import describe_failure
 from organizer.services import cards as card_service
 
+pytestmark = pytest.mark.backends
 PARIS = ZoneInfo("Europe/Paris")
 CARD_KEYS = [
     "id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes", "spent_minutes",
@@ -91,8 +94,19 @@ def show(cli: Runner, ref: str) -> dict[str, Any]:
     return card
 
 
-def db_dump(path: Path) -> list[str]:
+def db_dump(path: Path | str) -> list[str]:
     """Every row of the database as SQL text, to prove a failed command wrote nothing."""
+    if isinstance(path, str) and "://" in path:
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(path)
+        try:
+            with engine.connect() as conn:
+                return [f"{t}: {tuple(r)}" for t in sorted(inspect(conn).get_table_names())
+                        for r in conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1")]
+        finally:
+            engine.dispose()
+    path = Path(path)
     if not path.exists():
         return []
     conn = sqlite3.connect(path)
@@ -124,8 +138,13 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def seeded(cli: Runner, db_path: Path, seeded_template: Path) -> Runner:
-    """The test's database starts as a copy of `seeded_template` (MAIN-1 and MAIN-2)."""
+def seeded(cli: Runner, db_path: Path, backend: str, request: pytest.FixtureRequest) -> Runner:
+    """The test's database starts as a copy of `seeded_template` (MAIN-1 and MAIN-2); on PostgreSQL, made alike."""
+    if backend != "sqlite":
+        assert run_ok(cli, "add", "Seed card", "-c", "x", "-t", "seed") == "MAIN-1\n"
+        assert run_ok(cli, "add", "Second card") == "MAIN-2\n"
+        return cli
+    seeded_template: Path = request.getfixturevalue("seeded_template")
     db_path.parent.mkdir(parents=True, exist_ok=True)
     src, dst = sqlite3.connect(seeded_template), sqlite3.connect(db_path)
     try:
@@ -153,6 +172,7 @@ def test_first_add_prints_main_1_and_creates_board_main(cli: Runner) -> None:
     assert boards[0]["default"] is True
 
 
+@pytest.mark.sqlite_only
 def test_first_add_takes_full_path_and_second_the_lean_one(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real_lean, real_full = lean.add, card_service.add_card
@@ -392,13 +412,13 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("args, needle", BAD_INPUT, ids=lambda v: " ".join(v)[:40] if isinstance(v, list) else "")
-def test_bad_input_exits_2_with_one_line_and_writes_nothing(seeded: Runner, db_path: Path, args: list[str],
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(seeded: Runner, db_location: str, args: list[str],
                                                             needle: str) -> None:
-    before_cards, before_rows = all_cards(seeded), db_dump(db_path)
+    before_cards, before_rows = all_cards(seeded), db_dump(db_location)
     line = run_bad(seeded, *args)
     assert needle in line
     assert line.startswith("organizer")
-    assert db_dump(db_path) == before_rows  # every table, history included
+    assert db_dump(db_location) == before_rows  # every table, history included
     assert all_cards(seeded) == before_cards
     # No card number was used up either.
     assert run_ok(seeded, "add", "After") == "MAIN-3\n"
@@ -418,13 +438,13 @@ def test_bad_first_add_leaves_no_board_behind(cli: Runner, args: list[str], need
 
 
 @pytest.mark.parametrize("cmd", [["show"], ["move", "review"], ["done"], ["edit", "--title", "T"], ["rm"]])
-def test_ambiguous_bare_number_lists_both_cards(two_boards: Runner, db_path: Path, cmd: list[str]) -> None:
-    before = db_dump(db_path)
+def test_ambiguous_bare_number_lists_both_cards(two_boards: Runner, db_location: str, cmd: list[str]) -> None:
+    before = db_dump(db_location)
     line = run_bad(two_boards, cmd[0], "1", *cmd[1:])
     assert "ambiguous" in line
     assert "MAIN-1" in line
     assert "ACME-1" in line
-    assert db_dump(db_path) == before
+    assert db_dump(db_location) == before
 
 
 def test_board_key_is_case_insensitive_in_ids(two_boards: Runner) -> None:
@@ -440,6 +460,7 @@ def test_board_key_is_case_insensitive_in_ids(two_boards: Runner) -> None:
     ('timezone = "Europe/Paris"\n[hours]\nmon = ["9-5"]\n', "hours.mon", "9-5"),
     ('timezone = "Europe/Paris\n', "(file)", "config.toml"),
 ])
+@pytest.mark.sqlite_only
 def test_bad_config_file_exits_2_naming_the_key(cli: Runner, isolated_paths: Path, db_path: Path, text: str,
                                                 key: str, value: str) -> None:
     write_config(isolated_paths, text)
@@ -455,6 +476,7 @@ def test_config_file_that_is_not_utf8_exits_2_naming_the_file(cli: Runner, isola
     assert "config.toml" in run_bad(cli, "list")
 
 
+@pytest.mark.sqlite_only
 def test_database_that_is_not_sqlite_fails_with_one_line(cli: Runner, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.txt"
     bogus.write_text("hello, not a database\n" * 50)
@@ -465,6 +487,7 @@ def test_database_that_is_not_sqlite_fails_with_one_line(cli: Runner, tmp_path: 
     assert bogus.read_text() == "hello, not a database\n" * 50
 
 
+@pytest.mark.sqlite_only
 def test_database_path_that_is_a_folder_fails_with_one_line(cli: Runner, tmp_path: Path) -> None:
     line = run_bad(cli, "--db", str(tmp_path), "list", code=1)
     assert "folder" in line
@@ -617,16 +640,16 @@ def test_move_by_prefix_and_completion_stamp(seeded: Runner) -> None:
     assert "MAIN-1" in ids(run_json(seeded, "list", "--json"))
 
 
-def test_done_moves_to_published_and_twice_is_refused(seeded: Runner, db_path: Path) -> None:
+def test_done_moves_to_published_and_twice_is_refused(seeded: Runner, db_location: str) -> None:
     assert run_ok(seeded, "done", "1") == "MAIN-1 done → Published\n"
     card = show(seeded, "MAIN-1")
     assert card["column"] == "Published"
     assert card["completed"] is not None
     assert "MAIN-1" not in ids(run_json(seeded, "list", "--json"))
-    before = db_dump(db_path)
+    before = db_dump(db_location)
     line = run_bad(seeded, "done", "1")
     assert "already done" in line
-    assert db_dump(db_path) == before
+    assert db_dump(db_location) == before
     run_ok(seeded, "move", "1", "measured")
     assert "Measured" in run_bad(seeded, "done", "MAIN-1")
     done = run_json(seeded, "done", "2", "--json")
@@ -828,6 +851,7 @@ def test_add_works_after_undo_and_redo_of_a_rename(seeded: Runner) -> None:
     assert run_ok(seeded, "add", "fourth") == "MAIN-4\n"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.slow
 def test_undo_reverts_a_move_made_by_another_process_of_this_shell(seeded: Runner, isolated_paths: Path,
                                                                    db_path: Path) -> None:
@@ -842,6 +866,7 @@ def test_undo_reverts_a_move_made_by_another_process_of_this_shell(seeded: Runne
     assert show(seeded, "1")["column"] == "Ideas"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.slow
 def test_undo_leaves_another_terminals_change_to_undo_any(seeded: Runner, isolated_paths: Path,
                                                           db_path: Path) -> None:
@@ -863,6 +888,7 @@ def test_undo_leaves_another_terminals_change_to_undo_any(seeded: Runner, isolat
     assert run_ok(seeded, "redo") == "redid: move MAIN-1 to Review\n"
 
 
+@pytest.mark.sqlite_only
 def test_undo_names_the_newest_change_made_elsewhere(cli: Runner, db_path: Path) -> None:
     from organizer import history
     from organizer.config import load_config
@@ -925,10 +951,10 @@ def test_boards_rename_key_and_card_ids_follow(seeded: Runner) -> None:
     assert [b["key"] for b in run_json(seeded, "boards", "--json")] == ["NWC"]
 
 
-def test_boards_rename_to_a_used_key_is_refused(two_boards: Runner, db_path: Path) -> None:
-    before = db_dump(db_path)
+def test_boards_rename_to_a_used_key_is_refused(two_boards: Runner, db_location: str) -> None:
+    before = db_dump(db_location)
     assert "ACME" in run_bad(two_boards, "boards", "rename", "MAIN", "--key", "ACME")
-    assert db_dump(db_path) == before
+    assert db_dump(db_location) == before
 
 
 def test_boards_add_is_undoable(seeded: Runner) -> None:
@@ -939,6 +965,7 @@ def test_boards_add_is_undoable(seeded: Runner) -> None:
 
 # --- info, demo, --db, --version ----------------------------------------------------------------
 
+@pytest.mark.sqlite_only
 def test_info_points_at_the_temporary_paths(cli: Runner, isolated_paths: Path, db_path: Path) -> None:
     info = run_json(cli, "info", "--json")
     assert info["config"] == str(isolated_paths / "config.toml")
@@ -956,11 +983,13 @@ def test_info_points_at_the_temporary_paths(cli: Runner, isolated_paths: Path, d
     assert text.splitlines()[0].split() == ["version", __version__]
 
 
+@pytest.mark.sqlite_only
 def test_info_follows_db_flag(cli: Runner, tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     assert run_json(cli, "--db", str(other), "info", "--json")["database"] == str(other)
 
 
+@pytest.mark.sqlite_only
 def test_demo_keep_creates_two_boards(cli: Runner, tmp_path: Path, db_path: Path) -> None:
     target = tmp_path / "demo.db"
     out = run_ok(cli, "demo", "--keep", str(target), "--no-app")
@@ -977,6 +1006,7 @@ def test_demo_keep_creates_two_boards(cli: Runner, tmp_path: Path, db_path: Path
     assert not db_path.exists()
 
 
+@pytest.mark.sqlite_only
 def test_demo_keep_refuses_an_existing_file(cli: Runner, tmp_path: Path) -> None:
     target = tmp_path / "precious.db"
     target.write_bytes(b"keep me")
@@ -984,6 +1014,7 @@ def test_demo_keep_refuses_an_existing_file(cli: Runner, tmp_path: Path) -> None
     assert target.read_bytes() == b"keep me"
 
 
+@pytest.mark.sqlite_only
 def test_db_flag_beats_organizer_db(cli: Runner, tmp_path: Path, db_path: Path) -> None:
     other = tmp_path / "elsewhere" / "other.db"
     assert run_ok(cli, "--db", str(other), "add", "Elsewhere") == "MAIN-1\n"

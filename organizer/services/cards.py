@@ -257,10 +257,12 @@ def list_cards(session: Session, cfg: Config, flt: CardFilter) -> list[dict[str,
     if flt.role:
         q = q.where(Card.role == flt.role)
     if flt.column:
-        names_q = select(BoardColumn.name).distinct().join(Board, col(Board.id) == BoardColumn.board_id)
+        names_q = select(BoardColumn.name).join(Board, col(Board.id) == BoardColumn.board_id)
         if flt.board:
             names_q = names_q.where(Board.key == flt.board.upper())
-        names = list(session.exec(names_q.order_by(BoardColumn.position)))
+        # GROUP BY, not DISTINCT: PostgreSQL orders a DISTINCT list only by what it selects.
+        names = list(session.exec(names_q.group_by(BoardColumn.name)
+                                  .order_by(func.min(BoardColumn.position), BoardColumn.name)))
         q = q.where(BoardColumn.name == names[match_column(names, flt.column, (flt.board or "any board").upper())])
     if flt.due_before:
         q = q.where(col(Card.due_at).is_not(None), col(Card.due_at) < flt.due_before)
