@@ -27,8 +27,9 @@ class Db:
     def __init__(self, db: sqlite3.Connection | Session | Connection) -> None:
         self.raw = db if isinstance(db, sqlite3.Connection) else None
         # A SQLAlchemy Connection runs SQL itself; a Session hands out the connection of its transaction.
-        self.conn = None if self.raw else db if hasattr(db, "exec_driver_sql") else db.connection()  # type: ignore[union-attr]
-        self.dialect = "sqlite" if self.raw is not None else self.conn.dialect.name  # type: ignore[union-attr]
+        conn: Any = None if self.raw else db if hasattr(db, "exec_driver_sql") else db.connection()  # type: ignore[union-attr]
+        self.conn: Any = conn
+        self.dialect: str = "sqlite" if conn is None else str(conn.dialect.name)
         self.sqlite = self.dialect == "sqlite"
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None, *, fetch: bool = True) -> list[Any]:
@@ -39,7 +40,7 @@ class Db:
         else:
             from sqlalchemy import text
 
-            cursor = self.conn.execute(text(sql), args)  # type: ignore[union-attr]
+            cursor = self.conn.execute(text(sql), args)
         return list(cursor.fetchall()) if fetch else []
 
     def many(self, sql: str, params: Iterable[Mapping[str, Any]]) -> None:
@@ -52,7 +53,7 @@ class Db:
         else:
             from sqlalchemy import text
 
-            self.conn.execute(text(sql), batch)  # type: ignore[union-attr]
+            self.conn.execute(text(sql), batch)
 
     def bind(self, value: Any) -> Any:
         """SQLite keeps instants as naive UTC text and dates as ISO text; other databases take them as they are."""

@@ -132,7 +132,8 @@ def _revision_in(conn: Any, *, in_transaction: bool = False) -> str | None:
         if not inspect(conn).has_table("alembic_version"):
             return None  # asked first: on PostgreSQL a failed query would abort the caller's transaction
     try:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
     except OperationalError:
         return None
     except Exception as exc:  # another dialect's "no such table"

@@ -88,7 +88,7 @@ def take_number(session: Session, board: Board) -> int:
     """
     table = Board.__table__  # type: ignore[attr-defined]
     session.flush()  # a board created in this transaction must exist before its counter moves
-    taken = session.connection().execute(
+    taken: int = session.connection().execute(
         update(table).where(table.c.id == board.id).values(next_number=table.c.next_number + 1)
         .returning(table.c.next_number)).scalar_one()
     set_committed_value(board, "next_number", taken)
