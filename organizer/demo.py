@@ -42,5 +42,5 @@ def load_demo(store: Store, cfg: Config, now: datetime | None = None) -> int:
             end = start + timedelta(minutes=dates.parse_duration(spec["duration"]))
             busy.add_busy(session, start, end, spec["title"], origin="demo")
         # The demo is the starting point, not a string of actions to undo one by one.
-        session.exec(delete(HistoryEntry))  # type: ignore[call-overload]
+        session.exec(delete(HistoryEntry))
     return len(data["card"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from organizer import history, refdata
 from organizer.config import Config
@@ -32,7 +32,7 @@ def get_board(session: Session, key: str) -> Board:
     """The board with this key (any case), or InputError listing the boards there are."""
     board = session.exec(select(Board).where(Board.key == check_board_key(key))).first()
     if board is None:
-        keys = list(session.exec(select(Board.key).order_by(Board.id)))
+        keys = list(session.exec(select(Board.key).order_by(col(Board.id))))
         known = ", ".join(keys) if keys else "none yet (organizer boards add KEY NAME)"
         raise InputError(f"board {key!r} does not exist: known boards are {known}")
     return board
@@ -42,13 +42,13 @@ def default_board(session: Session, cfg: Config, *, create: bool = True) -> Boar
     """The board used when none is named: the configured one, else the oldest, else a new MAIN board."""
     if cfg.default_board:
         return get_board(session, cfg.default_board)
-    board = session.exec(select(Board).order_by(Board.id)).first()
+    board = session.exec(select(Board).order_by(col(Board.id))).first()
     if board is None:
         if not create:
             raise InputError("there are no boards yet: add a card or run organizer boards add KEY NAME")
         # Several first adds at once on PostgreSQL: one makes the board, the others wait, then find it.
         serialize(session, "default board")
-        board = session.exec(select(Board).order_by(Board.id)).first()
+        board = session.exec(select(Board).order_by(col(Board.id))).first()
         if board is None:
             board = create_board(session, DEFAULT_BOARD_KEY, "My board", origin="auto")
     return board
@@ -62,7 +62,7 @@ def resolve_board(session: Session, cfg: Config, key: str | None) -> Board:
 def columns(session: Session, board: Board) -> list[BoardColumn]:
     """A board's columns in workflow order."""
     return list(session.exec(
-        select(BoardColumn).where(BoardColumn.board_id == board.id).order_by(BoardColumn.position)
+        select(BoardColumn).where(BoardColumn.board_id == board.id).order_by(col(BoardColumn.position))
     ))
 
 
@@ -91,10 +91,10 @@ def create_board(
     board = Board(key=key, name=name, description=clean_text(description, multiline=True), created_at=utcnow())
     session.add(board)
     session.flush()
+    assert board.id is not None  # assigned by the flush
     for i, spec in enumerate(specs or refdata.default_columns()):
         session.add(BoardColumn(board_id=board.id, name=spec.name, position=i, wip_limit=spec.wip, is_done=spec.done))
     session.flush()
-    assert board.id is not None
     history.record(session, f"add board {key}", [history.change("board", board.id, None,
                                                                 history.snapshot(session, "board", board.id))],
                    origin)
@@ -129,11 +129,14 @@ def rename_board(
 def summaries(session: Session, cfg: Config) -> list[BoardSummary]:
     """Every board with its total and open card counts."""
     done_cols = select(BoardColumn.id).where(BoardColumn.is_done == True)  # noqa: E712
-    total = dict(session.exec(select(Card.board_id, func.count()).group_by(Card.board_id)).all())
-    open_ = dict(session.exec(
-        select(Card.board_id, func.count()).where(Card.column_id.not_in(done_cols)).group_by(Card.board_id)
+    # Keyed by board id; a Board's id is typed optional (None until flushed), so the keys are too.
+    total: dict[int | None, int] = dict(
+        session.exec(select(Card.board_id, func.count()).group_by(col(Card.board_id))).all())
+    open_: dict[int | None, int] = dict(session.exec(
+        select(Card.board_id, func.count()).where(col(Card.column_id).not_in(done_cols))
+        .group_by(col(Card.board_id))
     ).all())
-    boards = list(session.exec(select(Board).order_by(Board.id)))
+    boards = list(session.exec(select(Board).order_by(col(Board.id))))
     default_key = cfg.default_board.upper() if cfg.default_board else (boards[0].key if boards else None)
     return [BoardSummary(b.key, b.name, b.description, total.get(b.id, 0), open_.get(b.id, 0),
                          b.key == default_key) for b in boards]

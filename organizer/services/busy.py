@@ -35,7 +35,7 @@ def add_busy(session: Session, start: datetime, end: datetime, title: str, *, or
 def list_busy(session: Session, start: datetime, end: datetime) -> list[BusyEvent]:
     """Busy events overlapping [start, end), in time order."""
     return list(session.exec(select(BusyEvent).where(col(BusyEvent.start_at) < end, col(BusyEvent.end_at) > start)
-                             .order_by(BusyEvent.start_at, BusyEvent.id)))
+                             .order_by(col(BusyEvent.start_at), col(BusyEvent.id))))
 
 
 def remove_busy(session: Session, event_id: int, *, origin: str = "cli") -> BusyEvent:

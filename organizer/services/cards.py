@@ -50,6 +50,7 @@ def _snap(session: Session, card: Card) -> dict[str, Any] | None:
 
 
 def _set_links(session: Session, card: Card, channels: list[str] | None, tags: list[str] | None) -> None:
+    assert card.id is not None  # flushed: links need the card's id
     if channels is not None:
         session.exec(delete(CardChannel).where(col(CardChannel.card_id) == card.id))
         for i, ch in enumerate(channels):
@@ -86,7 +87,7 @@ def take_number(session: Session, board: Board) -> int:
     PostgreSQL, where two adding transactions would both read the same number; the UPDATE takes the
     board's row lock, so concurrent adds to one board queue there and each gets its own number.
     """
-    table = Board.__table__  # type: ignore[attr-defined]
+    table = Board.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ but does not declare it
     session.flush()  # a board created in this transaction must exist before its counter moves
     taken: int = session.connection().execute(
         update(table).where(table.c.id == board.id).values(next_number=table.c.next_number + 1)
@@ -102,6 +103,7 @@ def add_card(session: Session, cfg: Config, f: CardFields, *, origin: str = "cli
               else board_service.columns(session, board)[0])
     now = utcnow()
     number = take_number(session, board)
+    assert board.id is not None and column.id is not None  # stored rows
     card = Card(board_id=board.id, number=number, column_id=column.id, position=_end_position(session, column.id),
                 title=f.title or "", notes=f.notes or "", role=f.role, estimate_minutes=f.estimate_minutes,
                 spent_minutes=f.spent_minutes or 0, due_at=f.due_at, publish_at=f.publish_at,
@@ -153,7 +155,7 @@ def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin:
 def _position_at(session: Session, column_id: int, index: int, moving: int | None) -> float:
     """A position that puts a card at row `index` of a column (the others keep theirs)."""
     rows = list(session.exec(select(Card.position).where(Card.column_id == column_id, Card.id != moving)
-                             .order_by(Card.position)))
+                             .order_by(col(Card.position))))
     if index >= len(rows):
         return (rows[-1] if rows else 0.0) + 1.0
     below = rows[index]
@@ -193,7 +195,7 @@ def move_card(session: Session, ref: str, column_name: str, *, index: int | None
 def reorder_card(session: Session, ref: str, offset: int, *, origin: str = "cli") -> int:
     """Move a card up (offset < 0) or down within its column; returns its new row index."""
     card = find_card(session, ref)
-    siblings = list(session.exec(select(Card).where(Card.column_id == card.column_id).order_by(Card.position)))
+    siblings = list(session.exec(select(Card).where(Card.column_id == card.column_id).order_by(col(Card.position))))
     here = next(i for i, c in enumerate(siblings) if c.id == card.id)
     there = max(0, min(len(siblings) - 1, here + offset))
     if there == here:
@@ -230,7 +232,7 @@ def remove_card(session: Session, ref: str, *, origin: str = "cli") -> list[str]
     card = find_card(session, ref)
     board = session.get(Board, card.board_id)
     assert board is not None and card.id is not None
-    steps = list(session.exec(select(Card).where(Card.parent_id == card.id).order_by(Card.step)))
+    steps = list(session.exec(select(Card).where(Card.parent_id == card.id).order_by(col(Card.step))))
     changes = []
     # Steps first, so undo (which walks the list backwards) restores the parent before them. The
     # snapshots carry the time entries and pinned plan blocks the delete cascades away, for undo.
@@ -261,8 +263,8 @@ def list_cards(session: Session, cfg: Config, flt: CardFilter) -> list[dict[str,
         if flt.board:
             names_q = names_q.where(Board.key == flt.board.upper())
         # GROUP BY, not DISTINCT: PostgreSQL orders a DISTINCT list only by what it selects.
-        names = list(session.exec(names_q.group_by(BoardColumn.name)
-                                  .order_by(func.min(BoardColumn.position), BoardColumn.name)))
+        names = list(session.exec(names_q.group_by(col(BoardColumn.name))
+                                  .order_by(func.min(BoardColumn.position), col(BoardColumn.name))))
         q = q.where(BoardColumn.name == names[match_column(names, flt.column, (flt.board or "any board").upper())])
     if flt.due_before:
         q = q.where(col(Card.due_at).is_not(None), col(Card.due_at) < flt.due_before)
@@ -272,7 +274,7 @@ def list_cards(session: Session, cfg: Config, flt: CardFilter) -> list[dict[str,
         q = q.where(BoardColumn.is_done == False)  # noqa: E712
     if flt.channel:
         q = q.where(col(Card.id).in_(select(CardChannel.card_id).where(CardChannel.channel == flt.channel)))
-    rows = session.exec(q.order_by(Card.board_id, BoardColumn.position, Card.position)).all()
+    rows = session.exec(q.order_by(col(Card.board_id), col(BoardColumn.position), col(Card.position))).all()
     return _as_json(session, cfg, rows)
 
 
@@ -284,10 +286,10 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
         for cid, ch in session.exec(select(CardChannel.card_id, CardChannel.channel)
-                                    .where(col(CardChannel.card_id).in_(part)).order_by(CardChannel.position)):
+                                    .where(col(CardChannel.card_id).in_(part)).order_by(col(CardChannel.position))):
             channels[cid].append(ch)
         for cid, tag in session.exec(select(CardTag.card_id, CardTag.tag)
-                                     .where(col(CardTag.card_id).in_(part)).order_by(CardTag.tag)):
+                                     .where(col(CardTag.card_id).in_(part)).order_by(col(CardTag.tag))):
             tags[cid].append(tag)
     missing = {card.parent_id for card, _, _ in rows if card.parent_id and card.parent_id not in refs}
     for parent in missing:
@@ -310,6 +312,6 @@ def card_view(session: Session, cfg: Config, ref: str) -> dict[str, Any]:
         .where(Card.id == card.id)
     ).all()
     out = _as_json(session, cfg, row)[0]
-    steps = session.exec(select(Card.number).where(Card.parent_id == card.id).order_by(Card.step)).all()
+    steps = session.exec(select(Card.number).where(Card.parent_id == card.id).order_by(col(Card.step))).all()
     out["steps"] = [f"{out['board']}-{n}" for n in steps]
     return out

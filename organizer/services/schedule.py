@@ -164,7 +164,7 @@ def is_stale(db: Db, cfg: Config, now: datetime) -> bool:
     if rows.get(STALE_KEY) != "0" or HEAD_KEY not in rows:
         return True
     start, days = horizon(cfg, now)
-    return json.loads(rows[HEAD_KEY]) != _head(cfg, start, days)
+    return bool(json.loads(rows[HEAD_KEY]) != _head(cfg, start, days))  # json.loads is Any, so == is too
 
 
 def _head(cfg: Config, start: date, days: int) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def start_timer(session: Session, ref: str, *, now: datetime, origin: str = "cli
     """Start timing a card; a timer already running is stopped first. Returns (card, stopped card, its minutes)."""
     serialize(session, "timer")  # one running timer, even when two processes start one at once (PostgreSQL)
     card = find_card(session, ref)
+    assert card.id is not None  # a stored card
     stopped, minutes = None, 0
     current = running(session)
     if current is not None:
