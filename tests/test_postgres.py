@@ -148,15 +148,42 @@ def test_concurrent_adds_on_postgresql_store_every_card_with_unique_numbers(pg_f
     assert sorted(c["number"] for c in json.loads(listed)) == list(range(1, 61))
 
 
-@pytest.mark.xfail(strict=True, reason="organizer/cli: `demo --keep` takes its value as a file path "
-                   "(Path(args.keep).absolute()); a database URL must be passed through as it is "
-                   "(paths.sqlite_path(keep) is None) and its existence checked by its tables, not the file system")
 def test_demo_keep_accepts_a_postgresql_url(pg_fresh_url: str, isolated_paths: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`demo --keep URL` fills an empty database; a second time it refuses (the database holds boards), and
+    `--resume` reopens it as it is. Nothing is taken for a file path."""
     monkeypatch.chdir(tmp_path)
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["demo", "--keep", pg_fresh_url, "--no-app"])
-    assert code == 0, err.getvalue()
+
+    def demo(*args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["demo", "--keep", pg_fresh_url, "--no-app", *args])
+        return code, out.getvalue(), err.getvalue()
+
+    code, out, err = demo()
+    assert code == 0, err
+    assert out.startswith(f"demo database {pg_fresh_url}: ") and out.rstrip().endswith(" cards")
+    assert f"export ORGANIZER_DB={pg_fresh_url}" in err
     assert not list(tmp_path.iterdir()), "the URL was taken for a file path"
-    assert len(json.loads(_run(pg_fresh_url, "list", "--all", "--json")[1])) > 10
+    cards = len(json.loads(_run(pg_fresh_url, "list", "--all", "--json")[1]))
+    assert cards > 10
+    code, _, err = demo()
+    assert code == 2 and "already holds boards" in err
+    code, out, _ = demo("--resume")
+    assert code == 0 and "reopened" in out
+    assert len(json.loads(_run(pg_fresh_url, "list", "--all", "--json")[1])) == cards
+
+
+def test_info_on_a_postgresql_url_says_whether_it_exists_and_its_revision(pg_fresh_url: str,
+                                                                          isolated_paths: Path) -> None:
+    from organizer.schema import SCHEMA_REVISION
+
+    def info(url: str) -> dict[str, object]:
+        return dict(json.loads(_run(url, "info", "--json")[1]))
+
+    assert (info(pg_fresh_url)["database_exists"], info(pg_fresh_url)["database_revision"]) == (True, None)
+    assert info(pg_fresh_url)["database_revision"] is None, "info must not set the database up"
+    _run(pg_fresh_url, "boards")
+    assert (info(pg_fresh_url)["database_exists"], info(pg_fresh_url)["database_revision"]) == (True, SCHEMA_REVISION)
+    missing = pg_fresh_url.rpartition("/")[0] + "/org_test_no_such_database"
+    assert (info(missing)["database_exists"], info(missing)["database_revision"]) == (False, None)

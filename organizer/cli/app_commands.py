@@ -21,8 +21,9 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Fill the demo database with the demo boards and open the app on it.
 
     The demo database is `demo.db` in the data dir (made afresh each time; `--resume` reopens it as it was),
-    or `--keep FILE` (a new file; with `--resume`, an existing one). It says where the database is and how
-    to point another shell at it, and sets ORGANIZER_DB for whatever the app starts, so `organizer add`
+    or `--keep FILE` (a new file; with `--resume`, an existing one), or `--keep URL` (an empty database on
+    a server such as PostgreSQL; with `--resume`, one that holds boards). It says where the database is and
+    how to point another shell at it, and sets ORGANIZER_DB for whatever the app starts, so `organizer add`
     from a second terminal lands on the board being shown.
     """
     import shlex
@@ -31,6 +32,8 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
     from organizer import demo
 
+    if args.keep and paths.sqlite_path(args.keep) is None:
+        return _demo_at_url(args, cfg, args.keep)
     if args.keep:
         target = Path(args.keep).expanduser().absolute()
         if target.exists() and not args.resume:
@@ -48,12 +51,43 @@ def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
     else:
         count = demo.load_demo(open_db(str(target), create=True), cfg)
         print(f"demo database {target}: {count} cards")
-    print(f"to use it from another shell: export ORGANIZER_DB={shlex.quote(str(target))}", file=sys.stderr)
-    os.environ["ORGANIZER_DB"] = str(target)  # for a shell started from inside the app
+    return _open_demo(args, cfg, str(target), shlex.quote(str(target)))
+
+
+def _demo_at_url(args: argparse.Namespace, cfg: Config, url: str) -> int:
+    """`demo --keep URL`: a database server's database (it must exist), empty unless `--resume`.
+
+    Whether it is new is told by its content, not the file system: a database that already holds boards
+    is refused (or, with `--resume`, opened as it is). The URL is passed on as it was given.
+    """
+    import shlex
+
+    from organizer import demo
+    from organizer.sqlrows import Db
+
+    store = open_db(url, create=True)  # sets up (migrates) an empty database
+    try:
+        with store.read() as session:
+            used = bool(Db(session).rows("SELECT 1 FROM board LIMIT 1"))
+        if used and not args.resume:
+            raise InputError("that database already holds boards: give --keep an empty database for the demo "
+                             "(or --resume to open it as it is)")
+        if used:
+            print(f"demo database {url}: reopened as it was")
+        else:
+            print(f"demo database {url}: {demo.load_demo(store, cfg)} cards")
+    finally:
+        store.close()
+    return _open_demo(args, cfg, url, shlex.quote(url))
+
+
+def _open_demo(args: argparse.Namespace, cfg: Config, location: str, quoted: str) -> int:
+    print(f"to use it from another shell: export ORGANIZER_DB={quoted}", file=sys.stderr)
+    os.environ["ORGANIZER_DB"] = location  # for a shell started from inside the app
     if args.no_app:
         return 0
     sys.stdout.flush()
-    return _launch(cfg, str(target))
+    return _launch(cfg, location)
 
 
 def _launch(cfg: Config, location: str) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from organizer import paths
 from organizer.cli.common import emit, open_db
@@ -74,19 +75,27 @@ def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 
 def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Where things are."""
+    """Where things are.
+
+    For a database URL (PostgreSQL), `database_exists` says whether the server lets Organizer in, and
+    `database_revision` which schema revision the database is at (None: not set up yet), read without
+    migrating anything.
+    """
     from organizer import __version__, refdata
     from organizer.schema import SCHEMA_REVISION
 
     file = paths.sqlite_path(location)
-    info = {
+    on_server = file is None and "://" in location and not location.startswith("sqlite:")
+    exists, revision = _server_database(location) if on_server else (bool(file and file.exists()), None)
+    info: dict[str, Any] = {
         "version": __version__,
         "config": str(paths.config_file()),
         "config_exists": paths.config_file().is_file(),
         "database": location,
         # Why this database: the --db flag, the ORGANIZER_DB variable, or the default in the data dir.
         "database_from": getattr(args, "db_source", "default"),
-        "database_exists": bool(file and file.exists()),
+        "database_exists": exists,
+        **({"database_revision": revision} if on_server else {}),
         "schema_revision": SCHEMA_REVISION,
         "timezone": cfg.timezone,
         "reference_data": str(refdata.reference_dir()),
@@ -98,6 +107,24 @@ def cmd_info(args: argparse.Namespace, cfg: Config, location: str) -> int:
         for k, v in info.items():
             print(f"{k:<{width}}  {v}")
     return 0
+
+
+def _server_database(location: str) -> tuple[bool, str | None]:
+    """Whether a database URL can be opened, and its schema revision; nothing is created or migrated."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from organizer.store import StoreError, current_revision, open_store
+
+    try:
+        store = open_store(location, migrate_now=False)
+    except (StoreError, SQLAlchemyError, ImportError, ValueError):  # an unknown dialect, a driver missing
+        return False, None
+    try:
+        return True, current_revision(store.engine)
+    except SQLAlchemyError:  # the server is down, the database or the role does not exist
+        return False, None
+    finally:
+        store.close()
 
 
 def cmd_export(args: argparse.Namespace, cfg: Config, location: str) -> int:

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fill the demo database with the demo boards and open the app on it. It prints "
                        "where the database is; `export ORGANIZER_DB=…` points another shell at it.")
     p.add_argument("--keep", metavar="FILE", help="use FILE (a new file) for the demo database instead of demo.db "
-                   "in the data dir")
+                   "in the data dir; or a database URL (an empty database, e.g. postgresql://user@host/name)")
     p.add_argument("--resume", action="store_true",
                    help="reopen the demo database as it was left instead of making it afresh")
     p.add_argument("--no-app", action="store_true", help="only create the database")
