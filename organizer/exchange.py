@@ -12,14 +12,14 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from organizer import dates, history
 from organizer.config import Config
@@ -67,14 +67,16 @@ def export(store: Store, cfg: Config, fmt: str, out: TextIO, *, board: str | Non
     if fmt not in ("json", "csv"):
         raise InputError(f"format {fmt!r} is not known: use json or csv")
     with store.read() as session:
-        boards = list(session.execute(select(Board).order_by(Board.id)).scalars())
+        boards: list[Board] = list(session.execute(select(Board).order_by(col(Board.id))).scalars())
         known = ", ".join(b.key for b in boards) or "none yet"
         boards = [b for b in boards if board is None or b.key == board.strip().upper()]
         if board is not None and not boards:
             raise InputError(f"board {board!r} does not exist: known boards are {known}")
         cards = list_cards(session, cfg, CardFilter(include_done=True, board=boards[0].key if board else None))
         cols: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for c in session.execute(select(BoardColumn).order_by(BoardColumn.board_id, BoardColumn.position)).scalars():
+        board_columns: Iterable[BoardColumn] = session.execute(
+            select(BoardColumn).order_by(col(BoardColumn.board_id), col(BoardColumn.position))).scalars()
+        for c in board_columns:
             cols[c.board_id].append({"name": c.name, "wip": c.wip_limit, "done": bool(c.is_done)})
         docs = [{"key": b.key, "name": b.name, "description": b.description, "columns": cols[b.id or 0]}
                 for b in boards]
@@ -147,7 +149,8 @@ def _int(value: Any, name: str, high: int, *, low: int = 1, duration: bool = Fal
         raise InputError(f"{name}: {exc}") from None
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InputError(f"{name} {value!r} is not valid: use a whole number from {low} to {high}")
-    return value
+    number: int = value  # checked just above: an int (not a bool) in range
+    return number
 
 
 def _list(value: Any, name: str) -> list[str] | None:
@@ -272,8 +275,10 @@ def _plan(session: Session, cfg: Config, specs: dict[str, BoardSpec], cards: lis
     conn = session.connection()
     # FOR UPDATE (PostgreSQL; SQLite holds its write lock already): an add meanwhile waits for the import,
     # so the numbers settled here stay free.
-    info = {k: _Board(k, i, n) for i, k, n in conn.execute(select(_BT.c.id, _BT.c.key, _BT.c.next_number)
-                                                           .order_by(_BT.c.id).with_for_update())}
+    # The metadata's Table columns are untyped (Any): the rows are typed here as the schema has them.
+    stored: Iterable[tuple[int, str, int]] = conn.execute(
+        select(_BT.c.id, _BT.c.key, _BT.c.next_number).order_by(_BT.c.id).with_for_update())
+    info = {k: _Board(k, i, n) for i, k, n in stored}
     if any(c.board is None for c in cards):
         default = (check_board_key(cfg.default_board) if cfg.default_board
                    else next(iter(info), None) or next(iter(specs), None) or "MAIN")
@@ -282,12 +287,14 @@ def _plan(session: Session, cfg: Config, specs: dict[str, BoardSpec], cards: lis
     by_id = {b.id: b for b in info.values()}
     for c, card_id in zip(cards, _card_ids(conn, len(cards)), strict=True):
         c.values["id"] = card_id
-    for bid, name, done, cid in conn.execute(select(_CT.c.board_id, _CT.c.name, _CT.c.is_done, _CT.c.id)
-                                             .order_by(_CT.c.board_id, _CT.c.position)):
+    stored_columns: Iterable[tuple[int, str, bool, int]] = conn.execute(
+        select(_CT.c.board_id, _CT.c.name, _CT.c.is_done, _CT.c.id).order_by(_CT.c.board_id, _CT.c.position))
+    for bid, name, done, cid in stored_columns:
         by_id[bid].columns.append((name, bool(done), cid))
     if used := [info[k].id for k in {c.board for c in cards} if k in info]:
-        for bid, number, cid, parent in conn.execute(select(_KT.c.board_id, _KT.c.number, _KT.c.id, _KT.c.parent_id)
-                                                     .where(_KT.c.board_id.in_(used))):
+        stored_cards: Iterable[tuple[int, int, int, int | None]] = conn.execute(
+            select(_KT.c.board_id, _KT.c.number, _KT.c.id, _KT.c.parent_id).where(_KT.c.board_id.in_(used)))
+        for bid, number, cid, parent in stored_cards:
             by_id[bid].cards[number] = (cid, parent)
     for key in [*specs, *(c.board or "" for c in cards)]:
         if key not in info:
@@ -323,7 +330,9 @@ def _plan(session: Session, cfg: Config, specs: dict[str, BoardSpec], cards: lis
     for c in (c for c in cards if c.values["number"] is None):
         b = info[c.board or ""]
         c.values["number"], b.next_number = b.next_number, b.next_number + 1
-    for c in (c for c in cards if c.parent is not None):
+    for c in cards:
+        if c.parent is None:
+            continue
         key, n = (c.parent[0] or c.board or ""), c.parent[1]
         target, existing = in_file.get((key, n)), info[key].cards.get(n) if key in info else None
         if key != c.board:
@@ -350,19 +359,24 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
             conn.execute(update(_BT).where(_BT.c.id == b.id, _BT.c.next_number < b.next_number)
                          .values(next_number=b.next_number))
             continue
-        b.id = conn.execute(insert(_BT).values(key=b.key, name=b.new[0], description=b.new[1],
-                                               next_number=b.next_number, created_at=now)).inserted_primary_key[0]
+        inserted = conn.execute(insert(_BT).values(key=b.key, name=b.new[0], description=b.new[1],
+                                                   next_number=b.next_number, created_at=now)).inserted_primary_key
+        assert inserted is not None  # a one-row INSERT has its primary key
+        b.id = inserted[0]
         conn.execute(insert(_CT), [{"board_id": b.id, "name": s.name, "position": i, "wip_limit": s.wip,
                                     "is_done": s.done} for i, s in enumerate(b.new[2])])
-        b.columns = [(n, d, i) for i, n, d in conn.execute(select(_CT.c.id, _CT.c.name, _CT.c.is_done)
-                                                          .where(_CT.c.board_id == b.id).order_by(_CT.c.position))]
+        made: Iterable[tuple[int, str, bool]] = conn.execute(
+            select(_CT.c.id, _CT.c.name, _CT.c.is_done).where(_CT.c.board_id == b.id).order_by(_CT.c.position))
+        b.columns = [(n, d, i) for i, n, d in made]
         changes.append(history.change("board", b.id, None, history.snapshot(session, "board", b.id)))
-    tops = dict(conn.execute(select(_KT.c.column_id, func.max(_KT.c.position)).group_by(_KT.c.column_id)).all())
+    tops: dict[int, float | None] = dict(
+        conn.execute(select(_KT.c.column_id, func.max(_KT.c.position)).group_by(_KT.c.column_id)).all())
     for c in cards:  # positions in file order, below what each column already holds
         b = info[c.board or ""]
-        _, done, col = b.columns[c.col_index]
-        tops[col] = position = (tops.get(col) or 0.0) + 1.0
-        c.values.update(board_id=b.id, column_id=col, position=position)
+        _, done, column_id = b.columns[c.col_index]
+        assert column_id is not None  # stored columns, and a new board's read back above
+        tops[column_id] = position = (tops.get(column_id) or 0.0) + 1.0
+        c.values.update(board_id=b.id, column_id=column_id, position=position)
         if c.values["completed_at"] is None and done:
             c.values["completed_at"] = now
     outside = {c.values["parent_id"] for c in cards if c.values["parent_id"] and not c.parent_card}
@@ -371,12 +385,13 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
     for v in (c.values for c in cards if c.values["parent_id"] and c.values["step"]):
         last[v["parent_id"]] = max(last.get(v["parent_id"]) or 0, v["step"])
     ordered = sorted(cards, key=lambda c: c.parent_card is not None)  # pieces first: foreign keys, and redo
-    channels, tags = [], []
+    channels: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
     for c in ordered:
         v = c.values
         if v["parent_id"] and not v["step"]:
             v["step"] = last[v["parent_id"]] = (last.get(v["parent_id"]) or 0) + 1
-        snap = {col.name: v[col.name] for col in _KT.columns} | {name: db_text(v[name]) for name in _TIMES}
+        snap = {column.name: v[column.name] for column in _KT.columns} | {name: db_text(v[name]) for name in _TIMES}
         changes.append(history.change("card", v["id"], None, snap | {"channels": c.channels, "tags": sorted(c.tags)}))
         channels.extend({"card_id": v["id"], "channel": ch, "position": i} for i, ch in enumerate(c.channels))
         tags.extend({"card_id": v["id"], "tag": t} for t in c.tags)
@@ -401,7 +416,10 @@ def import_text(store: Store, cfg: Config, fmt: str, text: str, *, renumber: boo
     if not text.strip():
         raise InputError(f"{source} is empty: nothing to import")
     board_items, card_items = _parse_json(text, source) if fmt == "json" else ([], _parse_csv(text, source))
-    now, problems, specs, cards = datetime.now(UTC), [], {}, []
+    now = datetime.now(UTC)
+    problems: list[str] = []
+    specs: dict[str, BoardSpec] = {}
+    cards: list[_Card] = []
     for i, raw in enumerate(board_items, 1):
         try:
             key, spec = _read_board(raw, cfg)

@@ -19,11 +19,12 @@ or `UndoConflict` names what changed and nothing is written.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Table, delete, func, insert, or_, select, update
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from organizer.fields import db_datetime, db_text
 from organizer.lean import default_place, new_app_place, shell_place
@@ -58,13 +59,13 @@ def _table(name: str) -> Table:
 
 def _plain(table: Table, row: Any) -> Snapshot:
     out: Snapshot = {}
-    for col in table.columns:
-        value = row._mapping[col.name]
+    for column in table.columns:
+        value = row._mapping[column.name]
         if isinstance(value, datetime):
             value = db_text(value)
         elif isinstance(value, date):
             value = value.isoformat()
-        out[col.name] = value
+        out[column.name] = value
     return out
 
 
@@ -100,18 +101,18 @@ def snapshot(session: Session, table_name: str, row_id: int, *, dependents: bool
 
 def _row_values(table: Table, state: Snapshot) -> dict[str, Any]:
     values = {}
-    for col in table.columns:
-        if col.name in state:
-            v = state[col.name]
-            if isinstance(col.type, AwareDateTime):
+    for column in table.columns:
+        if column.name in state:
+            v = state[column.name]
+            if isinstance(column.type, AwareDateTime):
                 v = db_datetime(v)
                 # A required instant that could not be read when the snapshot was taken (see
                 # organizer.integrity) comes back as now rather than failing the whole undo.
-                if v is None and not col.nullable:
+                if v is None and not column.nullable:
                     v = utcnow()
-            elif isinstance(col.type, Date) and isinstance(v, str):
+            elif isinstance(column.type, Date) and isinstance(v, str):
                 v = date.fromisoformat(v)
-            values[col.name] = v
+            values[column.name] = v
     if "updated_at" in values:
         # Undo and redo are changes too: calendar clients and the feed must see time move forward
         # (SEQUENCE, LAST-MODIFIED, ETag come from it), never back to the snapshot's older value.
@@ -147,9 +148,9 @@ def _restore_dependents(session: Session, card_id: int, state: Snapshot, removed
         started = db_datetime(entry["started_at"])
         if entry["ended_at"] is None and running is not None and started is not None:
             # One timer at a time: another runs now, so this one stops when its card was removed.
-            end = max(removed_at, started)
-            minutes = max(0, round((end - started).total_seconds() / 60))
-            values |= {"ended_at": db_text(end), "minutes": minutes}
+            stopped = max(removed_at, started)
+            minutes = max(0, round((stopped - started).total_seconds() / 60))
+            values |= {"ended_at": db_text(stopped), "minutes": minutes}
             conn.execute(update(card).where(card.c.id == card_id)
                          .values(spent_minutes=card.c.spent_minutes + minutes))
         _insert_keeping_id(session, te, values)
@@ -171,8 +172,8 @@ def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | N
         _upsert(session, table, state)
         bc = _table("board_column")
         keep = [c["id"] for c in state.get("columns", [])]
-        for col in state.get("columns", []):
-            _upsert(session, bc, col)
+        for column in state.get("columns", []):
+            _upsert(session, bc, column)
         conn.execute(delete(bc).where(bc.c.board_id == row_id, bc.c.id.not_in(keep)))
         return
     _upsert(session, table, state)
@@ -237,7 +238,8 @@ def record(session: Session, summary: str, changes: list[dict[str, Any]], origin
     history is pruned to the `[history]` limits of the config.
     """
     where = _place(session, place, origin)
-    session.execute(delete(HistoryEntry).where(HistoryEntry.place == where, HistoryEntry.undone == True))  # noqa: E712
+    session.execute(delete(HistoryEntry).where(col(HistoryEntry.place) == where,
+                                               col(HistoryEntry.undone) == True))  # noqa: E712
     entry = HistoryEntry(at=utcnow(), origin=origin, place=where, summary=summary, changes=json.dumps(changes))
     session.add(entry)
     session.flush()
@@ -311,22 +313,26 @@ def _gained(session: Session, key: tuple[str, int], deleting: set[tuple[str, int
     table, row_id = key
     if table == "board":
         cards = _table("card")
-        numbers = [n for cid, n in conn.execute(select(cards.c.id, cards.c.number).where(cards.c.board_id == row_id))
-                   if ("card", cid) not in deleting]
+        # The metadata's Table columns are untyped (Any): the rows are typed here as the schema has them.
+        board_cards: Iterable[tuple[int, int]] = conn.execute(
+            select(cards.c.id, cards.c.number).where(cards.c.board_id == row_id))
+        numbers = [n for cid, n in board_cards if ("card", cid) not in deleting]
         return f"has cards added since ({len(numbers)})" if numbers else None
     if table != "card":
         return None
     cards, te, pb = _table("card"), _table("time_entry"), _table("plan_block")
-    steps = [cid for cid in conn.execute(select(cards.c.id).where(cards.c.parent_id == row_id)).scalars()
-             if ("card", cid) not in deleting]
+    step_ids: Iterable[int] = conn.execute(select(cards.c.id).where(cards.c.parent_id == row_id)).scalars()
+    steps = [cid for cid in step_ids if ("card", cid) not in deleting]
     if steps:
         return f"has steps added since ({', '.join(_name(session, ('card', s), None) for s in steps[:3])})"
     ours = {r["id"] for r in (known or {}).get("time_entries", [])}
-    if any(i not in ours for i in conn.execute(select(te.c.id).where(te.c.card_id == row_id)).scalars()):
+    entry_ids: Iterable[int] = conn.execute(select(te.c.id).where(te.c.card_id == row_id)).scalars()
+    if any(i not in ours for i in entry_ids):
         return "has time tracked since"
     ours = {r["id"] for r in (known or {}).get("pinned_blocks", [])}
-    pinned = select(pb.c.id).where(pb.c.card_id == row_id, pb.c.pinned == True)  # noqa: E712
-    if any(i not in ours for i in conn.execute(pinned).scalars()):
+    pinned: Iterable[int] = conn.execute(
+        select(pb.c.id).where(pb.c.card_id == row_id, pb.c.pinned == True)).scalars()  # noqa: E712
+    if any(i not in ours for i in pinned):
         return "has pinned plan time since"
     return None
 
@@ -350,8 +356,9 @@ def _name(session: Session, key: tuple[str, int], snap: Snapshot | None) -> str:
 def _later_change(session: Session, entry: HistoryEntry, key: tuple[str, int]) -> HistoryEntry | None:
     """The newest change after `entry` that touched a row (only read when refusing)."""
     needle = f'"id": {key[1]}'
-    later = session.scalars(select(HistoryEntry).where(HistoryEntry.id > entry.id, HistoryEntry.undone == False)  # noqa: E712
-                            .order_by(HistoryEntry.id.desc()))
+    later = session.scalars(select(HistoryEntry)
+                            .where(col(HistoryEntry.id) > entry.id, col(HistoryEntry.undone) == False)  # noqa: E712
+                            .order_by(col(HistoryEntry.id).desc()))
     for other in later:
         if needle in other.changes and any((c["table"], c["id"]) == key for c in json.loads(other.changes)):
             return other
@@ -385,8 +392,8 @@ def _nothing(session: Session, action: str, mine: str) -> NothingToUndo:
     if _is_app(mine):
         return NothingToUndo(f"nothing to {action} in this app session: changes made from a shell are "
                              f"{action}ne there, with `organizer {action}`")
-    other = session.scalars(select(HistoryEntry).where(HistoryEntry.undone == (action == "redo"))
-                            .order_by(HistoryEntry.id.desc()).limit(1)).first()
+    other = session.scalars(select(HistoryEntry).where(col(HistoryEntry.undone) == (action == "redo"))
+                            .order_by(col(HistoryEntry.id).desc()).limit(1)).first()
     if other is None:
         return NothingToUndo(f"nothing to {action}")
     what = "the newest change" if action == "undo" else "the last change undone"
@@ -401,10 +408,10 @@ def undo(session: Session, place: str | None = None, *, anywhere: bool = False) 
     where the change was made. Raises NothingToUndo, or UndoConflict when a row changed since.
     """
     mine = _place(session, place)
-    query = select(HistoryEntry).where(HistoryEntry.undone == False)  # noqa: E712
+    query = select(HistoryEntry).where(col(HistoryEntry.undone) == False)  # noqa: E712
     if not anywhere:
-        query = query.where(HistoryEntry.place == mine)
-    entry = session.scalars(query.order_by(HistoryEntry.id.desc()).limit(1)).first()
+        query = query.where(col(HistoryEntry.place) == mine)
+    entry = session.scalars(query.order_by(col(HistoryEntry.id).desc()).limit(1)).first()
     if entry is None:
         raise NothingToUndo("nothing to undo") if anywhere else _nothing(session, "undo", mine)
     changes = _check(session, entry, "undo", mine)
@@ -418,13 +425,13 @@ def undo(session: Session, place: str | None = None, *, anywhere: bool = False) 
 def redo(session: Session, place: str | None = None, *, anywhere: bool = False) -> str:
     """Re-apply the change this place undid last (the last undone anywhere with `anywhere`); return its summary."""
     mine = _place(session, place)
-    query = select(HistoryEntry).where(HistoryEntry.undone == True)  # noqa: E712
+    query = select(HistoryEntry).where(col(HistoryEntry.undone) == True)  # noqa: E712
     if anywhere:
-        newest_undone = HistoryEntry.undone_at.desc().nulls_last()  # type: ignore[union-attr]
-        query = query.order_by(newest_undone, HistoryEntry.id)
+        newest_undone = col(HistoryEntry.undone_at).desc().nulls_last()
+        query = query.order_by(newest_undone, col(HistoryEntry.id))
     else:
         # A place undoes newest first, so its oldest undone entry is the one it undid last.
-        query = query.where(HistoryEntry.place == mine).order_by(HistoryEntry.id)
+        query = query.where(col(HistoryEntry.place) == mine).order_by(col(HistoryEntry.id))
     entry = session.scalars(query.limit(1)).first()
     if entry is None:
         raise NothingToUndo("nothing to redo") if anywhere else _nothing(session, "redo", mine)

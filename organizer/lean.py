@@ -101,6 +101,7 @@ def connect(location: str) -> sqlite3.Connection:
 
 def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Row:
     key = check_board_key(key) if key else (cfg.default_board.upper() if cfg.default_board else None)
+    row: sqlite3.Row | None  # the connection's row_factory is sqlite3.Row (see connect)
     if key:
         row = conn.execute("SELECT id, key, next_number FROM board WHERE key = ?", (key,)).fetchone()
         if row is None:
@@ -111,6 +112,13 @@ def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Ro
     if row is None:
         raise NotLean("no board yet: the full path creates the default one")
     return row
+
+
+def _now_text() -> str:
+    """The current instant in the stored text form."""
+    now = db_text(datetime.now(UTC))
+    assert now is not None  # db_text gives None only for None
+    return now
 
 
 def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "cli",
@@ -126,7 +134,7 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
         column = cols[match_column([c["name"] for c in cols], f.column, board["key"])] if f.column else cols[0]
         conn.execute("UPDATE board SET next_number = next_number + 1 WHERE id = ?", (board["id"],))
         top = conn.execute("SELECT MAX(position) FROM card WHERE column_id = ?", (column["id"],)).fetchone()[0]
-        now = db_text(datetime.now(UTC))
+        now = _now_text()
         row: dict[str, Any] = {
             "board_id": board["id"], "number": board["next_number"], "column_id": column["id"],
             "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "role": f.role,
@@ -165,7 +173,8 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter,
     `match` is a parsed `organizer.filterlang` filter's test (`list --filter`): it is applied after the SQL,
     to the same fields the board's `/` reads, so both show the same cards.
     """
-    where, args = [], []
+    where: list[str] = []
+    args: list[str | int | None] = []
     if flt.board:
         key = check_board_key(flt.board)
         if conn.execute("SELECT 1 FROM board WHERE key = ?", (key,)).fetchone() is None:
@@ -264,7 +273,7 @@ def move(conn: sqlite3.Connection, card_id: int, column_id: int, index: int, *, 
         else:
             above = rows[index - 1] if index > 0 else rows[index] - 2.0
             position = (above + rows[index]) / 2
-        now = db_text(datetime.now(UTC))
+        now = _now_text()
         completed = before["completed_at"]
         if column_id != before["column_id"]:
             completed = (completed or now) if target[2] else None

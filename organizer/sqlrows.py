@@ -26,8 +26,10 @@ class Db:
 
     def __init__(self, db: sqlite3.Connection | Session | Connection) -> None:
         self.raw = db if isinstance(db, sqlite3.Connection) else None
-        # A SQLAlchemy Connection runs SQL itself; a Session hands out the connection of its transaction.
-        conn: Any = None if self.raw else db if hasattr(db, "exec_driver_sql") else db.connection()  # type: ignore[union-attr]
+        conn: Any = None
+        if not isinstance(db, sqlite3.Connection):
+            # A SQLAlchemy Connection runs SQL itself; a Session hands out the connection of its transaction.
+            conn = db if hasattr(db, "exec_driver_sql") else db.connection()
         self.conn: Any = conn
         self.dialect: str = "sqlite" if conn is None else str(conn.dialect.name)
         self.sqlite = self.dialect == "sqlite"
