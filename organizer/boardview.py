@@ -1,10 +1,12 @@
-"""What the board screen shows: a board's columns and cards, read straight through `sqlite3`.
+"""What the board screen shows: a board's columns and cards, read through plain SQL.
 
 The app paints its first board before SQLAlchemy is even imported (that import alone costs more
-than the whole paint budget), so the read side of the board lives here, on the lean path, as
-plain data: no ORM objects, no Textual. Filtering, swimlanes and "next up" are pure functions
-over that data, so the screen only draws. The `/` text is read with the filter language of
-`organizer.filterlang`, the one `organizer list --filter` uses, so both find the same cards.
+than the whole paint budget), so the read side of the board lives here as plain SQL over
+`organizer.sqlrows.Db`: on a SQLite file straight through `sqlite3` (the lean path), on PostgreSQL
+through a SQLAlchemy connection, one code path for both. It gives plain data: no ORM objects, no
+Textual. Filtering, swimlanes and "next up" are pure functions over that data, so the screen only draws.
+The `/` text is read with the filter language of `organizer.filterlang`, the one `organizer list --filter`
+uses, so both find the same cards.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from organizer import filterlang
 from organizer.config import Config, load_config
 from organizer.fields import InputError, check_board_key
 from organizer.instants import readable
+from organizer.sqlrows import Db
 
 
 @dataclass(slots=True)
@@ -88,9 +91,14 @@ def _dt(text: str | None) -> datetime | None:
     return readable(text)
 
 
-def load_board(conn: sqlite3.Connection, cfg: Config, key: str | None = None) -> BoardData | None:
-    """Read one board (by key; else the configured default, else the oldest); None when there are no boards."""
-    boards = [(r[0], r[1], r[2]) for r in conn.execute("SELECT id, key, name FROM board ORDER BY id")]
+def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None) -> BoardData | None:
+    """Read one board (by key; else the configured default, else the oldest); None when there are no boards.
+
+    `db` is a `Db` (any database) or a plain `sqlite3` connection; run it in one read transaction, so the
+    columns and the cards come from the same moment.
+    """
+    db = db if isinstance(db, Db) else Db(db)
+    boards = [(r[0], r[1], r[2]) for r in db.rows("SELECT id, key, name FROM board ORDER BY id")]
     if not boards:
         return None
     wanted = check_board_key(key) if key else (cfg.default_board.upper() if cfg.default_board else None)
@@ -98,25 +106,28 @@ def load_board(conn: sqlite3.Connection, cfg: Config, key: str | None = None) ->
     if chosen is None:
         raise InputError(f"board {key!r} does not exist: known boards are {', '.join(b[1] for b in boards)}")
     board_id, board_key, board_name = chosen
-    columns = [ColumnData(r[0], r[1], r[2], bool(r[3])) for r in conn.execute(
-        "SELECT id, name, wip_limit, is_done FROM board_column WHERE board_id = ? ORDER BY position", (board_id,))]
+    on_board = {"board": board_id}
+    columns = [ColumnData(r[0], r[1], r[2], bool(r[3])) for r in db.rows(
+        "SELECT id, name, wip_limit, is_done FROM board_column WHERE board_id = :board ORDER BY position", on_board)]
     by_id = {c.id: c for c in columns}
     channels: dict[int, list[str]] = defaultdict(list)
-    for cid, ch in conn.execute("SELECT cc.card_id, cc.channel FROM card_channel cc JOIN card c ON c.id = cc.card_id "
-                                "WHERE c.board_id = ? ORDER BY cc.card_id, cc.position", (board_id,)):
+    for cid, ch in db.rows("SELECT cc.card_id, cc.channel FROM card_channel cc JOIN card c ON c.id = cc.card_id "
+                           "WHERE c.board_id = :board ORDER BY cc.card_id, cc.position", on_board):
         channels[cid].append(ch)
     tags: dict[int, list[str]] = defaultdict(list)
-    for cid, tag in conn.execute("SELECT ct.card_id, ct.tag FROM card_tag ct JOIN card c ON c.id = ct.card_id "
-                                 "WHERE c.board_id = ? ORDER BY ct.card_id, ct.tag", (board_id,)):
+    for cid, tag in db.rows("SELECT ct.card_id, ct.tag FROM card_tag ct JOIN card c ON c.id = ct.card_id "
+                            "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board):
         tags[cid].append(tag)
-    rows = conn.execute(
+    rows = db.rows(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
-        "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = ? "
-        "ORDER BY column_id, position", (board_id,)).fetchall()
+        "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = :board "
+        "ORDER BY column_id, position", on_board)
     numbers = {r[0]: r[1] for r in rows}
     for (cid, number, column_id, position, title, role, est, spent, due, publish, campaign, pillar, priority,
          popup, parent_id, step, notes) in rows:
-        column = by_id[column_id]
+        column = by_id.get(column_id)
+        if column is None:  # read outside one transaction, a column added meanwhile: the next reload shows it
+            continue
         card_tags = tuple(tags.get(cid, ()))
         ref = f"{board_key}-{number}"
         parent_ref = None

@@ -1,14 +1,18 @@
 """Find cards on every board by a few words: the command palette's card search.
 
 Every word must appear (any case) in one of the card's ID, title, notes, campaign, pillar, tags or
-channels; the best hits come first: an exact ID, then words in the title, then anywhere. One read
-transaction over plain sqlite3; the text is matched in Python, because SQLite's LIKE folds ASCII only.
+channels; the best hits come first: an exact ID, then words in the title, then anywhere. Plain SQL over
+`organizer.sqlrows.Db` (sqlite3 on a SQLite file, SQLAlchemy on PostgreSQL), in the caller's read
+transaction; the text is matched in Python, because SQLite's LIKE folds ASCII only (and both databases
+then find the same cards).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+
+from organizer.sqlrows import Db
 
 __all__ = ["CardHit", "search_cards"]
 
@@ -29,18 +33,19 @@ class CardHit:
 _FIELDS = ("ref", "title", "campaign", "pillar", "tag", "channel", "notes")
 
 
-def search_cards(conn: sqlite3.Connection, query: str, *, limit: int = 30) -> list[CardHit]:
+def search_cards(db: Db | sqlite3.Connection, query: str, *, limit: int = 30) -> list[CardHit]:
     """Cards whose fields hold every word of `query` (case-insensitive), best first, at most `limit`."""
     words = query.casefold().split()
     if not words:
         return []
+    db = db if isinstance(db, Db) else Db(db)
     extra: dict[int, dict[str, list[str]]] = {}
-    for cid, tag in conn.execute("SELECT card_id, tag FROM card_tag"):
+    for cid, tag in db.rows("SELECT card_id, tag FROM card_tag"):
         extra.setdefault(cid, {}).setdefault("tag", []).append(tag)
-    for cid, channel in conn.execute("SELECT card_id, channel FROM card_channel"):
+    for cid, channel in db.rows("SELECT card_id, channel FROM card_channel"):
         extra.setdefault(cid, {}).setdefault("channel", []).append(channel)
     scored: list[tuple[tuple[int, int, int], CardHit]] = []
-    rows = conn.execute(
+    rows = db.rows(
         "SELECT c.id, b.key, b.name, c.number, bc.name, bc.is_done, c.title, c.notes, c.campaign, c.pillar "
         "FROM card c JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id")
     for cid, key, board_name, number, column, is_done, title, notes, campaign, pillar in rows:

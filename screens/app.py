@@ -1,17 +1,23 @@
 """The Organizer app: the board as home screen, dialogs, live refresh, and the write path.
 
-Reads go through the lean `sqlite3` board model so the first paint never waits for SQLAlchemy;
-writes go through the core services in worker threads, and every write lands in the shared
-undo history.
+The board and the palette's card search read plain SQL (`organizer.boardview`, `organizer.cardsearch`
+over `organizer.sqlrows.Db`), in worker threads: on a SQLite file through the lean `sqlite3` path, so
+the first paint never waits for SQLAlchemy; on PostgreSQL (or a SQLite file the lean path refuses)
+through the store's connection. Writes go through the core services in worker threads, and every
+write lands in the shared undo history; a move on a SQLite file commits at once on the UI thread
+(`lean.move`), elsewhere it takes the same worker path as every other write.
+
+Live refresh asks SQLite's `PRAGMA data_version` on the UI thread (microseconds, no I/O wait); on a
+database server it asks `Store.data_version` in a worker, since that is a round trip to the server.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,15 +31,20 @@ from organizer.boardview import BoardData, load_board
 from organizer.cardsearch import CardHit, search_cards
 from organizer.config import Config, save_setting
 from organizer.fields import InputError
+from organizer.sqlrows import Db
 from screens.app_calendars import CalendarActions
 from screens.app_dialogs import DialogActions
 from screens.board import BoardScreen
 
 if TYPE_CHECKING:
+    from pathlib import PurePath
+
+    from textual.command import Provider
+
     from screens.host import OrganizerHost
 
 Clock = Callable[[], datetime]
-WATCH_SECONDS = 0.5  # how often the app asks SQLite whether another process wrote
+WATCH_SECONDS = 0.5  # how often the app asks the database whether another process wrote
 MOVE_LOCK_WAIT_MS = 50  # a move on the UI thread waits no longer than this for another writer
 
 
@@ -41,7 +52,10 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     """Terminal app over one Organizer database."""
 
     TITLE = "Organizer"
-    CSS_PATH: ClassVar[list[str | Path]] = ["app.tcss", "board.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "board.tcss"]
+    # The palette's providers, imported when the palette first opens (Textual calls these), not with the app.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = (
+        App.COMMANDS | {lambda: _providers()[0], lambda: _providers()[1]})
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("f1", "switch_mode('board')", "Board", id="app.mode_board", show=False),
@@ -55,20 +69,20 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     def __init__(self, location: str, cfg: Config, *, clock: Clock | None = None,
                  watch_seconds: float = WATCH_SECONDS) -> None:
         super().__init__()
-        from screens.commands import CardCommands, OrganizerCommands
-
-        self.COMMANDS = App.COMMANDS | {OrganizerCommands, CardCommands}
         self.location = location
         self.cfg = cfg
         self.clock = clock or (lambda: datetime.now(UTC))
         self.watch_seconds = watch_seconds
         self._store: Any = None
         self._store_lock = threading.Lock()
-        self._watch: sqlite3.Connection | None = None
+        self._watch: sqlite3.Connection | None = None  # SQLite: asked on the UI thread
+        self._watch_server = False  # another database: asked in a worker (`_poll_server`)
+        self._polling = False
         self._data_version: int | None = None
         self.board_loads = 0  # how many times a board was drawn from fresh data (tests and benchmarks read it)
         self._board: BoardScreen | None = None
         self._lean: sqlite3.Connection | None = None
+        self._not_lean = False  # the lean path refused this database: moves take the write path
         self._listeners: list[Screen[Any]] = []
         # This session's place in the history: its undo takes back its own changes, not the shell's.
         self.place = lean.new_app_place()
@@ -114,6 +128,10 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             self._watch = sqlite3.connect(file, check_same_thread=False)
             self._data_version = self._version()
             self.set_interval(self.watch_seconds, self._poll)
+        elif file is None:
+            self._watch_server = True
+            self._poll_server()  # the first answer is the starting point
+            self.set_interval(self.watch_seconds, self._poll_server)
 
     def on_unmount(self) -> None:
         """Close database handles."""
@@ -148,6 +166,39 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             self._data_version = version
             self.data_changed()
 
+    def _poll_server(self) -> None:
+        if not self._polling:  # a slow server: never more than one question on the way
+            self._polling = True
+            self._ask_server()
+
+    @work(thread=True, group="watch")
+    def _ask_server(self) -> None:
+        # Store.data_version is a round trip to the server: never on the UI thread.
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            version = self.get_store().data_version()
+        except SQLAlchemyError:
+            return  # the server is away for a moment: ask again at the next tick
+        finally:
+            self._polling = False
+        if self._data_version is None:
+            self._data_version = version
+        elif version != self._data_version:
+            self._data_version = version
+            self.call_from_thread(self.data_changed)
+
+    def _own_write_seen(self) -> None:
+        """After this app's own commit (in a worker): on a server, move the baseline past it, so it is not news.
+
+        A poll that lands between the commit and this only costs one reload more.
+        """
+        if self._watch_server and self._data_version is not None:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            with suppress(SQLAlchemyError):
+                self._data_version = self.get_store().data_version()
+
     def data_changed(self) -> None:
         """Tell every mode's screen that the database changed (they reload what they show)."""
         for screen in self._listeners:
@@ -181,6 +232,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             return
+        if write and keep:
+            self._own_write_seen()
         if done is not None:
             self.call_from_thread(done, result)
 
@@ -215,13 +268,34 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
                                   timeout=30, markup=False)
 
     # --- data ---------------------------------------------------------------------------------
-    def read_board(self, key: str | None) -> BoardData | None:
-        """Read a board through the lean path (called from worker threads)."""
-        conn = lean.connect(self.location)
+    @contextmanager
+    def reading(self) -> Iterator[Db]:
+        """One read transaction for plain SQL (in worker threads only: on a server each query is a round trip).
+
+        A SQLite file at the lean path's revision is read through `sqlite3`, without SQLAlchemy; any other
+        database through the store, at REPEATABLE READ on PostgreSQL, so every query sees the same moment.
+        """
         try:
-            return load_board(conn, self.cfg, key)
-        finally:
-            conn.close()
+            conn = lean.connect(self.location)
+        except lean.NotLean:
+            conn = None
+        if conn is not None:
+            try:
+                conn.execute("BEGIN")  # one snapshot for every query (the lean connection autocommits)
+                yield Db(conn)
+            finally:
+                conn.close()  # rolls the read transaction back
+            return
+        store = self.get_store()
+        with store.read() as session:
+            if store.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield Db(session)
+
+    def read_board(self, key: str | None) -> BoardData | None:
+        """Read a board (called from worker threads)."""
+        with self.reading() as db:
+            return load_board(db, self.cfg, key)
 
     def get_store(self) -> Any:
         """The SQLAlchemy store, opened on first use (thread-safe)."""
@@ -247,9 +321,13 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         (`fallback`) rather than freezing the screen.
         """
         if self._lean is None:
+            if self._not_lean:  # PostgreSQL, or a SQLite file at another revision: the write path
+                fallback()
+                return
             try:
                 self._lean = lean.connect(self.location)
             except lean.NotLean:
+                self._not_lean = True
                 fallback()
                 return
             self._lean.execute(f"PRAGMA busy_timeout = {MOVE_LOCK_WAIT_MS}")
@@ -285,6 +363,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         except (InputError, services.history.NothingToUndo) as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
             result, reload = None, True
+        else:
+            self._own_write_seen()
         self.call_from_thread(self._after_write, result, focus, done, reload)
 
     def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None,
@@ -348,7 +428,9 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
                 card = services.cards.add_card(session, self.cfg, fields, origin="tui")
             else:
                 card = services.cards.edit_card(session, self.cfg, ref, fields, origin="tui")
-            return str(services.cards.card_ref(session, card))
+            saved = str(services.cards.card_ref(session, card))
+        self._own_write_seen()
+        return saved
 
     def undo_redo(self, which: str) -> None:
         """Undo or redo this app session's own changes (the shell's are undone with `organizer undo`)."""
@@ -357,7 +439,12 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
             return str(step(session, self.place))
 
         verb = "Undid" if which == "undo" else "Redid"
-        self.write(change, done=lambda summary: summary and self.notify(f"{verb}: {summary}", markup=False))
+
+        def done(summary: str | None) -> None:
+            if summary:
+                self.notify(f"{verb}: {summary}", markup=False)
+
+        self.write(change, done=done)
 
     def palette_entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         """Every board action, every board, and the calendar actions, for the command palette."""
@@ -374,11 +461,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
     def search_cards(self, query: str) -> list[CardHit]:
         """Cards on every board matching `query` (called from a worker thread by the palette)."""
-        conn = lean.connect(self.location)
-        try:
-            return search_cards(conn, query)
-        finally:
-            conn.close()
+        with self.reading() as db:
+            return search_cards(db, query)
 
     def jump_to_card(self, ref: str) -> None:
         """Show a card on its board, whatever screen is open."""
@@ -386,6 +470,12 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         board = self.board_screen()
         if board is not None:
             board.focus_card_ref(ref)
+
+
+def _providers() -> tuple[type[Provider], type[Provider]]:
+    from screens.commands import CardCommands, OrganizerCommands
+
+    return OrganizerCommands, CardCommands
 
 
 def _day_plan_screen() -> Screen[Any]:

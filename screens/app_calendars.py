@@ -5,17 +5,38 @@ A mixin of `OrganizerApp`; the work runs in threads and reports through notifica
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from textual import work
 
 from organizer.fields import InputError
 
+if TYPE_CHECKING:
+    from textual.app import App
 
-class CalendarActions:
+    from organizer.config import Config
+
+    class _OnTheApp(App[int]):
+        """What these actions use of the `OrganizerApp` they live on (mypy checks the app against it)."""
+
+        cfg: Config
+        location: str
+
+        def now(self) -> datetime: ...
+
+        def get_store(self) -> Any: ...
+
+        def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None,
+                         reload: bool) -> None: ...
+else:
+    _OnTheApp = object
+
+
+class CalendarActions(_OnTheApp):
     """Calendar actions; every method expects to live on an `OrganizerApp`."""
 
     # --- calendars ----------------------------------------------------------------------------

@@ -11,7 +11,23 @@ from typing import TYPE_CHECKING, Any
 from organizer.boardview import CardRow
 
 if TYPE_CHECKING:
+    from textual.app import App
     from textual.screen import Screen
+
+    from organizer.config import Config
+    from screens.board import BoardScreen
+
+    class _OnTheApp(App[int]):
+        """What these dialogs use of the `OrganizerApp` they live on (mypy checks the app against it)."""
+
+        cfg: Config
+
+        def board_screen(self) -> BoardScreen | None: ...
+
+        def write(self, change: Callable[[Any, Any], Any], *, focus: int | str | None = None,
+                  done: Callable[[Any], None] | None = None, reload: bool = True) -> None: ...
+else:
+    _OnTheApp = object
 
 
 # The `/` language (organizer.filterlang), as the help shows it; the same works in `organizer list --filter`.
@@ -27,18 +43,20 @@ FILTER_HELP = (
 )
 
 
-class DialogActions:
+class DialogActions(_OnTheApp):
     """Dialog launchers; every method expects to live on an `OrganizerApp`."""
 
     def confirm_delete(self, card: CardRow) -> None:
         """Ask, then delete a card and its steps."""
         from screens.dialogs import ConfirmDialog
 
+        def removed(refs: list[str] | None) -> None:
+            if refs:
+                self.notify(f"Deleted {', '.join(refs)} (u to undo)", markup=False)
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"),
-                           done=lambda removed: removed and self.notify(
-                               f"Deleted {', '.join(removed)} (u to undo)", markup=False))
+                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"), done=removed)
 
         self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
 

@@ -82,10 +82,12 @@ def lane_items(columns: list[list[CardRow]], key: str, role_order: list[str],
                 grouped.setdefault(card.campaign or None, []).append(card)
         groups.append(grouped)
         seen += [k for k in grouped if k not in seen]
+    named = [k for k in seen if k is not None]
+    order: list[str | None] = []
     if key == "role":
-        order = [r for r in role_order if r in seen] + [r for r in seen if r is not None and r not in role_order]
+        order += [r for r in role_order if r in seen] + [r for r in named if r not in role_order]
     else:
-        order = sorted(k for k in seen if k is not None)
+        order += sorted(named)
     if None in seen:
         order.append(None)
     out: list[list[Item]] = [[] for _ in columns]

@@ -54,8 +54,9 @@ class DayPlanScreen(Screen[None]):
     AUTO_FOCUS = ""
     CSS_PATH = "plan.tcss"
     # The side panel narrows on small terminals and widens on large ones (classes used in plan.tcss).
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-normal"),
-                                                                      (160, "-wide")]
+    # (Not a ClassVar: Screen declares it as an instance variable.)
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-normal"),  # noqa: RUF012
+                                                            (160, "-wide")]
     # Keys mean what they mean on the board (`p` the Day plan, `C` Capacity, `n` something new, `b`/escape
     # back to the board): pin and split are `P` and `x`, so `p` pressed twice from the board pins nothing.
     # Ids stay the same across renames, so `[keys]` remaps in config.toml keep working.

@@ -50,7 +50,7 @@ class OrganizerHost(Protocol):
 
     # --- data ---
     def read_board(self, key: str | None) -> BoardData | None:
-        """Read a board through the lean path (called from worker threads)."""
+        """Read a board, on any database (called from worker threads only)."""
 
     def board_loaded(self, screen: Screen[Any]) -> None:
         """Called after each board redraw from fresh data."""

@@ -82,8 +82,10 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
         except ValueError as exc:
             raise InputError(f"--due-before: {exc}") from None
     role = validate({"role": args.role}, cfg, now=datetime.now(UTC), require_title=False).role if args.role else None
-    channel = (validate({"channels": [args.channel]}, cfg, now=datetime.now(UTC), require_title=False).channels
-               or [None])[0] if args.channel else None
+    channel = None
+    if args.channel:
+        channels = validate({"channels": [args.channel]}, cfg, now=datetime.now(UTC), require_title=False).channels
+        channel = channels[0] if channels else None
     flt = CardFilter(board=args.board, role=role, channel=channel, column=args.column, due_before=due_before,
                      popup=args.popup, include_done=args.all)
     match = None

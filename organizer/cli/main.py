@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from organizer import __version__
 
@@ -25,7 +25,8 @@ class UsageError(Exception):
 class _StoreOnce(argparse._StoreAction):
     """A single-value flag given twice is a mistake (`-P 1 -P 4`): refuse it instead of keeping the last."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: str | Sequence[Any] | None,
                  option_string: str | None = None) -> None:
         """Store the value, unless this flag was already given on the same command line."""
         given: set[str] = namespace.__dict__.setdefault("_given", set())
@@ -62,7 +63,7 @@ def _card_flags(p: argparse.ArgumentParser, *, edit: bool) -> None:
     p.add_argument("--role", "-r", type=_nonempty,
                    help=f"role: strategist, writer, producer, planner, community, analyst{clear}")
     p.add_argument("--channel", "-c", dest="channels", action="append", metavar="CHANNEL",
-                   type=None if edit else _nonempty,
+                   type=str if edit else _nonempty,
                    help="network, repeatable or comma-separated: x, linkedin, instagram, facebook, tiktok, "
                         "youtube, mastodon, bluesky, threads" + (" (replaces the list; '' empties it)" if edit else ""))
     p.add_argument("--due", "-d", metavar="WHEN", help=f"due time, e.g. 'tomorrow 10:00', fri, eod, +2d{clear}")

@@ -136,7 +136,7 @@ def cmd_capacity(args: argparse.Namespace, cfg: Config, location: str) -> int:
     with store.read() as s:
         acc = accuracy(s, cfg.role_keys())
     loads = capacity(plans)
-    data = {
+    data: dict[str, Any] = {
         "days": [{"date": c.day.isoformat(), "available_minutes": c.available_minutes,
                   "busy_minutes": c.busy_minutes, "planned_minutes": c.planned_minutes,
                   "reserve_minutes": c.reserve_minutes, "reserve_used_minutes": c.reserve_used_minutes,
