@@ -11,23 +11,26 @@ $(BIN)/organizer: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-## The app on a throwaway database filled with the demo boards.
+## The app on the demo database (demo.db in the data dir, made afresh; it prints how to point a shell at it).
 run: $(BIN)/organizer
 	$(BIN)/organizer demo
 
-## Lint (ruff, then the import contracts in pyproject.toml), then every test (two workers: this is a 2-core machine).
+## Lint (ruff, the import contracts and mypy, all configured in pyproject.toml), then every test (two workers:
+## this is a 2-core machine).
 test: $(BIN)/organizer
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
 lint: $(BIN)/organizer
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## Benchmarks (not tests): see bench/README.md.
 bench: $(BIN)/organizer
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -307,13 +307,14 @@ class Store:
     def data_version(self) -> int:
         """A number that changes whenever another connection commits, for live refresh.
 
-        SQLite counts commits by other connections to the file; on PostgreSQL it is the next transaction
-        id to be handed out, which moves with every write to the server (more often than needed, never less).
+        SQLite counts commits by other connections to the file; on PostgreSQL it is the sequence that the
+        statement triggers of migration 0007 advance on every change to this database's boards, cards,
+        busy time and plan (so writes to other databases on the same server do not count).
         """
         with self.engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
             if conn.dialect.name == "postgresql":
-                return int(conn.exec_driver_sql("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-                           .scalar() or 0)
+                value: int | None = conn.exec_driver_sql("SELECT last_value FROM organizer_data_version").scalar()
+                return int(value or 0)
             return int(conn.exec_driver_sql("PRAGMA data_version").scalar() or 0)
 
     def close(self) -> None:

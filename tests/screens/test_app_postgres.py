@@ -107,8 +107,8 @@ async def test_a_card_added_elsewhere_shows_without_a_keypress(pg_demo: Store, c
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         board = _board(app)
-        # (Store.data_version moves with any write on the server, other databases' too: no test here that
-        # nothing else reloads the board, it would fail whenever another test writes meanwhile.)
+        # Store.data_version counts this database's changes only (migration 0007's sequence), so the
+        # tests writing to other databases meanwhile reload nothing: see test_store's data-version test.
         other = open_store(pg_demo.location)
         try:
             with other.write() as s:
