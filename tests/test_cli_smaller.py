@@ -195,3 +195,17 @@ def test_info_says_where_the_database_choice_came_from(cli: Runner, tmp_path: Pa
     info = run_json(cli, "info", "--json")
     assert (info["database"], info["database_from"]) == (str(paths.data_dir() / "organizer.db"), "default")
     assert any(line.split() == ["database_from", "default"] for line in run_ok(cli, "info").splitlines())
+
+
+def test_list_aligns_columns_with_wide_characters() -> None:
+    from organizer.cli.render import card_table
+
+    base = {"popup": False, "parent": None, "role": None, "due": None, "estimate_minutes": 30, "priority": 3}
+    cards = [base | {"id": "NWC-1", "column": "公開", "title": "wide"},
+             base | {"id": "NWC-2", "column": "Planned", "title": "narrow"}]
+    lines = card_table(cards, "Europe/Paris").splitlines()
+    from wcwidth import wcswidth
+
+    # Every title starts at the same terminal cell, whatever the width of the column names before it.
+    starts = {wcswidth(line[: line.index(t)]) for line, t in zip(lines[1:], ("wide", "narrow"), strict=True)}
+    assert len(starts) == 1

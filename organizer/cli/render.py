@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,8 +24,25 @@ def card_table(cards: list[dict[str, Any]], tz: str) -> str:
         rows.append((c["id"], c["column"], c["role"] or "-", _when(c["due"], now, tz) or "-",
                      format_duration(c["estimate_minutes"]) if c["estimate_minutes"] is not None else "-",
                      str(c["priority"]), c["title"] + flags))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r[:6], widths, strict=True)) + "  " + r[6] for r in rows)
+    width = _cell_width(rows)
+    widths = [max(width(r[i]) for r in rows) for i in range(6)]
+    return "\n".join("  ".join(v + " " * (w - width(v)) for v, w in zip(r[:6], widths, strict=True)) + "  " + r[6]
+                     for r in rows)
+
+
+def _cell_width(rows: Sequence[tuple[str, ...]]) -> Callable[[str], int]:
+    """How many terminal cells a value takes: len() for ASCII, wcwidth for the rest (a column named 公開 or
+    Publié, a role with an emoji). wcwidth is imported only then: it costs ~45 ms, and `list` is a quick path.
+    """
+    if all(v.isascii() for r in rows for v in r[:6]):
+        return len
+    from wcwidth import wcswidth
+
+    def cells(text: str) -> int:
+        width: int = wcswidth(text)
+        return width if width >= 0 else len(text)  # -1: a character with no width defined; count it as one
+
+    return cells
 
 
 def card_details(card: dict[str, Any], tz: str) -> str:
