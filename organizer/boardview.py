@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from organizer import filterlang
 from organizer.config import Config, load_config
-from organizer.fields import InputError, check_board_key
+from organizer.fields import check_board_key, unknown_board
 from organizer.instants import readable
 from organizer.sqlrows import Db
 
@@ -104,7 +104,7 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
     wanted = check_board_key(key) if key else (cfg.default_board.upper() if cfg.default_board else None)
     chosen = next((b for b in boards if b[1] == wanted), None) if wanted else boards[0]
     if chosen is None:
-        raise InputError(f"board {key!r} does not exist: known boards are {', '.join(b[1] for b in boards)}")
+        raise unknown_board(wanted or "", (b[1] for b in boards))
     board_id, board_key, board_name = chosen
     on_board = {"board": board_id}
     columns = [ColumnData(r[0], r[1], r[2], bool(r[3])) for r in db.rows(

@@ -23,7 +23,16 @@ from sqlmodel import Session, SQLModel, col
 
 from organizer import dates, history
 from organizer.config import Config
-from organizer.fields import CardFilter, InputError, check_board_key, clean_text, db_text, match_column, parse_ref
+from organizer.fields import (
+    CardFilter,
+    InputError,
+    check_board_key,
+    clean_text,
+    db_text,
+    match_column,
+    parse_ref,
+    unknown_board,
+)
 from organizer.fields import validate as validate_fields
 from organizer.models import Board, BoardColumn
 from organizer.refdata import ColumnSpec
@@ -67,11 +76,10 @@ def export(store: Store, cfg: Config, fmt: str, out: TextIO, *, board: str | Non
     if fmt not in ("json", "csv"):
         raise InputError(f"format {fmt!r} is not known: use json or csv")
     with store.read() as session:
-        boards: list[Board] = list(session.execute(select(Board).order_by(col(Board.id))).scalars())
-        known = ", ".join(b.key for b in boards) or "none yet"
-        boards = [b for b in boards if board is None or b.key == board.strip().upper()]
+        every: list[Board] = list(session.execute(select(Board).order_by(col(Board.id))).scalars())
+        boards = [b for b in every if board is None or b.key == board.strip().upper()]
         if board is not None and not boards:
-            raise InputError(f"board {board!r} does not exist: known boards are {known}")
+            raise unknown_board(board, (b.key for b in every))
         cards = list_cards(session, cfg, CardFilter(include_done=True, board=boards[0].key if board else None))
         cols: dict[int, list[dict[str, Any]]] = defaultdict(list)
         board_columns: Iterable[BoardColumn] = session.execute(

@@ -42,6 +42,12 @@ class InputError(ValueError):
     """Bad user input; the message names the value and what would be accepted."""
 
 
+def unknown_board(key: str, known: Iterable[str]) -> InputError:
+    """The one error for a board key that names no board, listing the boards there are."""
+    keys = ", ".join(known) or "none yet (organizer boards add KEY NAME)"
+    return InputError(f"board {key!r} does not exist: known boards are {keys}")
+
+
 def clean_text(text: str, *, multiline: bool = False) -> str:
     """Remove terminal escape sequences and control characters from user or imported text."""
     text = _ESCAPE_SEQ.sub("", text)

@@ -22,7 +22,16 @@ from zoneinfo import ZoneInfo
 
 from organizer import paths
 from organizer.config import Config
-from organizer.fields import CardFields, CardFilter, InputError, card_json, check_board_key, db_text, match_column
+from organizer.fields import (
+    CardFields,
+    CardFilter,
+    InputError,
+    card_json,
+    check_board_key,
+    db_text,
+    match_column,
+    unknown_board,
+)
 from organizer.instants import readable
 from organizer.schema import SCHEMA_REVISION
 
@@ -106,7 +115,7 @@ def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Ro
         row = conn.execute("SELECT id, key, next_number FROM board WHERE key = ?", (key,)).fetchone()
         if row is None:
             keys = [r[0] for r in conn.execute("SELECT key FROM board ORDER BY id")]
-            raise InputError(f"board {key!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")
+            raise unknown_board(key, keys)
         return row
     row = conn.execute("SELECT id, key, next_number FROM board ORDER BY id LIMIT 1").fetchone()
     if row is None:
@@ -179,7 +188,7 @@ def list_cards(conn: sqlite3.Connection, cfg: Config, flt: CardFilter,
         key = check_board_key(flt.board)
         if conn.execute("SELECT 1 FROM board WHERE key = ?", (key,)).fetchone() is None:
             keys = [r[0] for r in conn.execute("SELECT key FROM board ORDER BY id")]
-            raise InputError(f"board {flt.board!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")
+            raise unknown_board(flt.board, keys)
         where.append("b.key = ?")
         args.append(key)
     if flt.role:

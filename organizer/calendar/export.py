@@ -27,7 +27,7 @@ from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTyp
 from icalendar.parser import Contentline
 
 from organizer.config import Config
-from organizer.fields import InputError, check_board_key, db_datetime, readable
+from organizer.fields import check_board_key, db_datetime, readable, unknown_board
 from organizer.sqlrows import Db
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def _boards(db: _Db, boards: list[str] | None) -> list[str]:
     keys = [k for (k,) in db.rows("SELECT key FROM board ORDER BY id")]
     wanted = [check_board_key(b) for b in boards or []]
     if unknown := [k for k in wanted if k not in keys]:
-        raise InputError(f"board {unknown[0]!r} does not exist: known boards are {', '.join(keys) or 'none yet'}")
+        raise unknown_board(unknown[0], keys)
     return [k for k in keys if k in wanted] if boards else keys
 
 

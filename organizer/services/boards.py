@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from organizer import history, refdata
 from organizer.config import Config
-from organizer.fields import InputError, check_board_key, clean_text, match_column
+from organizer.fields import InputError, check_board_key, clean_text, match_column, unknown_board
 from organizer.models import Board, BoardColumn, Card, utcnow
 from organizer.sqlrows import serialize
 
@@ -32,9 +32,7 @@ def get_board(session: Session, key: str) -> Board:
     """The board with this key (any case), or InputError listing the boards there are."""
     board = session.exec(select(Board).where(Board.key == check_board_key(key))).first()
     if board is None:
-        keys = list(session.exec(select(Board.key).order_by(col(Board.id))))
-        known = ", ".join(keys) if keys else "none yet (organizer boards add KEY NAME)"
-        raise InputError(f"board {key!r} does not exist: known boards are {known}")
+        raise unknown_board(key, session.exec(select(Board.key).order_by(col(Board.id))))
     return board
 
 
