@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -253,6 +254,9 @@ class Store:
         self.engine = engine
         self.sqlite_file = paths.sqlite_path(location)
         self.read_only = read_only
+        # A store nobody closed (a CLI command's, a test's) still closes its pooled connections when it is
+        # collected: otherwise psycopg warns "deleted while still open" from whatever code runs at that moment.
+        self._release = weakref.finalize(self, engine.dispose)
 
     def _name(self) -> str:
         return str(self.sqlite_file or "the database")
@@ -319,7 +323,7 @@ class Store:
 
     def close(self) -> None:
         """Release the connection pool."""
-        self.engine.dispose()
+        self._release()
 
 
 def _uri(file: Path, **params: str) -> str:

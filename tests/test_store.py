@@ -296,3 +296,19 @@ def test_postgresql_data_version_moves_with_another_connections_commit(backend: 
     _sql(pg_fresh_url, "CREATE TABLE elsewhere (x int)")
     _sql(pg_fresh_url, "INSERT INTO elsewhere VALUES (1)")
     assert store.data_version() == after
+
+
+@pytest.mark.postgresql_only
+def test_a_store_nobody_closed_closes_its_connections_when_collected(backend: str, db_location: str) -> None:
+    """A CLI command or a test that drops its store must not leave psycopg to warn later, from other code."""
+    import gc
+    import warnings
+
+    store = open_store(db_location)
+    with store.read():
+        pass
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del store
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
