@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, text, update
 from sqlmodel import Session, SQLModel, col
 
-from organizer import dates, history
+from organizer import cardspec, dates, history
 from organizer.config import Config
 from organizer.fields import (
     CardFilter,
@@ -39,13 +39,11 @@ from organizer.refdata import ColumnSpec
 from organizer.store import Store
 
 FORMAT, VERSION = "organizer", 1
-CARD_KEYS = ("id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes",
-             "spent_minutes", "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step",
-             "notes", "created", "updated", "completed")
+CARD_KEYS = cardspec.JSON_KEYS  # the porcelain's keys: the CSV columns, in order, and what an import accepts
 MAX_SHOWN = 5  # problems listed in one error message; the rest are counted
 _SPLIT = re.compile(r"[;,]")
 _TRUE, _FALSE = ("true", "1", "yes", "y"), ("false", "0", "no", "n", "")
-_TIMES = ("due_at", "publish_at", "created_at", "updated_at", "completed_at")
+_TIMES = cardspec.INSTANT_COLUMNS
 BoardSpec = tuple[str, str, list[ColumnSpec]]  # name, description, columns of a board the import creates
 _BT, _CT, _KT, _CHT, _TGT = (SQLModel.metadata.tables[t] for t in ("board", "board_column", "card", "card_channel",
                                                                     "card_tag"))

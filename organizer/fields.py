@@ -7,13 +7,14 @@ and print exactly the same JSON. Stdlib and `organizer.dates` only: this is on t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from organizer import dates
+from organizer import cardspec, dates
+from organizer.cardspec import FieldSpec
 from organizer.config import Config
 
 # Re-exported: the storage encoding lives in organizer.instants; older callers import it from here.
@@ -39,7 +40,15 @@ PRIORITIES = {1: "urgent", 2: "high", 3: "normal", 4: "low"}
 
 
 class InputError(ValueError):
-    """Bad user input; the message names the value and what would be accepted."""
+    """Bad user input; the message names the value and what would be accepted.
+
+    `field` is the card field it is about (a `cardspec.FieldSpec.name` such as `due_at`), when there is one:
+    the card form focuses that field's box.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def unknown_board(key: str, known: Iterable[str]) -> InputError:
@@ -70,7 +79,8 @@ def check_board_key(key: str) -> str:
     upper = key.strip().upper()
     if not _BOARD_KEY.match(upper):
         raise InputError(
-            f"board key {key!r} is not valid: use 1-12 letters or digits starting with a letter, e.g. ACME"
+            f"board key {key!r} is not valid: use 1-12 letters or digits starting with a letter, e.g. ACME",
+            field="board",
         )
     return upper
 
@@ -99,110 +109,140 @@ class CardFields:
     cleared: set[str] = field(default_factory=set)
 
 
-def _choice(kind: str, value: str, allowed: Sequence[str]) -> str:
+def _choice(kind: str, value: str, allowed: Sequence[str], field: str) -> str:
     v = value.strip().lower()
     if v not in allowed:
-        raise InputError(f"{kind} {value!r} is not known: use one of {', '.join(allowed)}")
+        raise InputError(f"{kind} {value!r} is not known: use one of {', '.join(allowed)}", field=field)
     return v
 
 
-def _optional_text(name: str, value: str | None, limit: int) -> str | None:
-    if value is None:
-        return None
+def _read_title(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    title = clean_text(str(value)).strip()
+    if not title:
+        raise InputError("title is empty: give the card a few words, e.g. 'Draft launch post'", field=spec.name)
+    if len(title) > TITLE_MAX:
+        raise InputError(f"title is {len(title)} characters long: at most {TITLE_MAX} are accepted", field=spec.name)
+    return title
+
+
+def _read_board(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    return check_board_key(str(value)) if value else None
+
+
+def _read_column(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    return clean_text(str(value)).strip() if value else None
+
+
+def _read_role(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    return _choice("role", str(value), cfg.role_keys(), spec.name)
+
+
+def _read_channels(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    chans = [_choice("channel", c, cfg.channel_keys(), spec.name) for c in value if str(c).strip()]
+    return list(dict.fromkeys(chans))
+
+
+def _read_when(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return dates.parse_when(str(value), now=now, tz=cfg.timezone, day_end=cfg.day_end)
+    except dates.DateParseError as exc:
+        raise InputError(f"{_flag(spec)}: {exc}", field=spec.name) from None
+
+
+def _read_duration(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    try:
+        return dates.parse_duration(str(value))
+    except dates.DurationParseError as exc:
+        raise InputError(f"{_flag(spec)}: {exc}", field=spec.name) from None
+
+
+def _read_priority(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    p = value
+    if isinstance(p, str) and p.strip().isdigit():
+        p = int(p)
+    if isinstance(p, str):
+        names = {v: k for k, v in PRIORITIES.items()}
+        p = names.get(p.strip().lower(), p)
+    if isinstance(p, bool) or not isinstance(p, int) or p not in PRIORITIES:
+        raise InputError(f"priority {value!r} is not valid: use 1 (urgent), 2 (high), 3 (normal) or 4 (low)",
+                         field=spec.name)
+    return p
+
+
+def _read_flag(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    if not isinstance(value, str):
+        return bool(value)
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
+    if value.strip().lower() not in words:
+        raise InputError(f"{spec.name} {value!r} is not valid: use true or false", field=spec.name)
+    return words[value.strip().lower()]
+
+
+def _read_text(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    assert spec.limit is not None  # every text field declares its limit (organizer.cardspec)
     v = clean_text(value).strip()
-    if len(v) > limit:
-        raise InputError(f"{name} is {len(v)} characters long: at most {limit} are accepted")
-    return v
+    if len(v) > spec.limit:
+        raise InputError(f"{spec.name} is {len(v)} characters long: at most {spec.limit} are accepted",
+                         field=spec.name)
+    return v or None
+
+
+def _read_tags(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    tags = [clean_text(str(t)).strip().lstrip("#") for t in value]
+    for t in tags:
+        if t and not _TAG.match(t):
+            raise InputError(
+                f"tag {t!r} is not valid: use one word (no spaces, commas or semicolons), up to 60 characters",
+                field=spec.name,
+            )
+    return list(dict.fromkeys(t for t in tags if t))
+
+
+def _read_notes(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    return clean_text(str(value), multiline=True)
+
+
+def _read_ref(spec: FieldSpec, value: Any, cfg: Config, now: datetime) -> Any:
+    try:
+        parse_ref(str(value))
+    except InputError as exc:
+        raise InputError(str(exc), field=spec.name) from None
+    return str(value).strip()
+
+
+def _flag(spec: FieldSpec) -> str:
+    return spec.cli.label if spec.cli else spec.name
+
+
+# One reader per `FieldSpec.kind`: a typed value (never None) in, the validated value out, or InputError.
+_READERS: dict[str, Callable[[FieldSpec, Any, Config, datetime], Any]] = {
+    "title": _read_title, "board": _read_board, "column": _read_column, "role": _read_role,
+    "channels": _read_channels, "when": _read_when, "duration": _read_duration, "priority": _read_priority,
+    "flag": _read_flag, "text": _read_text, "tags": _read_tags, "notes": _read_notes, "ref": _read_ref,
+}
 
 
 def validate(raw: Mapping[str, Any], cfg: Config, *, now: datetime, require_title: bool) -> CardFields:
-    """Turn typed strings (CLI flags, TUI form, import rows) into `CardFields`, or raise InputError."""
+    """Turn typed strings (CLI flags, TUI form, import rows) into `CardFields`, or raise InputError.
+
+    Each field of `organizer.cardspec.INPUTS` is read by the reader of its kind, in the spec's order; an
+    InputError names the field it is about (`exc.field`). With `require_title` false (an edit), a clearable
+    field given as `none` is added to `cleared`.
+    """
     out = CardFields()
-    tz = cfg.timezone
-
-    def clearable(name: str) -> bool:
-        value = raw.get(name)
-        if isinstance(value, str) and value.strip().lower() == CLEAR and not require_title:
-            out.cleared.add(name)
-            return True
-        return value is None
-
-    title = raw.get("title")
-    if title is not None:
-        title = clean_text(str(title)).strip()
-        if not title:
-            raise InputError("title is empty: give the card a few words, e.g. 'Draft launch post'")
-        if len(title) > TITLE_MAX:
-            raise InputError(f"title is {len(title)} characters long: at most {TITLE_MAX} are accepted")
-        out.title = title
-    elif require_title:
-        raise InputError("a card needs a title")
-    if raw.get("board"):
-        out.board = check_board_key(str(raw["board"]))
-    if raw.get("column"):
-        out.column = clean_text(str(raw["column"])).strip()
-    if not clearable("role"):
-        out.role = _choice("role", str(raw["role"]), cfg.role_keys())
-    if raw.get("channels") is not None:
-        chans = [_choice("channel", c, cfg.channel_keys()) for c in raw["channels"] if str(c).strip()]
-        out.channels = list(dict.fromkeys(chans))
-    for name in ("due_at", "publish_at"):
-        if not clearable(name):
-            try:
-                value = raw[name]
-                out_dt = value if isinstance(value, datetime) else dates.parse_when(
-                    str(value), now=now, tz=tz, day_end=cfg.day_end
-                )
-            except dates.DateParseError as exc:
-                label = "due" if name == "due_at" else "publish"
-                raise InputError(f"--{label}: {exc}") from None
-            setattr(out, name, out_dt)
-    for name, flag in (("estimate_minutes", "estimate"), ("spent_minutes", "spent")):
-        if not clearable(name):
-            value = raw[name]
-            try:
-                minutes = dates.parse_duration(str(value))
-            except dates.DurationParseError as exc:
-                raise InputError(f"--{flag}: {exc}") from None
-            setattr(out, name, minutes)
-    if raw.get("priority") is not None:
-        p = raw["priority"]
-        if isinstance(p, str) and p.strip().isdigit():
-            p = int(p)
-        if isinstance(p, str):
-            names = {v: k for k, v in PRIORITIES.items()}
-            p = names.get(p.strip().lower(), p)
-        if isinstance(p, bool) or not isinstance(p, int) or p not in PRIORITIES:
-            raise InputError(
-                f"priority {raw['priority']!r} is not valid: use 1 (urgent), 2 (high), 3 (normal) or 4 (low)"
-            )
-        out.priority = p
-    if raw.get("popup") is not None:
-        flag = raw["popup"]
-        if isinstance(flag, str):
-            words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False, "": False}
-            if flag.strip().lower() not in words:
-                raise InputError(f"popup {flag!r} is not valid: use true or false")
-            out.popup = words[flag.strip().lower()]
-        else:
-            out.popup = bool(flag)
-    if not clearable("campaign"):
-        out.campaign = _optional_text("campaign", raw["campaign"], 200) or None
-    if not clearable("pillar"):
-        out.pillar = _optional_text("pillar", raw["pillar"], 80) or None
-    if raw.get("tags") is not None:
-        tags = [clean_text(str(t)).strip().lstrip("#") for t in raw["tags"]]
-        for t in tags:
-            if t and not _TAG.match(t):
-                raise InputError(
-                    f"tag {t!r} is not valid: use one word (no spaces, commas or semicolons), up to 60 characters"
-                )
-        out.tags = list(dict.fromkeys(t for t in tags if t))
-    if raw.get("notes") is not None:
-        out.notes = clean_text(str(raw["notes"]), multiline=True)
-    if not clearable("parent"):
-        parse_ref(str(raw["parent"]))
-        out.parent = str(raw["parent"]).strip()
+    for spec in cardspec.INPUTS:
+        value = raw.get(spec.name)
+        if value is None:
+            if spec.kind == "title" and require_title:
+                raise InputError("a card needs a title", field=spec.name)
+            continue
+        if (spec.clearable and not require_title and isinstance(value, str)
+                and value.strip().lower() == CLEAR):
+            out.cleared.add(spec.name)
+            continue
+        setattr(out, spec.name, _READERS[spec.kind or ""](spec, value, cfg, now))
     return out
 
 
@@ -232,7 +272,8 @@ def match_column(names: Sequence[str], wanted: str, board_key: str) -> int:
     if len(matches) == 1:
         return matches[0]
     problem = "matches several columns" if matches else "is not a column"
-    raise InputError(f"column {wanted!r} {problem} of board {board_key}: use one of {', '.join(names)}")
+    raise InputError(f"column {wanted!r} {problem} of board {board_key}: use one of {', '.join(names)}",
+                     field="column")
 
 
 # --- Stored values and the JSON porcelain -----------------------------------------------------
@@ -240,6 +281,12 @@ def match_column(names: Sequence[str], wanted: str, board_key: str) -> int:
 def local_iso(value: datetime | None, tz: ZoneInfo) -> str | None:
     """ISO-8601 with the offset, in the user's zone."""
     return None if value is None else value.astimezone(tz).isoformat(timespec="seconds")
+
+
+# How `card_json` writes each porcelain key: (key, column, how), from organizer.cardspec.
+_JSON_PLAN: tuple[tuple[str, str, str], ...] = tuple(
+    (f.json, f.column or "", f.shown) for f in cardspec.FIELDS if f.json
+)
 
 
 def card_json(
@@ -252,28 +299,20 @@ def card_json(
     parent_ref: str | None,
     tz: ZoneInfo,
 ) -> dict[str, Any]:
-    """The `--json` form of a card. A porcelain contract: fields may be added, never removed or renamed."""
-    return {
-        "id": f"{board_key}-{card['number']}",
-        "board": board_key,
-        "number": card["number"],
-        "title": card["title"],
-        "column": column,
-        "role": card["role"],
-        "channels": list(channels),
-        "tags": list(tags),
-        "estimate_minutes": card["estimate_minutes"],
-        "spent_minutes": card["spent_minutes"],
-        "due": local_iso(readable(card["due_at"]), tz),
-        "publish": local_iso(readable(card["publish_at"]), tz),
-        "campaign": card["campaign"],
-        "pillar": card["pillar"],
-        "priority": card["priority"],
-        "popup": bool(card["popup"]),
-        "parent": parent_ref,
-        "step": card["step"],
-        "notes": card["notes"],
-        "created": local_iso(readable(card["created_at"]), tz),
-        "updated": local_iso(readable(card["updated_at"]), tz),
-        "completed": local_iso(readable(card["completed_at"]), tz),
-    }
+    """The `--json` form of a card. A porcelain contract: fields may be added, never removed or renamed.
+
+    Its keys and their order are `organizer.cardspec.JSON_KEYS`; `card` is the card's row (column → value).
+    """
+    given: dict[str, Any] = {"ref": f"{board_key}-{card['number']}", "board": board_key, "column": column,
+                             "channels": list(channels), "tags": list(tags), "parent": parent_ref}
+    out: dict[str, Any] = {}
+    for key, name, how in _JSON_PLAN:
+        if how == "value":
+            out[key] = card[name]
+        elif how == "instant":
+            out[key] = local_iso(readable(card[name]), tz)
+        elif how == "bool":
+            out[key] = bool(card[name])
+        else:
+            out[key] = given[how]
+    return out

@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from organizer import paths
+from organizer.cardspec import CARD_COLUMNS
 from organizer.config import Config
 from organizer.fields import (
     CardFields,
@@ -36,9 +37,7 @@ from organizer.instants import readable
 from organizer.schema import SCHEMA_REVISION
 
 BUSY_TIMEOUT_S = 30.0
-_CARD_COLUMNS = ("id", "board_id", "number", "column_id", "position", "title", "notes", "role", "estimate_minutes",
-                 "spent_minutes", "due_at", "publish_at", "campaign", "pillar", "priority", "popup", "parent_id",
-                 "step", "created_at", "updated_at", "completed_at")
+_CARD_COLUMNS = CARD_COLUMNS  # the card table's columns, from organizer.cardspec
 
 
 class NotLean(Exception):

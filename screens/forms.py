@@ -23,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from organizer import dates, fields
+from organizer.cardspec import FORM_TARGETS
 from organizer.config import Config
 from organizer.fields import CLEAR, PRIORITIES, InputError
 
@@ -39,28 +40,6 @@ _LIST_KEYS = ("channels", "tags")
 # Inputs that take a date phrase or a duration, keyed by raw key, with the widget id suffix.
 _WHEN_KEYS = {"due_at": "due", "publish_at": "publish"}
 _DURATION_KEYS = {"estimate_minutes": "estimate", "spent_minutes": "spent"}
-
-# How validation messages start → the widget they are about (messages come from organizer.fields
-# and the card services; the prefixes are part of their wording).
-_ERROR_TARGETS = (
-    ("--due", "due"),
-    ("--publish", "publish"),
-    ("--estimate", "estimate"),
-    ("--spent", "spent"),
-    ("title", "title"),
-    ("a card needs a title", "title"),
-    ("role", "role"),
-    ("channel", "channels"),
-    ("priority", "priority"),
-    ("popup", "popup"),
-    ("campaign", "campaign"),
-    ("pillar", "pillar"),
-    ("tag", "tags"),
-    ("card id", "parent"),
-    ("parent", "parent"),
-    ("column", "column"),
-)
-
 
 def format_when(moment: datetime, *, now: datetime, tz: str) -> str:
     """`Fri 27 Nov 17:30` in zone `tz`, with the year only when it is not the current one."""
@@ -445,7 +424,7 @@ class CardForm(ModalScreen[str | None]):
             # An edit validates like `organizer edit`: "none" then means "clear this field".
             fields.validate(raw, self.cfg, now=self.clock(), require_title=not self.editing)
         except InputError as exc:
-            self.show_error(str(exc))
+            self.show_error(str(exc), exc.field)
             return
         self.show_error("")
         self._set_busy(True)
@@ -455,7 +434,7 @@ class CardForm(ModalScreen[str | None]):
         try:
             ref = self._submit(raw)
         except InputError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            self.app.call_from_thread(self._failed, str(exc), exc.field)
             return
         self.app.call_from_thread(self._saved, ref)
 
@@ -464,22 +443,22 @@ class CardForm(ModalScreen[str | None]):
         if self.app.screen is self:
             self.dismiss(ref)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, field: str | None) -> None:
         self._set_busy(False)
-        self.show_error(message)
+        self.show_error(message, field)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.query_one("#form-save", Button).disabled = busy
 
-    def show_error(self, message: str) -> None:
-        """Show a validation message (literally) and focus the field it is about; "" hides it."""
+    def show_error(self, message: str, field: str | None = None) -> None:
+        """Show a validation message (literally) and focus the box of the field it is about; "" hides it.
+
+        `field` is the card field the error names (`InputError.field`); `cardspec.FORM_TARGETS` says its box.
+        """
         error = self.query_one("#form-error", Static)
         error.update(Content(message))
         error.set_class(bool(message), "-shown")
-        if not message:
-            return
-        lowered = message.lower()
-        target = next((name for prefix, name in _ERROR_TARGETS if lowered.startswith(prefix)), None)
+        target = FORM_TARGETS.get(field) if message and field else None
         if target is not None:
             self.query_one(f"#form-{target}").focus()

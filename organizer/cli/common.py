@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from organizer.cardspec import CLI_FIELDS
 from organizer.config import Config
 from organizer.fields import CardFields, validate
 
@@ -42,13 +43,7 @@ def open_db(location: str, *, create: bool = False) -> Any:
 
 def card_fields(args: argparse.Namespace, cfg: Config, *, require_title: bool) -> CardFields:
     """The card flags of `add` and `edit` (`--due`, `--channel`…), validated into CardFields."""
-    channels = None
-    if args.channels is not None:
-        channels = [c.strip() for item in args.channels for c in item.split(",") if c.strip()]
-    raw = {
-        "title": getattr(args, "title", None), "board": args.board, "column": args.column, "role": args.role,
-        "channels": channels, "due_at": args.due, "publish_at": args.publish, "estimate_minutes": args.estimate,
-        "spent_minutes": args.spent, "priority": args.priority, "popup": args.popup, "campaign": args.campaign,
-        "pillar": args.pillar, "tags": args.tags, "notes": args.notes, "parent": args.parent,
-    }
+    raw = {spec.name: getattr(args, spec.name, None) for spec in CLI_FIELDS}
+    if raw["channels"] is not None:  # repeatable and comma-separated: -c x,linkedin -c bluesky
+        raw["channels"] = [c.strip() for item in raw["channels"] for c in item.split(",") if c.strip()]
     return validate(raw, cfg, now=datetime.now(UTC), require_title=require_title)

@@ -57,33 +57,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _card_flags(p: argparse.ArgumentParser, *, edit: bool) -> None:
-    clear = " ('none' clears it)" if edit else ""
-    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty,
-                   help="board key, e.g. NWC (default: the default board)")
-    p.add_argument("--role", "-r", type=_nonempty,
-                   help=f"role: strategist, writer, producer, planner, community, analyst{clear}")
-    p.add_argument("--channel", "-c", dest="channels", action="append", metavar="CHANNEL",
-                   type=str if edit else _nonempty,
-                   help="network, repeatable or comma-separated: x, linkedin, instagram, facebook, tiktok, "
-                        "youtube, mastodon, bluesky, threads" + (" (replaces the list; '' empties it)" if edit else ""))
-    p.add_argument("--due", "-d", metavar="WHEN", help=f"due time, e.g. 'tomorrow 10:00', fri, eod, +2d{clear}")
-    p.add_argument("--publish", "-p", metavar="WHEN", help=f"when the content goes live{clear}")
-    p.add_argument("--estimate", "-e", metavar="DUR", help=f"estimate, e.g. 45m, 1h30, 90{clear}")
-    p.add_argument("--spent", metavar="DUR", help=f"time already spent{clear}")
-    p.add_argument("--priority", "-P", metavar="N", help="1 urgent, 2 high, 3 normal (default), 4 low")
-    if edit:
-        p.add_argument("--popup", action=argparse.BooleanOptionalAction, default=None,
-                       help="mark (or --no-popup unmark) as a pop-up")
-    else:
-        p.add_argument("--popup", action="store_true", default=None, help="an unplanned pop-up task")
-    p.add_argument("--campaign", metavar="NAME", help=f"campaign{clear}")
-    p.add_argument("--pillar", metavar="NAME", help=f"content-mix pillar, e.g. education{clear}")
-    p.add_argument("--column", metavar="COL", type=_nonempty, help="workflow column (a unique prefix will do)")
-    p.add_argument("--tag", "-t", dest="tags", action="append", metavar="TAG", help="tag, repeatable")
-    p.add_argument("--notes", "-n", metavar="TEXT", help="notes")
-    p.add_argument("--parent", metavar="ID", help=f"make this card a step of card ID{clear}")
-    if edit:
-        p.add_argument("--title", help="new title")
+    """The card flags of `add` and `edit`, from `organizer.cardspec` (the fields in their porcelain order)."""
+    from organizer.cardspec import CLI_FIELDS
+
+    for spec in CLI_FIELDS:
+        flag = spec.cli
+        assert flag is not None  # CLI_FIELDS holds the fields with a flag
+        if flag.add_positional is not None and not edit:
+            p.add_argument(spec.name, help=flag.add_positional)
+            continue
+        if flag.edit_only and not edit:
+            continue
+        help_text = flag.help
+        if edit:
+            help_text = flag.edit_help or (f"{flag.help} ('none' clears it)" if spec.clearable else flag.help)
+        options: dict[str, Any] = {"dest": spec.name, "help": help_text}
+        if spec.kind == "flag":
+            options.update(action=argparse.BooleanOptionalAction if edit else "store_true", default=None)
+        else:
+            options["metavar"] = flag.metavar
+            if spec.kind in ("channels", "tags"):  # repeatable; on edit '' empties the list
+                options["action"] = "append"
+                if flag.nonempty:
+                    options["type"] = str if edit else _nonempty
+            elif flag.nonempty:
+                options["type"] = _nonempty
+        p.add_argument(*flag.flags, **options)
     p.add_argument("--json", action="store_true", help="print the card as JSON (porcelain)")
 
 
@@ -97,7 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("add", help="add a card", description="Add a card and print its ID.")
-    p.add_argument("title", help="the card's title (quote it)")
     _card_flags(p, edit=False)
 
     p = sub.add_parser("list", aliases=["ls"], help="list cards", description="List open cards (filters combine).")

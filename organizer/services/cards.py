@@ -10,15 +10,14 @@ from sqlalchemy import func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select
 
-from organizer import history
+from organizer import cardspec, history
 from organizer.config import Config
 from organizer.fields import CardFields, CardFilter, InputError, card_json, match_column, parse_ref
 from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, utcnow
 from organizer.services import boards as board_service
 
-# Fields copied straight from CardFields onto the card row.
-_PLAIN = ("title", "role", "due_at", "publish_at", "estimate_minutes", "spent_minutes", "priority", "popup",
-          "campaign", "pillar", "notes")
+# Fields copied straight from CardFields onto the card row (organizer.cardspec.PLAIN).
+_PLAIN = cardspec.PLAIN
 
 
 def card_ref(session: Session, card: Card) -> str:
@@ -67,14 +66,18 @@ def _end_position(session: Session, column_id: int) -> float:
 
 
 def _place_under_parent(session: Session, card: Card, parent_ref: str) -> None:
-    parent = find_card(session, parent_ref)
+    try:
+        parent = find_card(session, parent_ref)
+    except InputError as exc:
+        raise InputError(str(exc), field="parent") from None
     if parent.board_id != card.board_id:
-        raise InputError(f"parent {parent_ref!r} is on another board: steps stay on their piece's board")
+        raise InputError(f"parent {parent_ref!r} is on another board: steps stay on their piece's board",
+                         field="parent")
     if parent.id == card.id or parent.parent_id is not None:
-        raise InputError(f"parent {parent_ref!r} cannot hold steps: pick a top-level card")
+        raise InputError(f"parent {parent_ref!r} cannot hold steps: pick a top-level card", field="parent")
     if card.id is not None and session.exec(select(Card.id).where(Card.parent_id == card.id)).first():
         raise InputError(f"card {card_ref(session, card)} has steps of its own, so it cannot become a step: "
-                         "steps are one level deep")
+                         "steps are one level deep", field="parent")
     card.parent_id = parent.id
     last = session.exec(select(func.max(Card.step)).where(Card.parent_id == parent.id)).one()
     card.step = (last or 0) + 1
@@ -140,7 +143,7 @@ def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin:
         _place_under_parent(session, card, f.parent)
     if f.board:
         raise InputError(f"--board {f.board}: a card cannot change board by edit; export and import it, "
-                         "or add it anew on that board")
+                         "or add it anew on that board", field="board")
     _set_links(session, card, f.channels, f.tags)
     if f.column:
         _move(session, card, f.column)

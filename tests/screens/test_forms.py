@@ -145,7 +145,7 @@ async def test_a_new_card_starts_in_the_given_column_with_the_default_priority(c
 
 async def test_submit_raising_input_error_keeps_the_form_open(cfg: Config) -> None:
     def refuse(raw: dict[str, Any]) -> str:
-        raise InputError("parent 'NWC-3' cannot hold steps: pick a top-level card")
+        raise InputError("parent 'NWC-3' cannot hold steps: pick a top-level card", field="parent")
 
     app, calls = form_for(cfg, submit=refuse)
     async with app.run_test(size=(80, 24)) as pilot:
