@@ -9,7 +9,8 @@ import pytest
 from organizer.config import Config
 from organizer.services import cards
 from organizer.store import Store
-from screens.board import FIT_MIN, FOLDED_WIDTH, SCROLL_MIN, BoardScreen, column_widths
+from screens.board import BoardScreen
+from screens.boardlayout import FIT_MIN, FOLDED_WIDTH, SCROLL_MIN, column_widths
 from screens.dialogs import PickerDialog
 from screens.footer import KeyFooter, fit_keys
 from screens.uistate import folded_columns
