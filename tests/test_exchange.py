@@ -20,6 +20,9 @@ from organizer.models import Board, Card, HistoryEntry
 from organizer.services import boards, cards
 from organizer.store import Store, open_store
 
+# The store and CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TRICKY_TITLES = ["[/bold] oops", "Launch [draft]", 'Commas, "quotes", and; semicolons', "Café ☕ — naïve façade 日本"]
 

@@ -12,6 +12,9 @@ import time_machine
 from organizer.store import open_store
 from tests.test_cli import Runner, run_ok
 
+# The CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 # Thursday 26 November 2026, 08:00 in Paris, before the working day starts.
 MORNING = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 
@@ -156,13 +159,17 @@ def test_dst_fall_back_day_has_no_doubled_minutes(cli: Runner, isolated_paths) -
     assert data["available_minutes"] == 300  # 01:00–05:00 on the night clocks go back is five real hours
 
 
-def test_store_has_the_plan(cli: Runner, clock: time_machine.Coordinates, db_path) -> None:  # type: ignore[no-untyped-def]
+def test_store_has_the_plan(cli: Runner, clock: time_machine.Coordinates, db_location: str) -> None:
     run_ok(cli, "add", "Stored", "--estimate", "1h", "--column", "Planned")
     plan(cli)
     from sqlmodel import select
 
     from organizer.models import PlanBlock
 
-    with open_store(str(db_path)).read() as s:
-        kinds = sorted({b.kind for b in s.exec(select(PlanBlock))})
+    store = open_store(db_location)
+    try:
+        with store.read() as s:
+            kinds = sorted({b.kind for b in s.exec(select(PlanBlock))})
+    finally:
+        store.close()
     assert kinds == ["reserve", "work"]

@@ -27,6 +27,9 @@ from organizer.models import Card, HistoryEntry, PlanBlock, TimeEntry
 from organizer.services import cards, timer
 from organizer.store import Store
 
+# The store and CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).
+pytestmark = pytest.mark.backends
+
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 APP = "tui:0a0a0a0a"
 OTHER_APP = "tui:0b0b0b0b"
@@ -153,6 +156,7 @@ def test_undoing_an_add_refuses_while_its_timer_runs(store: Store, cfg: Config) 
         _undo(store, APP)
 
 
+@pytest.mark.sqlite_only  # SQLite hands a freed row id out again; PostgreSQL's sequences never do
 def test_undo_refuses_to_write_over_a_reused_row_id(store: Store, cfg: Config) -> None:
     _add(store, cfg, "one")
     _add(store, cfg, "two", APP)
@@ -167,6 +171,7 @@ def test_undo_refuses_to_write_over_a_reused_row_id(store: Store, cfg: Config) -
     assert _column(store, cfg, "MAIN-3") == "Ideas"
 
 
+@pytest.mark.sqlite_only  # the other place adds through the lean path, which is SQLite's
 def test_redo_survives_another_places_add(store: Store, cfg: Config) -> None:
     _add(store, cfg, "one")
     _move(store, "MAIN-1", "Planned", APP)
