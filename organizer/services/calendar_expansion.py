@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Table, func, insert, inspect
 from sqlmodel import Session, col, delete, select
@@ -30,9 +30,6 @@ from organizer.calendar.importer import Occurrence, Skipped, horizon, read_calen
 from organizer.config import Config
 from organizer.fields import InputError
 from organizer.models import BusyEvent, CalendarSource, Setting
-
-if TYPE_CHECKING:
-    from organizer.services.calendars import BusyOccurrence
 
 # An expansion reaching less than this far ahead is stale (a fresh one reaches horizon(): 365 days): about two
 # months after an import, `ensure_expanded` expands it again. Checking is two small queries; expanding a
@@ -307,6 +304,26 @@ def _fix(row: CalendarSource) -> str:
     return "import it again to keep it current"
 
 
+@dataclass(frozen=True)
+class BusyOccurrence:
+    """One span of busy time, manual or imported."""
+
+    start: datetime
+    end: datetime
+    title: str
+    source: str
+    uid: str
+    all_day: bool = False
+
+
+def events_between(session: Session, start: datetime, end: datetime) -> list[BusyOccurrence]:
+    """Busy time overlapping [start, end), manual and imported, in time order: what the planner sees."""
+    rows = session.exec(select(BusyEvent).where(col(BusyEvent.start_at) < end, col(BusyEvent.end_at) > start)
+                        .order_by(col(BusyEvent.start_at), col(BusyEvent.source), col(BusyEvent.uid)))
+    return [BusyOccurrence(r.start_at, r.end_at, r.title, r.source, r.uid, r.all_day)
+            for r in rows if r.start_at and r.end_at]
+
+
 def busy_between(session: Session, cfg: Config, start: datetime, end: datetime) -> KnownBusy:
     """Busy time overlapping [start, end) like `events_between`, for a range the expansions may not cover.
 
@@ -315,10 +332,6 @@ def busy_between(session: Session, cfg: Config, start: datetime, end: datetime) 
     what is stored and a note naming the range it knows.
     """
     from zoneinfo import ZoneInfo
-
-    # Imported here, not at the top: organizer.services.calendars imports this module (and re-exports
-    # busy_between), so a top-level import would be a cycle.
-    from organizer.services.calendars import BusyOccurrence, events_between
 
     tz = ZoneInfo(cfg.timezone)
     stored = events_between(session, start, end)

@@ -53,9 +53,11 @@ from organizer.services.calendar_expansion import (
 from organizer.services.calendar_expansion import REFRESH_LAG as REFRESH_LAG
 from organizer.services.calendar_expansion import RETRY_AFTER as RETRY_AFTER
 from organizer.services.calendar_expansion import STALE_AHEAD as STALE_AHEAD
+from organizer.services.calendar_expansion import BusyOccurrence as BusyOccurrence
 from organizer.services.calendar_expansion import KnownBusy as KnownBusy
 from organizer.services.calendar_expansion import busy_between as busy_between
 from organizer.services.calendar_expansion import ensure_expanded as ensure_expanded
+from organizer.services.calendar_expansion import events_between as events_between
 from organizer.services.calendar_expansion import stale_calendars as stale_calendars
 from organizer.services.calendar_expansion import stale_since as stale_since
 
@@ -94,18 +96,6 @@ class CalendarInfo:
     expanded_from: datetime | None = None
     expanded_to: datetime | None = None
     kept: bool = False  # a copy is kept: the calendar can be expanded again without a fetch
-
-
-@dataclass(frozen=True)
-class BusyOccurrence:
-    """One span of busy time, manual or imported."""
-
-    start: datetime
-    end: datetime
-    title: str
-    source: str
-    uid: str
-    all_day: bool = False
 
 
 @dataclass
@@ -259,14 +249,6 @@ def remove_calendar(session: Session, name: str) -> int:
     # Its own copy goes with the next import or removal: this transaction may still roll back.
     prune_copies(session, keep={expansion.source} if expansion and expansion.source else set())
     return removed or 0
-
-
-def events_between(session: Session, start: datetime, end: datetime) -> list[BusyOccurrence]:
-    """Busy time overlapping [start, end), manual and imported, in time order: what the planner sees."""
-    rows = session.exec(select(BusyEvent).where(col(BusyEvent.start_at) < end, col(BusyEvent.end_at) > start)
-                        .order_by(col(BusyEvent.start_at), col(BusyEvent.source), col(BusyEvent.uid)))
-    return [BusyOccurrence(r.start_at, r.end_at, r.title, r.source, r.uid, r.all_day)
-            for r in rows if r.start_at and r.end_at]
 
 
 Progress = Callable[[str, "RefreshOutcome | None"], None]
