@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from organizer import filterlang
-from organizer.config import Config, load_config
+from organizer.config import Config
 from organizer.fields import check_board_key, unknown_board
 from organizer.instants import readable
 from organizer.sqlrows import Db
@@ -165,34 +165,14 @@ class View:
         return " · ".join(parts)
 
 
-_config_cache: dict[tuple[str, int], Config] = {}
-
-
-def _config() -> Config:
-    """The user's config, for callers that pass none (read again only when the file changes)."""
-    from organizer import paths
-
-    file = paths.config_file()
-    try:
-        stamp = file.stat().st_mtime_ns
-    except OSError:
-        stamp = -1
-    key = (str(file), stamp)
-    if key not in _config_cache:
-        _config_cache.clear()
-        _config_cache[key] = load_config(file)
-    return _config_cache[key]
-
-
-def visible(cards: Iterable[CardRow], view: View, *, cfg: Config | None = None,
-            now: datetime | None = None) -> list[CardRow]:
+def visible(cards: Iterable[CardRow], view: View, *, cfg: Config, now: datetime | None = None) -> list[CardRow]:
     """The cards a view lets through, in their order.
 
     `view.text` is a filter in the language of `organizer.filterlang` (`launch #video @writer !1 due:week`),
-    read against `cfg` (roles, channels, time zone; default: the user's config file) at `now` (default: now).
+    read against `cfg` (roles, channels, time zone) at `now` (default: now).
     Terms that cannot be read yet (`due:tom` while typing) are left out; `filter_error` names them.
     """
-    match = filterlang.parse(view.text, cfg or _config(), now=now, lenient=True).match if view.text.strip() else None
+    match = filterlang.parse(view.text, cfg, now=now, lenient=True).match if view.text.strip() else None
     roles, channel = view.roles, view.channel
     return [c for c in cards
             if (match is None or match(c))
@@ -200,9 +180,9 @@ def visible(cards: Iterable[CardRow], view: View, *, cfg: Config | None = None,
             and (not channel or channel in c.channels)]
 
 
-def filter_error(text: str, cfg: Config | None = None, *, now: datetime | None = None) -> str | None:
+def filter_error(text: str, cfg: Config, *, now: datetime | None = None) -> str | None:
     """Why a `/` filter cannot be read (`'!7': priority is 1 to 4 …`), or None when it can: for the screen to show."""
-    return filterlang.filter_error(text, cfg or _config(), now=now)
+    return filterlang.filter_error(text, cfg, now=now)
 
 
 def swimlanes(cards: Sequence[CardRow], role_order: Sequence[str]) -> list[tuple[str | None, list[CardRow]]]:

@@ -188,15 +188,17 @@ def test_visible_reads_the_language_and_combines_with_roles_and_channel(conf: Co
     assert visible([a, b, c], View(text="!1 due:tom"), cfg=conf, now=NOW) == [a, b]
 
 
-def test_visible_without_a_config_reads_the_users(isolated_paths: object) -> None:
-    a, b = card(title="a", role="photographer"), card(title="b", role="writer")
-    assert visible([a, b], View(text="@writer")) == [b]
+def test_visible_reads_roles_from_the_config_it_is_given(isolated_paths: object) -> None:
     from organizer import paths
+    from organizer.config import load_config
 
+    a, b = card(title="a", role="photographer"), card(title="b", role="writer")
+    assert visible([a, b], View(text="@writer"), cfg=load_config(paths.config_file())) == [b]
     paths.config_file().parent.mkdir(parents=True, exist_ok=True)
     paths.config_file().write_text('[roles.photographer]\nname = "Photographer"\n')
-    assert visible([a, b], View(text="@photographer")) == [a]
-    assert filter_error("@photographer") is None
+    users = load_config(paths.config_file())
+    assert visible([a, b], View(text="@photographer"), cfg=users) == [a]
+    assert filter_error("@photographer", users) is None
 
 
 def test_no_textual_and_no_sqlalchemy() -> None:

@@ -11,6 +11,7 @@ from organizer.config import Config
 from organizer.demo import load_demo
 from organizer.store import Store
 from screens.app import OrganizerApp
+from screens.board import BoardScreen
 
 # Thursday 26 November 2026, 09:00 in Paris: the clock every app test and snapshot sees.
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -38,3 +39,10 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def board_screen(app) -> BoardScreen:  # type: ignore[no-untyped-def]
+    """The app's open screen, which must be the board."""
+    screen = app.screen
+    assert isinstance(screen, BoardScreen)
+    return screen

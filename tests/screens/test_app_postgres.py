@@ -22,6 +22,7 @@ from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.column import ColumnView
 from tests.screens.conftest import NOW, settle
+from tests.screens.conftest import board_screen as _board
 
 
 @pytest.fixture
@@ -36,11 +37,6 @@ def pg_demo(pg_db: str, cfg: Config) -> Iterator[Store]:
 def _app(store: Store, cfg: Config, **kw: float) -> OrganizerApp:
     return OrganizerApp(store.location, cfg, clock=lambda: NOW, **kw)
 
-
-def _board(app: OrganizerApp) -> BoardScreen:
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
 
 
 def _column_of(store: Store, cfg: Config, ref: str) -> str:

@@ -13,15 +13,9 @@ from organizer.config import Config
 from organizer.fields import validate
 from organizer.services import boards, cards
 from organizer.store import Store
-from screens.board import BoardScreen
 from screens.column import ColumnView, Lane
 from tests.screens.conftest import NOW, settle
-
-
-def _board(app) -> BoardScreen:  # type: ignore[no-untyped-def]
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
+from tests.screens.conftest import board_screen as _board
 
 
 def _column_of(store: Store, cfg: Config, ref: str) -> str:

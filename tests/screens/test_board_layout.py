@@ -9,18 +9,12 @@ import pytest
 from organizer.config import Config
 from organizer.services import cards
 from organizer.store import Store
-from screens.board import BoardScreen
 from screens.boardlayout import FIT_MIN, FOLDED_WIDTH, SCROLL_MIN, column_widths
 from screens.dialogs import PickerDialog
 from screens.footer import KeyFooter, fit_keys
 from screens.uistate import folded_columns
+from tests.screens.conftest import board_screen as _board
 from tests.screens.conftest import settle
-
-
-def _board(app) -> BoardScreen:  # type: ignore[no-untyped-def]
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
 
 
 @pytest.mark.parametrize("width", [112, 120, 160, 200, 250])
