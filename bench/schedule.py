@@ -52,11 +52,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import dataset  # bench/ is sys.path[0] when this file runs as a script
 from run import OUT_DIR, REPO, Env, _git_revision, checkpoint_copy, cpu_seconds, make_env, percentile, restore, run_once
 
-from organizer import lean
 from organizer.config import Config, load_config
 from organizer.instants import db_text
 from organizer.services import schedule
-from organizer.sqlrows import Db
+from organizer.storage import quick
+from organizer.storage.plain import Db
 
 TZ = ZoneInfo(dataset.TIMEZONE)
 DONE = ("Published", "Measured")
@@ -255,7 +255,7 @@ def edit(conn: sqlite3.Connection, card_id: int, delta: int) -> None:
 # --- In-process figures -------------------------------------------------------------------------------------
 
 def _connect(db: Path) -> sqlite3.Connection:
-    conn = lean.connect(str(db))  # the connection schedule.read uses: autocommit, foreign keys, NORMAL sync
+    conn = quick.connect(str(db))  # the connection schedule.read uses: autocommit, foreign keys, NORMAL sync
     conn.row_factory = None
     return conn
 
@@ -807,7 +807,7 @@ def _run_all(env: Env, args: argparse.Namespace) -> tuple[list[Row], dict[str, A
     plain = Row("add-plain", "", f"the same add without --popup (no placement) ({small.info['open']:,} open)")
     rows.append(process_row(env, plain, env.organizer(*PLAIN_ARGS), runs, warm,
                             lambda: restore(small.current, env.db), check_plain))
-    plain.note = "the card is added (lean path) and the plan left stale: the difference to figure 2 is the placement"
+    plain.note = "the card is added (quick path) and the plan left stale: the difference to figure 2 is the placement"
 
     _step("figure 3: plan --json, whole process")
     large_made = made_at(large.current)

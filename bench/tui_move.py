@@ -303,7 +303,7 @@ def profile_service(db: Path, moves: int, warmup: int) -> dict[str, Any]:
     from organizer import history
     from organizer.services import boards as board_service
     from organizer.services import cards
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
 
     with sqlite3.connect(db) as conn:
         board_id, key = conn.execute("SELECT id, key FROM board ORDER BY id LIMIT 1").fetchone()

@@ -2,7 +2,7 @@
 
 The app paints its first board before SQLAlchemy is even imported (that import alone costs more
 than the whole paint budget), so the read side of the board lives here as plain SQL over
-`organizer.sqlrows.Db`: on a SQLite file straight through `sqlite3` (the lean path), on PostgreSQL
+`organizer.storage.plain.Db`: on a SQLite file straight through `sqlite3` (the quick path), on PostgreSQL
 through a SQLAlchemy connection, one code path for both. It gives plain data: no ORM objects, no
 Textual. Filtering, swimlanes and "next up" are pure functions over that data, so the screen only draws.
 The `/` text is read with the filter language of `organizer.filterlang`, the one `organizer list --filter`
@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 
 from organizer import filterlang
 from organizer.config import Config
-from organizer.fields import check_board_key, unknown_board
 from organizer.instants import readable
-from organizer.sqlrows import Db
+from organizer.storage.plain import Db
+from organizer.validate import check_board_key, unknown_board
 
 
 @dataclass(slots=True)

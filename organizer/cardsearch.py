@@ -2,7 +2,7 @@
 
 Every word must appear (any case) in one of the card's ID, title, notes, campaign, pillar, tags or
 channels; the best hits come first: an exact ID, then words in the title, then anywhere. Plain SQL over
-`organizer.sqlrows.Db` (sqlite3 on a SQLite file, SQLAlchemy on PostgreSQL), in the caller's read
+`organizer.storage.plain.Db` (sqlite3 on a SQLite file, SQLAlchemy on PostgreSQL), in the caller's read
 transaction; the text is matched in Python, because SQLite's LIKE folds ASCII only (and both databases
 then find the same cards).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from organizer.sqlrows import Db
+from organizer.storage.plain import Db
 
 __all__ = ["CardHit", "search_cards"]
 

@@ -2,8 +2,8 @@
 
 `FIELDS` lists every field of a card in the order of its JSON porcelain (`organizer show --json`, the export's
 keys and CSV columns): that order is a contract, so a new field goes at the end of the porcelain fields. From it
-come the lean path's column list, the export and import keys, the services' plain fields, the `add`/`edit` flags,
-the form's error targets, the order of `fields.card_json` and the kind of validation `fields.validate` applies.
+come the quick path's column list, the export and import keys, the services' plain fields, the `add`/`edit` flags,
+the form's error targets, the order of `porcelain.card_json` and the kind of validation `validate.validate` applies.
 `organizer.models.Card` stays the SQLModel class (an ORM class cannot be derived cheaply); tests/test_cardspec.py
 fails when its columns and `FIELDS` disagree.
 
@@ -45,12 +45,12 @@ class CliFlag:
 class FieldSpec:
     """One field of a card.
 
-    - `name`: the field's name in `fields.CardFields` and in the raw dict `fields.validate` reads (for a field
+    - `name`: the field's name in `validate.CardFields` and in the raw dict `validate.validate` reads (for a field
       the user cannot set, a name of its own).
     - `column`: its column in the `card` table, or None (channels and tags live in tables of their own; the
       porcelain's `id` is made from the board key and number).
     - `json`: its key in the JSON porcelain, the export and the CSV header, or None when it is not shown.
-    - `kind`: how typed input is validated (`fields.validate` has one reader per kind), or None when the field
+    - `kind`: how typed input is validated (`validate.validate` has one reader per kind), or None when the field
       is not typed by users. `shown`: how the porcelain writes it (`value`, `instant`, `bool`, or one of the
       values `card_json` is given: `ref`, `board`, `column`, `channels`, `tags`, `parent`).
     - `clearable`: `edit --flag none` (and the form's emptied box) clears it. `limit`: the longest text accepted.
@@ -126,15 +126,15 @@ FIELDS: tuple[FieldSpec, ...] = (
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
-# The `card` table's columns (what the lean path reads and snapshots for history).
+# The `card` table's columns (what the quick path reads and snapshots for history).
 CARD_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS if f.column)
 # The JSON porcelain's keys in order: `card_json`, the export's keys and CSV columns, what an import accepts.
 JSON_KEYS: tuple[str, ...] = tuple(f.json for f in FIELDS if f.json)
-# Fields users type (`fields.validate` reads them, in this order, and `fields.CardFields` holds them).
+# Fields users type (`validate.validate` reads them, in this order, and `validate.CardFields` holds them).
 INPUTS: tuple[FieldSpec, ...] = tuple(f for f in FIELDS if f.kind)
 # Typed fields copied as they are onto the card row (on edit, and cleared to None by `none`).
 PLAIN: tuple[str, ...] = tuple(f.name for f in FIELDS if f.plain)
-# Stored instants: columns holding datetimes (stored as text by the lean path and in history snapshots).
+# Stored instants: columns holding datetimes (stored as text by the quick path and in history snapshots).
 INSTANT_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS if f.column and f.shown == "instant")
 # The `add`/`edit` flags, in porcelain order.
 CLI_FIELDS: tuple[FieldSpec, ...] = tuple(f for f in FIELDS if f.cli)

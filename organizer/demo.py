@@ -13,10 +13,10 @@ from sqlalchemy import delete
 
 from organizer import dates, refdata
 from organizer.config import Config
-from organizer.fields import validate
 from organizer.models import HistoryEntry
 from organizer.services import boards, busy, cards
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import validate
 
 _FIELD_NAMES = {"due": "due_at", "publish": "publish_at", "estimate": "estimate_minutes", "spent": "spent_minutes"}
 

@@ -23,20 +23,20 @@ from sqlmodel import Session, SQLModel, col
 
 from organizer import cardspec, dates, history
 from organizer.config import Config
-from organizer.fields import (
+from organizer.instants import db_text
+from organizer.models import Board, BoardColumn
+from organizer.refdata import ColumnSpec
+from organizer.storage.orm import Store
+from organizer.validate import (
     CardFilter,
     InputError,
     check_board_key,
     clean_text,
-    db_text,
     match_column,
     parse_ref,
     unknown_board,
 )
-from organizer.fields import validate as validate_fields
-from organizer.models import Board, BoardColumn
-from organizer.refdata import ColumnSpec
-from organizer.store import Store
+from organizer.validate import validate as validate_fields
 
 FORMAT, VERSION = "organizer", 1
 CARD_KEYS = cardspec.JSON_KEYS  # the porcelain's keys: the CSV columns, in order, and what an import accepts

@@ -19,7 +19,7 @@ A filter is terms separated by spaces; a card must match every term (AND):
 
 `parse(text, cfg, now=…)` reads a filter once and returns a `Filter`, whose `match(card)` is then
 called per card: it reads only attributes (`haystack`, `tags`, `role`, `priority`, `due_at`, `done`,
-`popup`, `channels`, `campaign`, `pillar`), so it works on the board's `CardRow` and on the lean
+`popup`, `channels`, `campaign`, `pillar`), so it works on the board's `CardRow` and on the quick
 path's `Subject` alike, and both build their haystack with `haystack()`. A term it cannot read raises
 `FilterError` naming the term, why, and what is accepted; with `lenient=True` bad terms are left out
 (the board filters on every keystroke, and a half-typed `due:tom` must not blank the board) and listed
@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 FIELDS = ("due", "pillar", "campaign", "channel", "is")
 DUE_WORDS = ("today", "tomorrow", "week", "overdue")
@@ -51,7 +51,7 @@ class FilterError(InputError):
 
 
 class Subject(NamedTuple):
-    """The fields a filter reads, for callers that have no `CardRow` (the lean `list`)."""
+    """The fields a filter reads, for callers that have no `CardRow` (the quick `list`)."""
 
     haystack: str
     tags: tuple[str, ...]

@@ -8,7 +8,7 @@ back in reverse order, redo the afters in order, so a card deleted with its step
 parent first. Older entries without the newer keys undo as they always did.
 
 An entry also records its *place*: one terminal session (`cli:<session>`, see
-`organizer.lean.shell_place`) or one app session (`tui:<id>`). Undo takes the newest change of
+`organizer.storage.quick.shell_place`) or one app session (`tui:<id>`). Undo takes the newest change of
 its own place and redo the last one it undid; a new action clears only its own place's redo
 stack. `anywhere=True` (`organizer undo --any`) takes the newest change from any place instead.
 Neither ever overwrites a change made later elsewhere: before writing, every row must still be
@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import Date, Table, delete, func, insert, or_, select, update
 from sqlmodel import Session, SQLModel, col
 
-from organizer.fields import db_datetime, db_text
-from organizer.lean import default_place, new_app_place, shell_place
+from organizer.instants import db_datetime, db_text
 from organizer.models import AwareDateTime, HistoryEntry, utcnow
+from organizer.storage.quick import default_place, new_app_place, shell_place
 
 __all__ = [
     "PRUNE_EVERY", "NothingToUndo", "Snapshot", "UndoConflict", "change", "describe_place", "new_app_place",

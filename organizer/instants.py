@@ -2,7 +2,7 @@
 
 SQLite has no zone-aware type, so instants are stored there as naive UTC text in SQLAlchemy's
 format (`2026-12-01 09:30:00.000000`); PostgreSQL gets `timestamptz`. The ORM (through
-`models.AwareDateTime`), the lean quick-add path and the history snapshots all go through
+`models.AwareDateTime`), the quick quick-add path and the history snapshots all go through
 `to_storage`, so a value nothing can read back (a year without zero padding, a year past 9999
 once shifted to UTC) is refused at the door instead of taking the workspace down later.
 Stdlib only: this is on the quick-add path.

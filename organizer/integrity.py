@@ -6,7 +6,7 @@ year without zero padding, a date past 9999 once shifted to a zone), may still h
 paths show such a value as empty (`instants.readable`); this module finds those rows so that the
 command or the app can say which card and which field to fix, while the rest keeps working.
 
-Plain SQL over a DB-API style `execute`, so the lean path (sqlite3) and the ORM path share it.
+Plain SQL over a DB-API style `execute`, so the quick path (sqlite3) and the ORM path share it.
 Only SQLite stores instants as text; PostgreSQL's timestamptz cannot hold a bad value.
 """
 

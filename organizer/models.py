@@ -1,7 +1,7 @@
 """The domain model: SQLModel tables for boards, columns, cards, events, plan blocks and history.
 
 This module is the schema's one source of truth: the alembic migrations are checked against
-it in tests, and the lean quick-add path (`organizer.lean`) is tested to write rows that read
+it in tests, and the quick quick-add path (`organizer.storage.quick`) is tested to write rows that read
 back identically through these classes. Column names are part of that contract.
 """
 

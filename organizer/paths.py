@@ -2,7 +2,7 @@
 
 `ORGANIZER_CONFIG` names the config file and `ORGANIZER_DB` the database (a path or a
 SQLAlchemy URL); `--db` on the command line beats both. Organizer's own data folder is created
-0700 on first use; see `organizer.store.open_store` for the rules on other folders.
+0700 on first use; see `organizer.storage.orm.open_store` for the rules on other folders.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The schema revision this code writes, kept light for the quick-add path.
 
-`organizer.lean` writes raw SQL against exactly this revision and refuses any other;
+`organizer.storage.quick` writes raw SQL against exactly this revision and refuses any other;
 a test checks that it equals the newest alembic migration, so adding a migration without
-revisiting the lean path fails the suite instead of corrupting data.
+revisiting the quick path fails the suite instead of corrupting data.
 """
 
 SCHEMA_REVISION = "0007"

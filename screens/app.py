@@ -1,11 +1,11 @@
 """The Organizer app: the board as home screen, dialogs, live refresh, and the write path.
 
 The board and the palette's card search read plain SQL (`organizer.boardview`, `organizer.cardsearch`
-over `organizer.sqlrows.Db`), in worker threads: on a SQLite file through the lean `sqlite3` path, so
-the first paint never waits for SQLAlchemy; on PostgreSQL (or a SQLite file the lean path refuses)
+over `organizer.storage.plain.Db`), in worker threads: on a SQLite file through the quick `sqlite3` path, so
+the first paint never waits for SQLAlchemy; on PostgreSQL (or a SQLite file the quick path refuses)
 through the store's connection. Writes go through the core services in worker threads, and every
 write lands in the shared undo history; a move on a SQLite file commits at once on the UI thread
-(`lean.move`), elsewhere it takes the same worker path as every other write.
+(`quick.move`), elsewhere it takes the same worker path as every other write.
 
 Live refresh asks SQLite's `PRAGMA data_version` on the UI thread (microseconds, no I/O wait); on a
 database server it asks `Store.data_version` in a worker, since that is a round trip to the server.
@@ -26,12 +26,13 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from organizer import lean, paths
+from organizer import paths
 from organizer.boardview import BoardData, load_board
 from organizer.cardsearch import CardHit, search_cards
 from organizer.config import Config, save_setting
-from organizer.fields import InputError
-from organizer.sqlrows import Db
+from organizer.storage import quick
+from organizer.storage.plain import Db
+from organizer.validate import InputError
 from screens.app_calendars import CalendarActions
 from screens.app_dialogs import DialogActions
 from screens.board import BoardScreen
@@ -82,10 +83,10 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         self.board_loads = 0  # how many times a board was drawn from fresh data (tests and benchmarks read it)
         self._board: BoardScreen | None = None
         self._lean: sqlite3.Connection | None = None
-        self._not_lean = False  # the lean path refused this database: moves take the write path
+        self._not_quick = False  # the quick path refused this database: moves take the write path
         self._listeners: list[Screen[Any]] = []
         # This session's place in the history: its undo takes back its own changes, not the shell's.
-        self.place = lean.new_app_place()
+        self.place = quick.new_app_place()
         self.crash: str | None = None  # the one line the shell gets after an unhandled error
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -254,8 +255,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         from organizer import integrity
 
         try:
-            conn = lean.connect(self.location)
-        except lean.NotLean:
+            conn = quick.connect(self.location)
+        except quick.NotQuick:
             return
         try:
             problems = integrity.unreadable_cards(integrity.for_sqlite3(conn))
@@ -272,16 +273,16 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
     def reading(self) -> Iterator[Db]:
         """One read transaction for plain SQL (in worker threads only: on a server each query is a round trip).
 
-        A SQLite file at the lean path's revision is read through `sqlite3`, without SQLAlchemy; any other
+        A SQLite file at the quick path's revision is read through `sqlite3`, without SQLAlchemy; any other
         database through the store, at REPEATABLE READ on PostgreSQL, so every query sees the same moment.
         """
         try:
-            conn = lean.connect(self.location)
-        except lean.NotLean:
+            conn = quick.connect(self.location)
+        except quick.NotQuick:
             conn = None
         if conn is not None:
             try:
-                conn.execute("BEGIN")  # one snapshot for every query (the lean connection autocommits)
+                conn.execute("BEGIN")  # one snapshot for every query (the quick connection autocommits)
                 yield Db(conn)
             finally:
                 conn.close()  # rolls the read transaction back
@@ -301,7 +302,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         """The SQLAlchemy store, opened on first use (thread-safe)."""
         with self._store_lock:
             if self._store is None:
-                from organizer.store import open_store
+                from organizer.storage.orm import open_store
 
                 self._store = open_store(self.location)
             return self._store
@@ -321,18 +322,18 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         (`fallback`) rather than freezing the screen.
         """
         if self._lean is None:
-            if self._not_lean:  # PostgreSQL, or a SQLite file at another revision: the write path
+            if self._not_quick:  # PostgreSQL, or a SQLite file at another revision: the write path
                 fallback()
                 return
             try:
-                self._lean = lean.connect(self.location)
-            except lean.NotLean:
-                self._not_lean = True
+                self._lean = quick.connect(self.location)
+            except quick.NotQuick:
+                self._not_quick = True
                 fallback()
                 return
             self._lean.execute(f"PRAGMA busy_timeout = {MOVE_LOCK_WAIT_MS}")
         try:
-            lean.move(self._lean, card_id, column_id, index, place=self.place)
+            quick.move(self._lean, card_id, column_id, index, place=self.place)
         except InputError as exc:
             self.notify(str(exc), severity="error", markup=False)
             self._after_write(None, card_id, None, True)
@@ -416,7 +417,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
     def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None) -> str:
         """Validate and write a card from the form (runs in the form's worker thread); returns its ID."""
-        from organizer.fields import validate
+        from organizer.validate import validate
 
         services = self._services()
         if ref is None and board_key and not raw.get("board"):

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from textual import work
 
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -80,8 +80,8 @@ class CalendarActions(_OnTheApp):
     def _export_ics(self, path: str) -> None:
         from datetime import timedelta
 
-        from organizer.calendar.export import export_calendar
         from organizer.files import write_atomic
+        from organizer.ics.export import export_calendar
 
         now = self.now()
         start = datetime.combine(now.astimezone(ZoneInfo(self.cfg.timezone)).date(), datetime.min.time(),

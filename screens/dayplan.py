@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from organizer.dates import format_duration
-from organizer.fields import InputError
+from organizer.validate import InputError
 from screens.footer import KeyFooter
 from screens.timeline import (
     ZOOMS,

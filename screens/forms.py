@@ -1,6 +1,6 @@
 """The card form: add or edit one card in a modal, with live hints for dates and durations.
 
-The form only gathers text. `organizer.fields.validate` decides what is acceptable and the caller's
+The form only gathers text. `organizer.validate.validate` decides what is acceptable and the caller's
 `submit` callback does the writing, so the form holds no business rules of its own.
 """
 
@@ -22,10 +22,10 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from organizer import dates, fields
+from organizer import dates, validate
 from organizer.cardspec import FORM_TARGETS
 from organizer.config import Config
-from organizer.fields import CLEAR, PRIORITIES, InputError
+from organizer.validate import CLEAR, PRIORITIES, InputError
 
 __all__ = ["CardForm", "duration_hint", "format_when", "when_hint"]
 
@@ -283,7 +283,7 @@ class CardForm(ModalScreen[str | None]):
         }
 
     def raw(self) -> dict[str, Any]:
-        """The raw dict for `fields.validate` and `submit`, following the add/edit rules in the class doc."""
+        """The raw dict for `validate.validate` and `submit`, following the add/edit rules in the class doc."""
         typed = self.values()
         # The title always goes along, so an emptied title is reported rather than silently kept.
         raw: dict[str, Any] = {"title": typed["title"]}
@@ -422,7 +422,7 @@ class CardForm(ModalScreen[str | None]):
         raw = self.raw()
         try:
             # An edit validates like `organizer edit`: "none" then means "clear this field".
-            fields.validate(raw, self.cfg, now=self.clock(), require_title=not self.editing)
+            validate.validate(raw, self.cfg, now=self.clock(), require_title=not self.editing)
         except InputError as exc:
             self.show_error(str(exc), exc.field)
             return

@@ -22,7 +22,7 @@ import pytest
 
 from organizer.cli.main import main
 from organizer.config import Config, build_config
-from organizer.store import Store, open_store
+from organizer.storage.orm import Store, open_store
 
 
 @pytest.fixture(autouse=True)

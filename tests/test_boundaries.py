@@ -31,8 +31,8 @@ from organizer.cli.main import main
 code = main(sys.argv[1:])
 watched = {WATCHED!r}
 loaded = sorted({{name.split(".")[0] for name in sys.modules}} & set(watched))
-print(json.dumps({{"code": code, "loaded": loaded, "lean": "organizer.lean" in sys.modules,
-                  "store": "organizer.store" in sys.modules}}), file=sys.stderr)
+print(json.dumps({{"code": code, "loaded": loaded, "quick": "organizer.storage.quick" in sys.modules,
+                  "store": "organizer.storage.orm" in sys.modules}}), file=sys.stderr)
 """
 
 
@@ -61,7 +61,7 @@ def test_quick_add_and_list_load_neither_sqlalchemy_nor_textual(env: dict[str, s
                  ["add", "Porcelain", "--json"], ["list", "--json"], ["list"]):
         report = _run(args, env, tmp_path)
         assert report["loaded"] == [], f"organizer {' '.join(args)} loaded {report['loaded']}"
-        assert report["lean"] and not report["store"], f"organizer {' '.join(args)} left the lean path: {report}"
+        assert report["quick"] and not report["store"], f"organizer {' '.join(args)} left the quick path: {report}"
 
 
 @pytest.mark.slow
@@ -86,7 +86,7 @@ def test_importing_every_core_module_loads_no_ui(tmp_path: Path) -> None:
     """Every organizer.* module imports without Textual, Rich or screens; the launcher (organizer.cli.app_commands)
     too, since it imports the app inside the function that runs it."""
     modules = _core_modules()
-    assert "organizer.cli.app_commands" in modules and "organizer.lean" in modules
+    assert "organizer.cli.app_commands" in modules and "organizer.storage.quick" in modules
     code = ("import importlib, json, sys\n"
             f"for name in {modules!r}: importlib.import_module(name)\n"
             f"print(json.dumps(sorted({{n.split('.')[0] for n in sys.modules}} & {set(UI)!r})))")

@@ -13,12 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from organizer import boardview, cardspec, exchange, fields, lean
+from organizer import boardview, cardspec, exchange
+from organizer import validate as validation
 from organizer.cli.main import build_parser
 from organizer.config import Config
-from organizer.fields import CardFields, InputError, card_json, validate
 from organizer.models import Card
+from organizer.porcelain import card_json
 from organizer.services import cards
+from organizer.storage import quick
+from organizer.validate import CardFields, InputError, validate
 
 
 def test_json_keys_are_the_porcelain_order() -> None:
@@ -43,7 +46,7 @@ def test_card_columns_agree_with_the_model_exactly() -> None:
     model = {c.name for c in Card.__table__.columns}  # type: ignore[attr-defined]
     assert set(cardspec.CARD_COLUMNS) == model
     assert len(cardspec.CARD_COLUMNS) == len(model)  # no column declared twice
-    assert set(lean._CARD_COLUMNS) == {"id", "board_id", "number", "column_id", "position", "title", "notes", "role",
+    assert set(quick._CARD_COLUMNS) == {"id", "board_id", "number", "column_id", "position", "title", "notes", "role",
                                        "estimate_minutes", "spent_minutes", "due_at", "publish_at", "campaign",
                                        "pillar", "priority", "popup", "parent_id", "step", "created_at",
                                        "updated_at", "completed_at"}
@@ -67,7 +70,7 @@ def test_plain_fields_are_the_services_old_list() -> None:
 def test_inputs_are_card_fields() -> None:
     names = [f.name for f in dataclasses.fields(CardFields) if f.name != "cleared"]
     assert sorted(names) == sorted(f.name for f in cardspec.INPUTS)
-    assert all(f.kind in fields._READERS for f in cardspec.INPUTS)
+    assert all(f.kind in validation._READERS for f in cardspec.INPUTS)
 
 
 def test_clearable_fields_are_the_old_ones() -> None:

@@ -3,7 +3,7 @@
 Every test runs the CLI in-process through the `cli` fixture (config in Europe/Paris, database in a
 temporary folder); one test runs a real subprocess to prove undo works across processes. The tests run
 on SQLite and on PostgreSQL (`pytest.mark.backends`, see conftest), except those about SQLite files and
-the lean path (`sqlite_only`).
+the quick path (`sqlite_only`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from organizer import __version__, lean
+from organizer import __version__
 from organizer.cli.main import main
 from organizer.cli.messages import describe_failure
 from organizer.services import cards as card_service
+from organizer.storage import quick
 
 pytestmark = pytest.mark.backends
 PARIS = ZoneInfo("Europe/Paris")
@@ -123,7 +124,7 @@ def write_config(home: Path, text: str) -> None:
 
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Built once: board MAIN with MAIN-1 (added through the full path) and MAIN-2 (the lean path)."""
+    """Built once: board MAIN with MAIN-1 (added through the full path) and MAIN-2 (the quick path)."""
     home = tmp_path_factory.mktemp("seeded")
     db, config = home / "organizer.db", home / "config.toml"
     config.write_text('timezone = "Europe/Paris"\n', encoding="utf-8")
@@ -175,23 +176,23 @@ def test_first_add_prints_main_1_and_creates_board_main(cli: Runner) -> None:
 @pytest.mark.sqlite_only
 def test_first_add_takes_full_path_and_second_the_lean_one(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real_lean, real_full = lean.add, card_service.add_card
+    real_lean, real_full = quick.add, card_service.add_card
 
     def spy_lean(*a: Any, **kw: Any) -> Any:
-        calls.append("lean")
+        calls.append("quick")
         return real_lean(*a, **kw)
 
     def spy_full(*a: Any, **kw: Any) -> Any:
         calls.append("full")
         return real_full(*a, **kw)
 
-    monkeypatch.setattr(lean, "add", spy_lean)
+    monkeypatch.setattr(quick, "add", spy_lean)
     monkeypatch.setattr(card_service, "add_card", spy_full)
     first = run_json(cli, "add", "one", "--json")
     assert calls[-1] == "full"
     calls.clear()
     second = run_json(cli, "add", "two", "--json")
-    assert calls == ["lean"]
+    assert calls == ["quick"]
     assert (first["id"], first["number"]) == ("MAIN-1", 1)
     assert (second["id"], second["number"]) == ("MAIN-2", 2)
     for card in (first, second):
@@ -201,15 +202,15 @@ def test_first_add_takes_full_path_and_second_the_lean_one(cli: Runner, monkeypa
 
 def test_add_json_has_the_same_keys_on_full_and_lean_paths(cli: Runner) -> None:
     first = run_json(cli, "add", "one", "--json")  # full path: no board yet
-    second = run_json(cli, "add", "two", "--json")  # lean path
+    second = run_json(cli, "add", "two", "--json")  # quick path
     assert list(first) == list(second)
 
 
-@pytest.mark.parametrize("path", ["full", "lean"])
+@pytest.mark.parametrize("path", ["full", "quick"])
 def test_add_every_flag_lands_in_the_json(cli: Runner, path: str) -> None:
     # On an empty database only the full path can add (it creates board MAIN); --board needs a board.
-    board = ["--board", "main"] if path == "lean" else []
-    if path == "lean":
+    board = ["--board", "main"] if path == "quick" else []
+    if path == "quick":
         run_ok(cli, "add", "first")
     card = run_json(
         cli, "add", "  Winter Blend reel  ", *board, "--role", "Producer",
@@ -218,7 +219,7 @@ def test_add_every_flag_lands_in_the_json(cli: Runner, path: str) -> None:
         "--campaign", "Winter Blend", "--pillar", "education", "--column", "rev", "--tag", "b", "-t", "#a",
         "--notes", "line one\nline two", "--json",
     )
-    number = 2 if path == "lean" else 1
+    number = 2 if path == "quick" else 1
     assert list(card)[: len(CARD_KEYS)] == CARD_KEYS
     expected = {
         "id": f"MAIN-{number}", "board": "MAIN", "number": number, "title": "Winter Blend reel",
@@ -285,13 +286,13 @@ def test_add_default_priority_and_board_from_config(cli: Runner, isolated_paths:
     assert (card["id"], card["priority"]) == ("ACME-1", 1)
 
 
-@pytest.mark.parametrize("path", ["full", "lean"])
+@pytest.mark.parametrize("path", ["full", "quick"])
 def test_configured_default_board_that_does_not_exist(cli: Runner, isolated_paths: Path, path: str) -> None:
-    if path == "lean":
+    if path == "quick":
         run_ok(cli, "add", "first")
     write_config(isolated_paths, 'timezone = "Europe/Paris"\ndefault_board = "nope"\n')
     assert "'nope'" in run_bad(cli, "add", "t").lower()
-    if path == "lean":
+    if path == "quick":
         assert run_ok(cli, "add", "t", "-b", "MAIN") == "MAIN-2\n"
     else:
         assert run_json(cli, "boards", "--json") == []
@@ -312,7 +313,7 @@ def test_titles_with_markup_are_stored_and_printed_literally(seeded: Runner, tit
     assert [c["title"] for c in all_cards(seeded) if c["id"] == ref] == [title]
 
 
-@pytest.mark.parametrize("path", ["full", "lean"])
+@pytest.mark.parametrize("path", ["full", "quick"])
 @pytest.mark.parametrize("raw, clean", [
     ("\x1b[31mRed\x1b[0m alert", "Red alert"),
     ("Bell\x07 and\x00 null", "Bell and null"),
@@ -322,7 +323,7 @@ def test_titles_with_markup_are_stored_and_printed_literally(seeded: Runner, tit
 ])
 def test_control_characters_and_escapes_are_stripped_from_titles(cli: Runner, path: str, raw: str,
                                                                   clean: str) -> None:
-    if path == "lean":
+    if path == "quick":
         run_ok(cli, "add", "first")
     card = run_json(cli, "add", raw, "--json")
     assert card["title"] == clean
@@ -541,13 +542,13 @@ LIST_FILTERS: list[tuple[list[str], list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize("path", ["lean", "full"])
+@pytest.mark.parametrize("path", ["quick", "full"])
 def test_list_filters(listing: Runner, monkeypatch: pytest.MonkeyPatch, path: str) -> None:
     if path == "full":
         def refuse(location: str) -> Any:
-            raise lean.NotLean("forced full path")
+            raise quick.NotQuick("forced full path")
 
-        monkeypatch.setattr(lean, "connect", refuse)
+        monkeypatch.setattr(quick, "connect", refuse)
     for flags, expected in LIST_FILTERS:
         found = run_json(listing, "list", "--json", *flags)
         assert ids(found) == expected, f"list {' '.join(flags)}"
@@ -560,9 +561,9 @@ def test_list_lean_and_full_paths_give_identical_json(listing: Runner, monkeypat
     lean_out = run_ok(listing, "list", "--all", "--json")
 
     def refuse(location: str) -> Any:
-        raise lean.NotLean("forced full path")
+        raise quick.NotQuick("forced full path")
 
-    monkeypatch.setattr(lean, "connect", refuse)
+    monkeypatch.setattr(quick, "connect", refuse)
     assert run_ok(listing, "list", "--all", "--json") == lean_out
 
 
@@ -892,8 +893,8 @@ def test_undo_leaves_another_terminals_change_to_undo_any(seeded: Runner, isolat
 def test_undo_names_the_newest_change_made_elsewhere(cli: Runner, db_path: Path) -> None:
     from organizer import history
     from organizer.config import load_config
-    from organizer.fields import validate
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
+    from organizer.validate import validate
 
     cfg = load_config()
     store = open_store(str(db_path))

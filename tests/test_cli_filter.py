@@ -20,12 +20,12 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from organizer import lean
 from organizer.boardview import View, load_board, visible
 from organizer.cli.main import main
 from organizer.config import Config, build_config
-from organizer.fields import CardFields
-from organizer.store import open_store
+from organizer.storage import quick
+from organizer.storage.orm import open_store
+from organizer.validate import CardFields
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=PARIS)  # a Wednesday
@@ -68,13 +68,13 @@ def _board_refs(db: Path, cfg: Config, text: str) -> set[str]:
 
 
 def _add(db: Path, cfg: Config, cards: list[CardFields]) -> None:
-    conn = lean.connect(str(db))
+    conn = quick.connect(str(db))
     try:
         conn.execute("DELETE FROM card_channel")
         conn.execute("DELETE FROM card_tag")
         conn.execute("DELETE FROM card")
         for f in cards:
-            lean.add(conn, cfg, f)
+            quick.add(conn, cfg, f)
     finally:
         conn.close()
 
@@ -172,7 +172,7 @@ def test_an_empty_filter_is_refused(board: tuple[Path, Config], capsys: pytest.C
 
 def test_the_full_path_filters_too(board: tuple[Path, Config], capsys: pytest.CaptureFixture[str],
                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the lean path cannot read the database, the services' list is filtered the same way."""
+    """When the quick path cannot read the database, the services' list is filtered the same way."""
     db, cfg = board
     with time_machine.travel(NOW, tick=False):
         _add(db, cfg, [CardFields(title="Winter reel", due_at=NOW - timedelta(hours=1), tags=["video"]),
@@ -181,9 +181,9 @@ def test_the_full_path_filters_too(board: tuple[Path, Config], capsys: pytest.Ca
         lean_found = {text: _cli_list(capsys, "--filter", text)[1] for text in ("winter", "due:overdue", "#video")}
 
         def not_lean(location: str) -> None:
-            raise lean.NotLean("test")
+            raise quick.NotQuick("test")
 
-        monkeypatch.setattr(lean, "connect", not_lean)
+        monkeypatch.setattr(quick, "connect", not_lean)
         for text, expected in lean_found.items():
             assert _cli_list(capsys, "--filter", text)[1] == expected, text
         assert [c["title"] for c in lean_found["due:overdue"]] == ["Winter reel"]

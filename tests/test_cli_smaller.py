@@ -66,16 +66,16 @@ class FakeTerminal(io.StringIO):
 @pytest.fixture
 def export_file(cli: Runner, tmp_path: Path) -> Path:
     """A JSON export of 600 cards."""
-    from organizer import lean
     from organizer.config import load_config
-    from organizer.fields import CardFields
+    from organizer.storage import quick
+    from organizer.validate import CardFields
 
     src = str(tmp_path / "src.db")
     run_ok(cli, "boards", "add", "NWC", "Northwind", "--db", src)
-    conn = lean.connect(src)
+    conn = quick.connect(src)
     try:
         for n in range(600):
-            lean.add(conn, load_config(), CardFields(title=f"Card {n}"))
+            quick.add(conn, load_config(), CardFields(title=f"Card {n}"))
     finally:
         conn.close()
     target = tmp_path / "export.json"

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from organizer.config import Config
-from organizer.fields import InputError, validate
 from organizer.models import PlanBlock
 from organizer.services import busy, cards, dayview
 from organizer.services.dayview import MIN_BLOCK, snap, stretch
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import InputError, validate
 
 DAY = date(2026, 11, 26)
 

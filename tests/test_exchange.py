@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from organizer import exchange, history
 from organizer.config import Config
-from organizer.fields import CardFilter, InputError, validate
 from organizer.models import Board, Card, HistoryEntry
 from organizer.services import boards, cards
-from organizer.store import Store, open_store
+from organizer.storage.orm import Store, open_store
+from organizer.validate import CardFilter, InputError, validate
 
 # The store and CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends

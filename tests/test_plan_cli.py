@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
-from organizer.store import open_store
+from organizer.storage.orm import open_store
 from tests.test_cli import Runner, run_ok
 
 # The CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).

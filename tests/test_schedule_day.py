@@ -21,7 +21,7 @@ from icalendar import Calendar
 from organizer.config import Config
 from organizer.demo import load_demo
 from organizer.services import schedule
-from organizer.store import Store
+from organizer.storage.orm import Store
 
 PARIS = ZoneInfo("Europe/Paris")
 THURSDAY = date(2026, 11, 26)

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from organizer.config import build_config
-from organizer.fields import validate
 from organizer.services import busy, cards, schedule
-from organizer.sqlrows import Db
-from organizer.store import open_store
+from organizer.storage.orm import open_store
+from organizer.storage.plain import Db
+from organizer.validate import validate
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 11, 23, 7, 30, tzinfo=UTC)  # Monday 08:30 in Paris

@@ -23,7 +23,7 @@ from sqlmodel import SQLModel, select
 
 from organizer import models
 from organizer.schema import SCHEMA_REVISION
-from organizer.store import MIGRATIONS, StoreError, open_store
+from organizer.storage.orm import MIGRATIONS, StoreError, open_store
 
 pytestmark = pytest.mark.backends
 
@@ -52,7 +52,7 @@ def _alembic_cfg() -> AlembicConfig:
 
 
 def test_schema_revision_is_the_newest_migration() -> None:
-    # The lean path writes for SCHEMA_REVISION; a new migration must revisit it.
+    # The quick path writes for SCHEMA_REVISION; a new migration must revisit it.
     assert ScriptDirectory.from_config(_alembic_cfg()).get_current_head() == SCHEMA_REVISION
 
 
@@ -162,7 +162,7 @@ for i in range(int(sys.argv[2]) if len(sys.argv) > 2 else 50):
     if code:
         sys.exit(code)
     if i % 10 == 9:
-        # Interleave full-path (SQLAlchemy) writes with the lean adds.
+        # Interleave full-path (SQLAlchemy) writes with the quick adds.
         code = main(["edit", "MAIN-1", "--notes", f"touched by {worker}"])
         if code:
             sys.exit(code)
@@ -256,8 +256,8 @@ def test_postgresql_upgrade_from_0006_adds_triggers_and_moves_sequences(backend:
     sequence (as imports used to write them) upgrades, and the next card gets a free id."""
     from alembic import command
 
-    from organizer.fields import validate
     from organizer.services import cards
+    from organizer.validate import validate
 
     engine = create_engine(fresh)
     cfg = _alembic_cfg()

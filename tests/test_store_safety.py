@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import event, text
 
 from organizer import paths
-from organizer import store as store_mod
-from organizer.store import StoreError, open_store
+from organizer.storage import orm as store_mod
+from organizer.storage.orm import StoreError, open_store
 from tests.conftest import mode
 from tests.test_store import _database_at_first_revision
 
@@ -336,7 +336,7 @@ def test_full_disk_in_the_store_api(db_path: Path) -> None:
 
 
 def test_full_disk_on_the_lean_add(cli: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from organizer import lean
+    from organizer.storage import quick
 
     assert cli("add", "A card").code == 0
 
@@ -350,10 +350,10 @@ def test_full_disk_on_the_lean_add(cli: Any, db_path: Path, monkeypatch: pytest.
             conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
             return conn
 
-    monkeypatch.setattr(lean, "sqlite3", TinySqlite())
+    monkeypatch.setattr(quick, "sqlite3", TinySqlite())
     r = cli("add", "Big notes", "--notes", "long " * 50_000)
     assert r.code == 1 and r.err.startswith("organizer: disk is full: ") and r.err.count("\n") == 1, r.err
-    monkeypatch.setattr(lean, "sqlite3", sqlite3)
+    monkeypatch.setattr(quick, "sqlite3", sqlite3)
     assert len(json.loads(cli("list", "--json").out)) == 1
 
 

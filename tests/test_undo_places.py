@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from organizer import history, lean
+from organizer import history
 from organizer.config import Config, build_config
-from organizer.fields import validate
 from organizer.models import Card, HistoryEntry, PlanBlock, TimeEntry
 from organizer.services import cards, timer
-from organizer.store import Store
+from organizer.storage import quick
+from organizer.storage.orm import Store
+from organizer.validate import validate
 
 # The store and CLI tests here run on SQLite and on PostgreSQL (see tests/conftest.py).
 pytestmark = pytest.mark.backends
@@ -96,10 +97,10 @@ def test_another_app_session_is_another_place(store: Store, cfg: Config) -> None
 
 def test_the_shell_place_is_the_terminal_session(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ORGANIZER_PLACE", raising=False)
-    assert lean.shell_place() == f"cli:{os.getsid(0)}"
+    assert quick.shell_place() == f"cli:{os.getsid(0)}"
     monkeypatch.setenv("ORGANIZER_PLACE", "nightly-import")
-    assert lean.shell_place() == "cli:nightly-import"
-    assert lean.new_app_place().startswith("tui:") and lean.new_app_place() != lean.new_app_place()
+    assert quick.shell_place() == "cli:nightly-import"
+    assert quick.new_app_place().startswith("tui:") and quick.new_app_place() != quick.new_app_place()
 
 
 def test_undo_any_takes_the_newest_change_anywhere_and_says_where(store: Store, cfg: Config) -> None:
@@ -171,14 +172,14 @@ def test_undo_refuses_to_write_over_a_reused_row_id(store: Store, cfg: Config) -
     assert _column(store, cfg, "MAIN-3") == "Ideas"
 
 
-@pytest.mark.sqlite_only  # the other place adds through the lean path, which is SQLite's
+@pytest.mark.sqlite_only  # the other place adds through the quick path, which is SQLite's
 def test_redo_survives_another_places_add(store: Store, cfg: Config) -> None:
     _add(store, cfg, "one")
     _move(store, "MAIN-1", "Planned", APP)
     _undo(store, APP)
     _add(store, cfg, "two", SHELL)  # an unrelated change elsewhere
-    conn = lean.connect(store.location)
-    lean.add(conn, cfg, validate({"title": "three"}, cfg, now=NOW, require_title=True), place=OTHER_APP)
+    conn = quick.connect(store.location)
+    quick.add(conn, cfg, validate({"title": "three"}, cfg, now=NOW, require_title=True), place=OTHER_APP)
     conn.close()
     assert _redo(store, APP) == "move MAIN-1 to Planned"
     assert _column(store, cfg, "MAIN-1") == "Planned"
@@ -376,9 +377,10 @@ from pathlib import Path
 from organizer.cli.main import main
 folder, mode, db = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 if mode == "app":
-    from organizer import history, lean
-    from organizer.store import open_store
-    store, place = open_store(db), lean.new_app_place()
+    from organizer import history
+    from organizer.storage import quick
+    from organizer.storage.orm import open_store
+    store, place = open_store(db), quick.new_app_place()
     raw = sqlite3.connect(db)
     card_id = raw.execute("SELECT id FROM card WHERE number = 1").fetchone()[0]
     review = raw.execute("SELECT id FROM board_column WHERE name = 'Review'").fetchone()[0]
@@ -387,8 +389,8 @@ if mode == "app":
 def once():
     if mode == "cli":
         return main(["move", "MAIN-1", "review"]) or main(["undo"])
-    conn = lean.connect(db)
-    lean.move(conn, card_id, review, 0, place=place)
+    conn = quick.connect(db)
+    quick.move(conn, card_id, review, 0, place=place)
     conn.close()
     with store.write() as s:
         history.undo(s, place)

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from organizer import instants
 from organizer.instants import EARLIEST, LATEST, UnstorableInstant
 from organizer.models import Card
-from organizer.store import open_store
+from organizer.storage.orm import open_store
 
 ZONES = ["UTC", "Europe/Paris", "Asia/Tokyo", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/Los_Angeles"]
 
@@ -51,7 +51,7 @@ def test_storage_text_round_trips_through_both_read_paths(moment: datetime, zone
     aware = moment.replace(tzinfo=ZoneInfo(zone))
     stored = instants.db_text(aware)
     assert stored is not None and len(stored) == 26 and stored[4] == "-"
-    assert instants.db_datetime(stored) == aware  # the lean path's reader
+    assert instants.db_datetime(stored) == aware  # the quick path's reader
     assert instants.readable(stored) == aware  # the lenient reader the ORM uses on SQLite
     assert instants.to_storage(aware) == aware
 
@@ -124,8 +124,8 @@ def test_editing_the_broken_field_repairs_it(cli, db_path: Path) -> None:  # typ
 
 def test_the_orm_reads_a_broken_row_as_empty(store, db_path: Path) -> None:  # type: ignore[no-untyped-def]
     from organizer.config import build_config
-    from organizer.fields import validate
     from organizer.services import cards
+    from organizer.validate import validate
 
     cfg = build_config({"timezone": "Europe/Paris"})
     with store.write() as s:

@@ -14,7 +14,7 @@ import sys
 from organizer import paths
 from organizer.cli.common import open_db
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 
 def cmd_demo(args: argparse.Namespace, cfg: Config, location: str) -> int:
@@ -63,7 +63,7 @@ def _demo_at_url(args: argparse.Namespace, cfg: Config, url: str) -> int:
     import shlex
 
     from organizer import demo
-    from organizer.sqlrows import Db
+    from organizer.storage.plain import Db
 
     store = open_db(url, create=True)  # sets up (migrates) an empty database
     try:
@@ -98,11 +98,11 @@ def _launch(cfg: Config, location: str) -> int:
 
 
 def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Open the TUI: migrate or create the database only when the lean check says it is needed."""
-    from organizer import lean
+    """Open the TUI: migrate or create the database only when the quick check says it is needed."""
+    from organizer.storage import quick
 
     try:
-        lean.connect(location).close()
-    except lean.NotLean:
+        quick.connect(location).close()
+    except quick.NotQuick:
         open_db(location, create=True).close()
     return _launch(cfg, location)

@@ -1,6 +1,6 @@
 """CLI handlers for cards: add, list, show, move, done, edit, rm.
 
-`add` and `list` go through the lean `sqlite3` path when they can (`organizer.lean`); the services (and
+`add` and `list` go through the quick `sqlite3` path when they can (`organizer.storage.quick`); the services (and
 SQLAlchemy) load only on their fallback and in the other handlers, inside the functions.
 """
 
@@ -14,21 +14,21 @@ from typing import Any
 from organizer.cli import render
 from organizer.cli.common import card_fields, emit, open_db
 from organizer.config import Config
-from organizer.fields import CardFilter, InputError, validate
+from organizer.validate import CardFilter, InputError, validate
 
 
 def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Add a card: the lean sqlite3 path when it can, else the full one."""
-    from organizer import lean
+    """Add a card: the quick sqlite3 path when it can, else the full one."""
+    from organizer.storage import quick
 
     fields = card_fields(args, cfg, require_title=True)
     try:
-        conn = lean.connect(location)
+        conn = quick.connect(location)
         try:
-            card = lean.add(conn, cfg, fields)
+            card = quick.add(conn, cfg, fields)
         finally:
             conn.close()
-    except lean.NotLean:
+    except quick.NotQuick:
         from organizer.services import cards
 
         store = open_db(location, create=True)
@@ -71,9 +71,9 @@ def _place_popup(cfg: Config, location: str, ref: str) -> None:
 
 
 def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """List cards through the lean path when it can."""
-    from organizer import lean
+    """List cards through the quick path when it can."""
     from organizer.dates import parse_when
+    from organizer.storage import quick
 
     due_before = None
     if args.due_before:
@@ -97,12 +97,12 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
         except filterlang.FilterError as exc:
             raise InputError(f"--filter: {exc}") from None
     try:
-        conn = lean.connect(location)
+        conn = quick.connect(location)
         try:
-            found = lean.list_cards(conn, cfg, flt, match)
+            found = quick.list_cards(conn, cfg, flt, match)
         finally:
             conn.close()
-    except lean.NotLean:
+    except quick.NotQuick:
         from organizer.services import cards
 
         with open_db(location).read() as s:

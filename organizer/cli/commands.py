@@ -17,7 +17,7 @@ from organizer.cli import card_commands
 from organizer.cli.common import Handler
 from organizer.cli.messages import READS_CARDS, warn_unreadable
 from organizer.config import Config, load_config
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 
 def _handlers(module: str) -> ModuleType:

@@ -15,7 +15,7 @@ from typing import Any
 
 from organizer.cardspec import CLI_FIELDS
 from organizer.config import Config
-from organizer.fields import CardFields, validate
+from organizer.validate import CardFields, validate
 
 Handler = Callable[[argparse.Namespace, Config, str], int]
 
@@ -36,7 +36,7 @@ def open_db(location: str, *, create: bool = False) -> Any:
     Only commands that add something pass `create=True`: they may make a missing folder (0700) and a
     new database there; the others refuse a folder that does not exist, so a mistyped --db is caught.
     """
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
 
     return open_store(location, create=create)
 

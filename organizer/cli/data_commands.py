@@ -13,7 +13,7 @@ from typing import Any
 from organizer import paths
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 # A JSON export of 10,000 cards is about 6 MB; far past that is not an export, and reading it would only eat memory.
 IMPORT_MAX_BYTES = 200 * 2**20
@@ -113,7 +113,7 @@ def _server_database(location: str) -> tuple[bool, str | None]:
     """Whether a database URL can be opened, and its schema revision; nothing is created or migrated."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from organizer.store import StoreError, current_revision, open_store
+    from organizer.storage.orm import StoreError, current_revision, open_store
 
     try:
         store = open_store(location, migrate_now=False)

@@ -1,6 +1,6 @@
 """CLI handlers for calendar export: `organizer export ics` (a file) and `organizer serve-ics` (a live feed).
 
-Both build the calendar with `organizer.calendar.export`, which imports icalendar; this module is only
+Both build the calendar with `organizer.ics.export`, which imports icalendar; this module is only
 imported when one of these commands runs, never on the quick-add path.
 """
 
@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 KINDS = ("publish", "plan", "due")
 DEFAULT_DAYS = 30
@@ -71,7 +71,7 @@ def cmd_export_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
     what = parse_what(args.what)
     now = datetime.now(UTC)
     start, end = parse_range(cfg, args.start, args.end, now)
-    from organizer.calendar.export import export_calendar
+    from organizer.ics.export import export_calendar
 
     result = export_calendar(location, cfg, boards=args.board, what=what, start=start, end=end, now=now)
     if not args.output or args.output == "-":
@@ -89,7 +89,7 @@ def cmd_export_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 def cmd_serve_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Serve the calendar at a secret URL until Ctrl+C."""
-    from organizer.calendar import feed
+    from organizer.ics import feed
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port} is not a port: use 1-65535, or 0 for any free port")

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
-from organizer.fields import InputError, local_iso
+from organizer.porcelain import local_iso
+from organizer.validate import InputError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -30,7 +31,7 @@ def _fail(message: str) -> int:
 
 def _read_source(location: str) -> tuple[bytes, str | None, str | None, str | None, str]:
     """(data, url to remember, etag, last_modified, label for messages) for a FILE, '-' or URL."""
-    from organizer.calendar import fetch
+    from organizer.ics import fetch
 
     if location == "-":
         return sys.stdin.buffer.read(), None, None, None, "stdin"
@@ -70,7 +71,7 @@ def import_summary(result: Any) -> str:
 
 def cmd_import_ics(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """Import a calendar file, stdin or URL as busy time (replacing the calendar's earlier import)."""
-    from organizer.calendar.fetch import FetchError
+    from organizer.ics.fetch import FetchError
     from organizer.services.calendars import check_name, import_calendar
 
     if args.name is not None:
@@ -234,7 +235,7 @@ def _span(e: Any, tz: ZoneInfo, days: str = "%a %d %b") -> str:
 def _expand_stale(store: Any, cfg: Config, now: datetime) -> None:
     """Expand stale calendars again from their kept copies before reading (a write only when needed)."""
     from organizer.services.calendars import ensure_expanded, stale_calendars
-    from organizer.store import StoreError
+    from organizer.storage.orm import StoreError
 
     if store.read_only:
         return  # busy_between expands what the range needs on demand

@@ -258,7 +258,7 @@ def _db_everywhere(parser: argparse.ArgumentParser, seen: set[int] | None = None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     from organizer.config import ConfigError
-    from organizer.fields import InputError
+    from organizer.validate import InputError
 
     try:
         args = build_parser().parse_args(argv)

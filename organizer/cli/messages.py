@@ -9,7 +9,7 @@ from organizer import paths
 
 def describe_failure(exc: BaseException) -> str:
     """One line for a runtime failure: what went wrong, without a traceback."""
-    from organizer.store import StoreError, is_disk_full
+    from organizer.storage.orm import StoreError, is_disk_full
 
     if isinstance(exc, StoreError | OSError):
         return " ".join(str(exc).split())

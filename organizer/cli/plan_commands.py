@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
 from organizer.dates import format_duration, parse_duration, parse_when
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 
 def _day(text: str | None, cfg: Config, now: datetime) -> date:
@@ -104,14 +104,14 @@ def cmd_plan(args: argparse.Namespace, cfg: Config, location: str) -> int:
 
 def _view(location: str, cfg: Config, sched: Any, day: date, now: datetime) -> Any:
     """A day outside the horizon (history behind, busy time ahead), read without storing anything."""
-    from organizer import lean
     from organizer.services import schedule
-    from organizer.sqlrows import Db
+    from organizer.storage import quick
+    from organizer.storage.plain import Db
 
     try:
-        conn = lean.connect(location)
-    except lean.NotLean:
-        from organizer.store import open_store
+        conn = quick.connect(location)
+    except quick.NotQuick:
+        from organizer.storage.orm import open_store
 
         with open_store(location, create=False).read() as session:
             return schedule.view(Db(session), cfg, sched, day, now)

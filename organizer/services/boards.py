@@ -9,9 +9,9 @@ from sqlmodel import Session, col, select
 
 from organizer import history, refdata
 from organizer.config import Config
-from organizer.fields import InputError, check_board_key, clean_text, match_column, unknown_board
 from organizer.models import Board, BoardColumn, Card, utcnow
-from organizer.sqlrows import serialize
+from organizer.storage.plain import serialize
+from organizer.validate import InputError, check_board_key, clean_text, match_column, unknown_board
 
 DEFAULT_BOARD_KEY = "MAIN"
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from organizer import history
-from organizer.fields import InputError, clean_text
 from organizer.models import BusyEvent, utcnow
+from organizer.validate import InputError, clean_text
 
 MANUAL = "manual"
 

@@ -26,10 +26,10 @@ from sqlmodel import Session, col, delete, select
 from sqlmodel.sql.expression import Select
 
 from organizer import paths
-from organizer.calendar.importer import Occurrence, Skipped, horizon, read_calendar
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.ics.importer import Occurrence, Skipped, horizon, read_calendar
 from organizer.models import BusyEvent, CalendarSource, Setting
+from organizer.validate import InputError
 
 # An expansion reaching less than this far ahead is stale (a fresh one reaches horizon(): 365 days): about two
 # months after an import, `ensure_expanded` expands it again. Checking is two small queries; expanding a

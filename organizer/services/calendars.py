@@ -1,6 +1,6 @@
 """Imported calendars: their occurrences are busy time the planner plans around.
 
-`import_calendar` reads a calendar (organizer.calendar.importer) and replaces that calendar's busy events
+`import_calendar` reads a calendar (organizer.ics.importer) and replaces that calendar's busy events
 in the caller's transaction: everything is read and validated before the first row is deleted, so a
 broken import (or one stopped by the reading budget) leaves the previous one as it was, and a re-import
 never duplicates. A calendar that comes back empty does not wipe one that had events: that raises
@@ -25,9 +25,8 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import func, insert
 from sqlmodel import Session, col, delete, select
 
-from organizer.calendar.importer import SKIP_HINT, Skipped, horizon, one_line, read_calendar
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.ics.importer import SKIP_HINT, Skipped, horizon, one_line, read_calendar
 from organizer.models import BusyEvent, CalendarSource, Setting
 from organizer.services.busy import MANUAL
 
@@ -60,9 +59,10 @@ from organizer.services.calendar_expansion import ensure_expanded as ensure_expa
 from organizer.services.calendar_expansion import events_between as events_between
 from organizer.services.calendar_expansion import stale_calendars as stale_calendars
 from organizer.services.calendar_expansion import stale_since as stale_since
+from organizer.validate import InputError
 
 if TYPE_CHECKING:
-    from organizer.store import Store
+    from organizer.storage.orm import Store
 
 NAME_MAX = 200
 
@@ -267,7 +267,7 @@ def refresh(store: Store, cfg: Config, name: str | None = None, *, now: Callable
     copy once its expansion lags the horizon by REFRESH_LAG (`outcome.expanded`); a subscription answered
     304 without a kept copy (imported before copies were kept) is fetched again in full, once, to keep one.
     """
-    from organizer.calendar import fetch as fetching
+    from organizer.ics import fetch as fetching
 
     fetcher = fetch or fetching.fetch_calendar
     with store.read() as s:

@@ -12,9 +12,10 @@ from sqlmodel import Session, col, delete, select
 
 from organizer import cardspec, history
 from organizer.config import Config
-from organizer.fields import CardFields, CardFilter, InputError, card_json, match_column, parse_ref
 from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, utcnow
+from organizer.porcelain import card_json
 from organizer.services import boards as board_service
+from organizer.validate import CardFields, CardFilter, InputError, match_column, parse_ref
 
 # Fields copied straight from CardFields onto the card row (organizer.cardspec.PLAIN).
 _PLAIN = cardspec.PLAIN

@@ -16,11 +16,11 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from organizer.config import Config
-from organizer.fields import InputError
 from organizer.models import Board, BusyEvent, Card, PlanBlock
 from organizer.planner import DayPlan, Moved
 from organizer.services.schedule import day_bounds
 from organizer.services.timer import running
+from organizer.validate import InputError
 
 MIN_BLOCK = 5  # the shortest block a hand edit may leave
 
@@ -72,7 +72,7 @@ def _refs(session: Session, ids: set[int]) -> dict[int, str]:
 def day_view(session: Session, cfg: Config, day: date, *, now: datetime, replan: bool = False) -> DayView:
     """The day as the one stored schedule has it (re-planned first if stale), with stored block ids."""
     from organizer.services import schedule
-    from organizer.sqlrows import Db
+    from organizer.storage.plain import Db
 
     sched = schedule.in_session(session, cfg, now, force=replan)
     plan = schedule.view(Db(session), cfg, sched, day, now)

@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from organizer.config import Config
-from organizer.fields import InputError
 from organizer.models import PlanBlock
 from organizer.services.cards import find_card
 from organizer.services.schedule import day_bounds, in_session
+from organizer.validate import InputError
 
 __all__ = ["day_bounds", "pin_card"]
 

@@ -12,7 +12,7 @@ it reads what is stored. Re-planning keeps history (blocks that ended before now
 the block in progress (which an urgent pop-up may cut), and places the rest afresh with the
 planner's rules; it reports every card whose next block moved.
 
-Plain SQL through `organizer.sqlrows.Db`, so `organizer plan` on a current SQLite database never
+Plain SQL through `organizer.storage.plain.Db`, so `organizer plan` on a current SQLite database never
 imports SQLAlchemy; the same SQL runs on PostgreSQL through a SQLAlchemy session or connection.
 """
 
@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 from organizer.config import WEEKDAYS, Config
 from organizer.instants import readable
 from organizer.planner.model import Block, Busy, DayPlan, Fixed, Moved, Unplanned, WorkItem, settings_from_config
-from organizer.sqlrows import Db
+from organizer.storage.plain import Db
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -351,11 +351,11 @@ def _sqlite_tx(conn: sqlite3.Connection, mode: str) -> Iterator[Db]:
 
 def read(location: str, cfg: Config, now: datetime, *, force: bool = False) -> Schedule:
     """The current schedule for a database location: a read when it is current, else one re-plan."""
-    from organizer import lean
+    from organizer.storage import quick
 
     try:
-        conn = lean.connect(location)
-    except lean.NotLean:
+        conn = quick.connect(location)
+    except quick.NotQuick:
         conn = None
     if conn is not None:
         conn.row_factory = None
@@ -369,7 +369,7 @@ def read(location: str, cfg: Config, now: datetime, *, force: bool = False) -> S
                     return current(db, cfg, now, force=force)
         finally:
             conn.close()
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
 
     store = open_store(location, create=False)
     try:

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from organizer import history
-from organizer.fields import InputError
 from organizer.models import Board, BoardColumn, Card, TimeEntry
 from organizer.services.cards import card_ref, find_card
-from organizer.sqlrows import serialize
+from organizer.storage.plain import serialize
+from organizer.validate import InputError
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from organizer.config import Config
 from organizer.demo import load_demo
-from organizer.store import Store
+from organizer.storage.orm import Store
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 

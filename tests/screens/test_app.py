@@ -9,7 +9,7 @@ from textual.widgets import Input
 
 from organizer.config import Config, build_config
 from organizer.services import cards
-from organizer.store import Store
+from organizer.storage.orm import Store
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.dialogs import ConfirmDialog, HelpScreen, PickerDialog
@@ -25,7 +25,7 @@ def _board(app: OrganizerApp) -> BoardScreen:
 
 def _refs(store: Store, cfg: Config) -> set[str]:
     with store.read() as s:
-        from organizer.fields import CardFilter
+        from organizer.validate import CardFilter
 
         return {c["id"] for c in cards.list_cards(s, cfg, CardFilter(include_done=True))}
 

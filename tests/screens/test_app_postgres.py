@@ -2,7 +2,7 @@
 
 The same app as on SQLite, over a PostgreSQL database (`pg_db` in tests/conftest.py: skipped when the server
 cannot be reached, failed under `$CI`). There the board and the card search read through the store (no
-lean `sqlite3` path), a move takes the worker write path, and live refresh asks `Store.data_version`.
+quick `sqlite3` path), a move takes the worker write path, and live refresh asks `Store.data_version`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 from organizer.boardview import load_board
 from organizer.config import Config
 from organizer.demo import load_demo
-from organizer.fields import validate
 from organizer.services import cards
-from organizer.sqlrows import Db
-from organizer.store import Store, open_store
+from organizer.storage.orm import Store, open_store
+from organizer.storage.plain import Db
+from organizer.validate import validate
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.column import ColumnView

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from organizer.boardview import CardRow
 from organizer.config import Config
-from organizer.fields import validate
 from organizer.services import boards, cards
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import validate
 from screens.column import ColumnView, Lane
 from tests.screens.conftest import NOW, settle
 from tests.screens.conftest import board_screen as _board

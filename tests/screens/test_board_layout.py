@@ -8,7 +8,7 @@ import pytest
 
 from organizer.config import Config
 from organizer.services import cards
-from organizer.store import Store
+from organizer.storage.orm import Store
 from screens.boardlayout import FIT_MIN, FOLDED_WIDTH, SCROLL_MIN, column_widths
 from screens.dialogs import PickerDialog
 from screens.footer import KeyFooter, fit_keys
@@ -140,7 +140,7 @@ def test_board_snapshot_200x50(snap_compare, demo_store: Store, make_app) -> Non
 
 async def test_palette_finds_a_card_by_a_word_of_its_notes_on_another_board(demo_store: Store, cfg: Config,
                                                                              make_app) -> None:  # type: ignore[no-untyped-def]
-    from organizer.fields import validate
+    from organizer.validate import validate
     from tests.screens.conftest import NOW
 
     with demo_store.write() as s:

@@ -13,7 +13,7 @@ from organizer.config import Config, build_config
 from organizer.models import PlanBlock
 from organizer.planner import Capacity
 from organizer.services import busy, cards
-from organizer.store import Store
+from organizer.storage.orm import Store
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.capacity import CapacityScreen, level, weekly

@@ -16,10 +16,10 @@ from textual.binding import Binding
 
 from organizer.config import Config, build_config
 from organizer.dates import format_duration
-from organizer.fields import validate
 from organizer.models import PlanBlock
 from organizer.services import busy, cards, dayview
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import validate
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.capacity import CapacityScreen

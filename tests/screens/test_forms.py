@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Select, Static, TextArea
 
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.validate import InputError
 from screens.forms import CardForm, duration_hint, format_when, when_hint
 
 COLUMNS = ["Ideas", "Draft", "Review", "Done"]

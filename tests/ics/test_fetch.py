@@ -14,8 +14,8 @@ import httpx
 import pytest
 import time_machine
 
-from organizer.calendar.fetch import FetchError, fetch_calendar, is_url, normalize_url
-from organizer.fields import InputError
+from organizer.ics.fetch import FetchError, fetch_calendar, is_url, normalize_url
+from organizer.validate import InputError
 from tests.test_cli import Runner, run_bad, run_json, run_ok
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

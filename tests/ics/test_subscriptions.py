@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from organizer.calendar.fetch import Fetched
 from organizer.cli import ics_import_commands
 from organizer.cli.main import build_parser
 from organizer.config import Config
+from organizer.ics.fetch import Fetched
 from organizer.models import BusyEvent, CalendarSource
 from organizer.services import calendars
-from organizer.store import Store
-from tests.calendar.test_fetch import calendar, clock, no_proxy, server  # noqa: F401 (fixtures)
+from organizer.storage.orm import Store
+from tests.ics.test_fetch import calendar, clock, no_proxy, server  # noqa: F401 (fixtures)
 from tests.test_cli import Runner, run_json, run_ok
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The reading budget and the checks behind it (organizer.calendar.limits), in process: the watchdog stops
+"""The reading budget and the checks behind it (organizer.ics.limits), in process: the watchdog stops
 a stuck library loop, memory growth is caught, legitimate rules and zones pass, hostile ones are named,
 checked zones convert like the zone database, and expansion stops at the cap instead of materialising."""
 
@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from organizer.calendar import importer, limits, occurrences
-from organizer.calendar.importer import read_calendar
-from organizer.calendar.limits import BudgetExceeded, Guard, prescan, rule_problem
 from organizer.config import Config
-from organizer.fields import InputError
+from organizer.ics import importer, limits, occurrences
+from organizer.ics.importer import read_calendar
+from organizer.ics.limits import BudgetExceeded, Guard, prescan, rule_problem
 from organizer.models import BusyEvent
 from organizer.services import calendars
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import InputError
 
 NOW = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 START, END = importer.horizon(NOW)

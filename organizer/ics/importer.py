@@ -17,12 +17,12 @@ DTSTART, bad duration, end before start, unknown TZID, a rule that fires absurdl
 naming the source and the event, unless `skip_bad`: then the readable events come back with a list of what
 was skipped and why.
 
-Reading is bounded (organizer.calendar.limits): the text is prescanned for size, nesting, event count and
+Reading is bounded (organizer.ics.limits): the text is prescanned for size, nesting, event count and
 giant lines; RRULEs and VTIMEZONE rules are checked before anything is expanded or converted with them;
 expansion is lazy and stops at the per-series cap; and the whole read runs under a wall-clock and memory
 budget (BudgetExceeded, an InputError, past it).
 
-This module parses and validates; organizer.calendar.occurrences expands the valid events into
+This module parses and validates; organizer.ics.occurrences expands the valid events into
 occurrences (its public names are re-exported here).
 
 icalendar and recurring-ical-events are imported inside the functions: importing this module is free.
@@ -37,23 +37,23 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from organizer.calendar.limits import BudgetExceeded, Guard, prescan, rule_problem, safe_zone, zone_problem
+from organizer.ics.limits import BudgetExceeded, Guard, prescan, rule_problem, safe_zone, zone_problem
 
 # Expansion into occurrences; the names imported `as` themselves are re-exported for callers.
-from organizer.calendar.occurrences import MAX_OCCURRENCES as MAX_OCCURRENCES
-from organizer.calendar.occurrences import (
+from organizer.ics.occurrences import MAX_OCCURRENCES as MAX_OCCURRENCES
+from organizer.ics.occurrences import (
     MAX_SERIES_OCCURRENCES,
     Broken,
     ReadCalendar,
     expand,
     to_utc,
 )
-from organizer.calendar.occurrences import UID_MAX as UID_MAX
-from organizer.calendar.occurrences import Occurrence as Occurrence
-from organizer.calendar.occurrences import Skipped as Skipped
-from organizer.calendar.occurrences import compact as compact
-from organizer.calendar.occurrences import one_line as one_line
-from organizer.fields import InputError
+from organizer.ics.occurrences import UID_MAX as UID_MAX
+from organizer.ics.occurrences import Occurrence as Occurrence
+from organizer.ics.occurrences import Skipped as Skipped
+from organizer.ics.occurrences import compact as compact
+from organizer.ics.occurrences import one_line as one_line
+from organizer.validate import InputError
 
 HORIZON_PAST = timedelta(days=30)
 HORIZON_FUTURE = timedelta(days=365)

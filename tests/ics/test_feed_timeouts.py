@@ -6,8 +6,8 @@ from __future__ import annotations
 import socket
 import time
 
-from organizer.calendar import feed
-from tests.calendar.test_feed import Feed, served  # noqa: F401 (the fixture)
+from organizer.ics import feed
+from tests.ics.test_feed import Feed, served  # noqa: F401 (the fixture)
 
 # The test server's limits are short; the shipped ones are what the defaults test checks.
 IDLE, DEADLINE = 0.5, 1.5

@@ -1,4 +1,4 @@
-"""The lean quick-add path writes what the models read, and nothing for a schema it does not know."""
+"""The quick path (quick-add, list, move) writes what the models read, and nothing for a schema it does not know."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel, select
 
-from organizer import history, lean
+from organizer import history
 from organizer.config import Config
 from organizer.demo import load_demo
-from organizer.fields import CardFilter, validate
 from organizer.models import Board, Card, CardChannel, CardTag, HistoryEntry
 from organizer.services import cards
-from organizer.store import Store
+from organizer.storage import quick
+from organizer.storage.orm import Store
+from organizer.validate import CardFilter, validate
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 APP = "tui:1a2b3c4d"
@@ -44,14 +45,14 @@ def _seed(store: Store, cfg: Config) -> None:
 
 
 def test_card_columns_are_the_model_columns() -> None:
-    assert set(lean._CARD_COLUMNS) == {c.name for c in SQLModel.metadata.tables["card"].columns}
+    assert set(quick._CARD_COLUMNS) == {c.name for c in SQLModel.metadata.tables["card"].columns}
 
 
 def test_lean_card_reads_back_identically_through_the_models(store: Store, cfg: Config) -> None:
     _seed(store, cfg)
     fields = validate(RAW, cfg, now=NOW, require_title=True)
-    conn = lean.connect(store.location)
-    lean_json = lean.add(conn, cfg, fields)
+    conn = quick.connect(store.location)
+    lean_json = quick.add(conn, cfg, fields)
     conn.close()
     with store.write() as s:
         full = cards.add_card(s, cfg, validate(RAW, cfg, now=NOW, require_title=True))
@@ -69,21 +70,21 @@ def test_lean_card_reads_back_identically_through_the_models(store: Store, cfg: 
                        .order_by(CardChannel.position)).all()
         assert links == ["linkedin", "x"]
         assert sorted(s.exec(select(CardTag.tag).where(CardTag.card_id == lean_card.id)).all()) == ["launch", "q4"]
-        # The JSON the lean path printed is the JSON the full path shows for the same card.
+        # The JSON the quick path printed is the JSON the full path shows for the same card.
         assert cards.card_view(s, cfg, lean_json["id"]) == lean_json
         assert cards.card_view(s, cfg, full_ref)["column"] == lean_json["column"] == "In progress"
 
 
 def test_lean_history_entry_is_what_the_services_would_record(store: Store, cfg: Config) -> None:
     _seed(store, cfg)
-    conn = lean.connect(store.location)
-    added = lean.add(conn, cfg, validate(RAW, cfg, now=NOW, require_title=True))
+    conn = quick.connect(store.location)
+    added = quick.add(conn, cfg, validate(RAW, cfg, now=NOW, require_title=True))
     conn.close()
     with store.read() as s:
         entry = s.exec(select(HistoryEntry).order_by(HistoryEntry.id.desc())).first()  # type: ignore[union-attr]
         assert entry is not None and entry.summary == f"add {added['id']}"
         seed = s.exec(select(HistoryEntry).where(HistoryEntry.summary == "add MAIN-1")).one()
-        assert (entry.origin, entry.place) == (seed.origin, seed.place) == ("cli", lean.shell_place())
+        assert (entry.origin, entry.place) == (seed.origin, seed.place) == ("cli", quick.shell_place())
         change = json.loads(entry.changes)[0]
         assert change["before"] is None
         assert change["after"] == history.snapshot(s, "card", change["id"])
@@ -106,8 +107,8 @@ def test_lean_writes_clear_only_their_own_places_redo(store: Store, cfg: Config)
         history.undo(s, APP)
     with store.write() as s:
         history.undo(s)  # this shell's seed: the shell has something to redo too
-    conn = lean.connect(store.location)
-    lean.add(conn, cfg, validate({"title": "from the shell"}, cfg, now=NOW, require_title=True))
+    conn = quick.connect(store.location)
+    quick.add(conn, cfg, validate({"title": "from the shell"}, cfg, now=NOW, require_title=True))
     conn.close()
     with store.read() as s:
         undone = s.exec(select(HistoryEntry.place).where(HistoryEntry.undone == True)).all()  # noqa: E712
@@ -121,22 +122,22 @@ def test_lean_refuses_a_schema_revision_it_was_not_written_for(store: Store, cfg
     raw = sqlite3.connect(store.sqlite_file)
     raw.execute("UPDATE alembic_version SET version_num = ?", (revision,))
     raw.commit()
-    with pytest.raises(lean.NotLean, match=revision):
-        lean.connect(store.location)
+    with pytest.raises(quick.NotQuick, match=revision):
+        quick.connect(store.location)
     assert raw.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
 
 
 def test_lean_needs_an_existing_database(tmp_path: Path) -> None:
-    with pytest.raises(lean.NotLean):
-        lean.connect(str(tmp_path / "absent.db"))
+    with pytest.raises(quick.NotQuick):
+        quick.connect(str(tmp_path / "absent.db"))
     assert not (tmp_path / "absent.db").exists()
 
 
 def test_lean_rolls_back_on_bad_column(store: Store, cfg: Config) -> None:
     _seed(store, cfg)
-    conn = lean.connect(store.location)
+    conn = quick.connect(store.location)
     with pytest.raises(ValueError, match="Nope"):
-        lean.add(conn, cfg, validate({"title": "x", "column": "Nope"}, cfg, now=NOW, require_title=True))
+        quick.add(conn, cfg, validate({"title": "x", "column": "Nope"}, cfg, now=NOW, require_title=True))
     assert conn.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
     assert conn.execute("SELECT next_number FROM board").fetchone()[0] == 2
     conn.close()
@@ -158,8 +159,8 @@ FILTERS = [
 @pytest.mark.parametrize("flt", FILTERS)
 def test_lean_list_equals_the_services_list(store: Store, cfg: Config, flt: CardFilter) -> None:
     load_demo(store, cfg, now=NOW)
-    conn = lean.connect(store.location)
-    fast = lean.list_cards(conn, cfg, flt)
+    conn = quick.connect(store.location)
+    fast = quick.list_cards(conn, cfg, flt)
     conn.close()
     with store.read() as s:
         assert fast == cards.list_cards(s, cfg, flt)
@@ -169,10 +170,10 @@ def test_lean_list_equals_the_services_list(store: Store, cfg: Config, flt: Card
 @pytest.mark.parametrize(("ref", "column", "index"), [("NWC-1", "Planned", 1), ("NWC-1", "Planned", 99),
                                                       ("NWC-1", "Ideas", 0), ("NWC-20", "Published", 0)])
 def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: str, column: str, index: int) -> None:
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
 
     stores = []
-    for name in ("lean", "full"):
+    for name in ("quick", "full"):
         s = open_store(str(tmp_path / f"{name}.db"))
         load_demo(s, cfg, now=NOW)
         stores.append(s)
@@ -182,8 +183,8 @@ def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: st
         from organizer.services import boards as board_service
 
         target = board_service.find_column(s, s.get(Board, card.board_id), column)  # type: ignore[arg-type]
-    conn = lean.connect(lean_store.location)
-    lean.move(conn, card.id, target.id, index, place=APP)  # type: ignore[arg-type]
+    conn = quick.connect(lean_store.location)
+    quick.move(conn, card.id, target.id, index, place=APP)  # type: ignore[arg-type]
     conn.close()
     with full_store.write() as s:
         history.set_place(s, APP)

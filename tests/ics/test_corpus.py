@@ -16,10 +16,10 @@ import pytest
 from sqlmodel import select
 
 from organizer.config import Config
-from organizer.fields import InputError
 from organizer.models import BusyEvent
 from organizer.services import calendars
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import InputError
 from tests.test_cli import Runner, run_bad, run_ok
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "ics-corpus"

@@ -23,8 +23,8 @@ from sqlmodel import col, delete, select
 from organizer.config import Config
 from organizer.models import BusyEvent, CalendarSource, Setting
 from organizer.services import calendars
-from organizer.store import Store, open_store
-from tests.calendar.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
+from organizer.storage.orm import Store, open_store
+from tests.ics.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
 from tests.test_cli import Runner, run_json, run_ok
 
 # Monday 2 March 2026, 08:00 in Paris.

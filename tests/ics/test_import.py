@@ -14,10 +14,10 @@ import time_machine
 from sqlmodel import select
 
 from organizer.config import Config, build_config
-from organizer.fields import InputError
 from organizer.models import BusyEvent
 from organizer.services import calendars
-from organizer.store import Store
+from organizer.storage.orm import Store
+from organizer.validate import InputError
 from tests.test_cli import Runner, run_bad, run_json, run_ok
 
 # Monday 2 March 2026, 08:00 in Paris (UTC+1 until the 29th).

@@ -1,7 +1,8 @@
-"""Card fields as users type them: validation, card IDs, and the JSON porcelain.
+"""Card fields as users type them: validation of every field and filter, card IDs, the input errors.
 
-Shared by the ORM services and the lean quick-add path, so both accept exactly the same input
-and print exactly the same JSON. Stdlib and `organizer.dates` only: this is on the fast path.
+Shared by the ORM services and the quick paths (`organizer.storage.quick`), so both accept exactly the same
+input. Stdlib and `organizer.dates` only: this is on the quick-add path. The JSON a card is printed as is
+`organizer.porcelain`; how instants are stored is `organizer.instants`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from organizer import cardspec, dates
 from organizer.cardspec import FieldSpec
 from organizer.config import Config
-
-# Re-exported: the storage encoding lives in organizer.instants; older callers import it from here.
-from organizer.instants import db_datetime as db_datetime
-from organizer.instants import db_text as db_text
-from organizer.instants import readable as readable
 
 # C0/C1 control characters and DEL, which could drive a terminal; newlines and tabs are kept
 # in notes only.
@@ -274,45 +269,3 @@ def match_column(names: Sequence[str], wanted: str, board_key: str) -> int:
     problem = "matches several columns" if matches else "is not a column"
     raise InputError(f"column {wanted!r} {problem} of board {board_key}: use one of {', '.join(names)}",
                      field="column")
-
-
-# --- Stored values and the JSON porcelain -----------------------------------------------------
-
-def local_iso(value: datetime | None, tz: ZoneInfo) -> str | None:
-    """ISO-8601 with the offset, in the user's zone."""
-    return None if value is None else value.astimezone(tz).isoformat(timespec="seconds")
-
-
-# How `card_json` writes each porcelain key: (key, column, how), from organizer.cardspec.
-_JSON_PLAN: tuple[tuple[str, str, str], ...] = tuple(
-    (f.json, f.column or "", f.shown) for f in cardspec.FIELDS if f.json
-)
-
-
-def card_json(
-    card: Mapping[str, Any],
-    *,
-    board_key: str,
-    column: str,
-    channels: Iterable[str],
-    tags: Iterable[str],
-    parent_ref: str | None,
-    tz: ZoneInfo,
-) -> dict[str, Any]:
-    """The `--json` form of a card. A porcelain contract: fields may be added, never removed or renamed.
-
-    Its keys and their order are `organizer.cardspec.JSON_KEYS`; `card` is the card's row (column → value).
-    """
-    given: dict[str, Any] = {"ref": f"{board_key}-{card['number']}", "board": board_key, "column": column,
-                             "channels": list(channels), "tags": list(tags), "parent": parent_ref}
-    out: dict[str, Any] = {}
-    for key, name, how in _JSON_PLAN:
-        if how == "value":
-            out[key] = card[name]
-        elif how == "instant":
-            out[key] = local_iso(readable(card[name]), tz)
-        elif how == "bool":
-            out[key] = bool(card[name])
-        else:
-            out[key] = given[how]
-    return out

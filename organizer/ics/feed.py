@@ -69,7 +69,7 @@ def feed_range(cfg: Config, now: datetime) -> tuple[datetime, datetime]:
 def feed_token(location: str, *, rotate: bool = False) -> str:
     """The feed's secret token, created on first use; `rotate` replaces it (the old URL stops working)."""
     from organizer.models import Setting
-    from organizer.store import open_store
+    from organizer.storage.orm import open_store
 
     store = open_store(location)
     try:
@@ -86,13 +86,13 @@ def feed_token(location: str, *, rotate: bool = False) -> str:
 
 def current_token(location: str) -> str | None:
     """The token as stored now (cheaply, through sqlite3 when the database allows it)."""
-    from organizer import lean
-    from organizer.calendar.export import setting
+    from organizer.ics.export import setting
+    from organizer.storage import quick
 
     try:
-        conn = lean.connect(location)
-    except lean.NotLean:
-        from organizer.store import open_store
+        conn = quick.connect(location)
+    except quick.NotQuick:
+        from organizer.storage.orm import open_store
 
         store = open_store(location)
         try:
@@ -129,7 +129,7 @@ class FeedServer(ThreadingHTTPServer):
 
     def calendar(self, now: datetime) -> tuple[bytes, str, datetime]:
         """The current calendar: (body, ETag, Last-Modified)."""
-        from organizer.calendar.export import export_calendar
+        from organizer.ics.export import export_calendar
 
         start, end = feed_range(self.cfg, now)
         with self.lock:  # one build at a time: two could both decide to plan the same days

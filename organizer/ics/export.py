@@ -11,7 +11,7 @@ a character or a backslash escape (icalendar's correct per-character fold was 60
 icalendar 7.3 writes a spring-forward VTIMEZONE onset an hour late by RFC 5545 §3.6.5 and escapes a
 literal `\\N` as a line break, so `_vtimezone` and `_Writer.text` correct both.
 
-Queries are plain SQL on a `sqlite3` connection (the lean path: `import sqlmodel` alone costs ~330 ms
+Queries are plain SQL on a `sqlite3` connection (the quick path: `import sqlmodel` alone costs ~330 ms
 of the 400 ms budget for a month) or on a SQLAlchemy session (any other database).
 """
 
@@ -27,8 +27,9 @@ from icalendar import Timezone, is_utc, vCategory, vDatetime, vDDDLists, vDDDTyp
 from icalendar.parser import Contentline
 
 from organizer.config import Config
-from organizer.fields import check_board_key, db_datetime, readable, unknown_board
-from organizer.sqlrows import Db
+from organizer.instants import db_datetime, readable
+from organizer.storage.plain import Db
+from organizer.validate import check_board_key, unknown_board
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -331,7 +332,7 @@ def export_calendar(location: str, cfg: Config, *, boards: list[str] | None, wha
 
     A current SQLite database is read through `sqlite3` in one read transaction; the store (SQLAlchemy)
     is opened only for anything else (an older schema to migrate, another database)."""
-    from organizer import lean
+    from organizer.storage import quick
 
     args: dict[str, Any] = {"boards": boards, "what": what, "start": start, "end": end, "now": now, "stamp": stamp,
                             "refresh": refresh}
@@ -340,12 +341,12 @@ def export_calendar(location: str, cfg: Config, *, boards: list[str] | None, wha
 
         schedule.read(location, cfg, now)  # re-plans first when anything changed since the stored plan
     try:
-        conn: sqlite3.Connection | None = lean.connect(location)
-    except lean.NotLean:
+        conn: sqlite3.Connection | None = quick.connect(location)
+    except quick.NotQuick:
         conn = None
     try:
         if conn is None:
-            from organizer.store import open_store
+            from organizer.storage.orm import open_store
 
             store = open_store(location, create=False)
             try:

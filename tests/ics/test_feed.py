@@ -19,9 +19,9 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from organizer.calendar import feed
 from organizer.config import build_config
-from tests.calendar.test_export import check_lines
+from organizer.ics import feed
+from tests.ics.test_export import check_lines
 from tests.test_cli import Runner, run_ok
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from organizer.store import Store
-from tests.calendar.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
+from organizer.storage.orm import Store
+from tests.ics.test_fetch import no_proxy, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 

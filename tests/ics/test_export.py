@@ -21,10 +21,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from icalendar import Calendar, vText
 
-from organizer.calendar.export import build_calendar, fold
 from organizer.config import build_config
+from organizer.ics.export import build_calendar, fold
 from organizer.models import Board, Card, CardChannel, PlanBlock, Setting
-from organizer.store import Store
+from organizer.storage.orm import Store
 from tests.test_cli import Runner, run_ok
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,4 +1,4 @@
-"""Plain SQL on either a `sqlite3` connection (the lean path) or SQLAlchemy (a session or a connection, any database).
+"""Plain SQL on either a `sqlite3` connection (the quick path) or SQLAlchemy (a session or a connection, any database).
 
 `import sqlmodel` alone costs ~350 ms, more than a whole `organizer plan` may take; the calendar export
 and the schedule therefore speak plain SQL, with `:name` parameters, through this one adapter, and

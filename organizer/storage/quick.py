@@ -1,9 +1,9 @@
-"""The lean path: quick-add and list straight through `sqlite3`, without SQLAlchemy or pydantic.
+"""The quick path: quick-add and list straight through `sqlite3`, without SQLAlchemy or pydantic.
 
 `import sqlmodel` alone costs ~350 ms, more than the whole budget of a shell quick-add, so
 `organizer add` and `organizer list` try this path first. It is written against exactly one
 schema revision (`organizer.schema.SCHEMA_REVISION`) and refuses any other database with
-`NotLean`, after which the CLI takes the full path (which migrates, or explains). Tests prove
+`NotQuick`, after which the CLI takes the full path (which migrates, or explains). Tests prove
 that what it writes reads back identically through the SQLModel classes and that its history
 entries are the ones the services would have written, so the models stay the one source of
 truth for the schema.
@@ -23,25 +23,17 @@ from zoneinfo import ZoneInfo
 from organizer import paths
 from organizer.cardspec import CARD_COLUMNS
 from organizer.config import Config
-from organizer.fields import (
-    CardFields,
-    CardFilter,
-    InputError,
-    card_json,
-    check_board_key,
-    db_text,
-    match_column,
-    unknown_board,
-)
-from organizer.instants import readable
+from organizer.instants import db_text, readable
+from organizer.porcelain import card_json
 from organizer.schema import SCHEMA_REVISION
+from organizer.validate import CardFields, CardFilter, InputError, check_board_key, match_column, unknown_board
 
 BUSY_TIMEOUT_S = 30.0
 _CARD_COLUMNS = CARD_COLUMNS  # the card table's columns, from organizer.cardspec
 
 
-class NotLean(Exception):
-    """This database or request is not for the lean path; take the full one."""
+class NotQuick(Exception):
+    """This database or request is not for the quick path; take the full one."""
 
 
 # --- places: where a change was made, which is where undo looks for it ---------------------------
@@ -91,7 +83,7 @@ def connect(location: str) -> sqlite3.Connection:
     """Open an existing SQLite database at exactly the schema revision this module writes."""
     file = paths.sqlite_path(location)
     if file is None or not file.is_file() or file.stat().st_size == 0:
-        raise NotLean("not an existing SQLite file")
+        raise NotQuick("not an existing SQLite file")
     conn = sqlite3.connect(file, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
@@ -99,10 +91,10 @@ def connect(location: str) -> sqlite3.Connection:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise NotLean(f"unreadable: {exc}") from None
+        raise NotQuick(f"unreadable: {exc}") from None
     if row is None or row[0] != SCHEMA_REVISION:
         conn.close()
-        raise NotLean(f"schema revision {row[0] if row else None}, lean path knows {SCHEMA_REVISION}")
+        raise NotQuick(f"schema revision {row[0] if row else None}, quick path knows {SCHEMA_REVISION}")
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -118,7 +110,7 @@ def _board(conn: sqlite3.Connection, cfg: Config, key: str | None) -> sqlite3.Ro
         return row
     row = conn.execute("SELECT id, key, next_number FROM board ORDER BY id LIMIT 1").fetchone()
     if row is None:
-        raise NotLean("no board yet: the full path creates the default one")
+        raise NotQuick("no board yet: the full path creates the default one")
     return row
 
 
@@ -133,7 +125,7 @@ def add(conn: sqlite3.Connection, cfg: Config, f: CardFields, *, origin: str = "
         place: str | None = None) -> dict[str, Any]:
     """Insert a card in one transaction; returns its JSON porcelain. Mirrors services.cards.add_card."""
     if f.parent:
-        raise NotLean("steps are placed by the full path")
+        raise NotQuick("steps are placed by the full path")
     conn.execute("BEGIN IMMEDIATE")
     try:
         board = _board(conn, cfg, f.board)

@@ -10,7 +10,7 @@ and writers do not wait for each other as a whole, so every read-then-write step
 write lock made safe is written to be safe there too: card numbers come from one atomic
 `UPDATE … RETURNING`, imported ids from the table's sequence, and the steps that must run one at a
 time (migrating, creating the default board, re-planning, the timer) take an advisory lock
-(`organizer.sqlrows.serialize`). Instants are `timestamptz`.
+(`organizer.storage.plain.serialize`). Instants are `timestamptz`.
 
 Data safety rules for a SQLite file (issue 8):
 - A new database is created 0600 (through the umask) and so are its -wal/-shm files, which
@@ -42,11 +42,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from organizer import paths
-from organizer.fields import InputError
 from organizer.files import create_private, make_private_dir
 from organizer.schema import SCHEMA_REVISION
+from organizer.validate import InputError
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Long enough for a burst of concurrent quick-adds and a TUI refresh to queue politely.
 BUSY_TIMEOUT_MS = 30_000
 _FOREIGN_NAMED = 5
@@ -227,7 +227,7 @@ def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> P
             if conn.dialect.name == "postgresql":
                 # SQLite's write lock is taken by BEGIN IMMEDIATE; PostgreSQL needs one of its own, and the
                 # revision read again under it (another process may have migrated while this one waited).
-                from organizer.sqlrows import serialize
+                from organizer.storage.plain import serialize
 
                 serialize(conn, "migrate")
                 if _revision_in(conn, in_transaction=True) == SCHEMA_REVISION:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
-from organizer.fields import InputError
+from organizer.validate import InputError
 
 TIME_BUDGET = 10.0  # seconds to read (parse, check, expand) one calendar
 MEMORY_BUDGET = 300 * 1024 * 1024  # bytes the process may grow by while reading one

@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from organizer.models import PlanBlock
-from organizer.store import Store
+from organizer.storage.orm import Store
 from tests.test_cli import Runner, run_ok
 
 KHAL = Path(sys.executable).parent / "khal"

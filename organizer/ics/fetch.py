@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from organizer import __version__
-from organizer.calendar.importer import looks_like_calendar, not_a_calendar, one_line
-from organizer.fields import InputError
+from organizer.ics.importer import looks_like_calendar, not_a_calendar, one_line
+from organizer.validate import InputError
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0

@@ -1,6 +1,6 @@
 """Expand a calendar's validated events into the occurrences that block time: the second half of a read.
 
-organizer.calendar.importer parses and validates a calendar, then hands each VCALENDAR's valid events to
+organizer.ics.importer parses and validates a calendar, then hands each VCALENDAR's valid events to
 `expand`: recurring-ical-events expands them series by series over the horizon (RRULE, RDATE, EXDATE and
 RECURRENCE-ID overrides; X-WR-TIMEZONE calendars first brought into RFC 5545 form by x-wr-timezone), rules
 walked lazily under the reading budget and the per-series cap, and each occurrence becomes an Occurrence
@@ -9,7 +9,7 @@ start) in compact UTC form, so importing the same calendar again gives the same 
 transparent and zero-length occurrences are counted, not returned. Also here: the records a read returns
 (Occurrence, Skipped, ReadCalendar) and the small helpers both halves share (one_line, to_utc, compact).
 
-This module does not import organizer.calendar.importer (which imports it and re-exports its public
+This module does not import organizer.ics.importer (which imports it and re-exports its public
 names). icalendar and recurring-ical-events are imported inside the functions: importing this module is free.
 """
 
@@ -23,8 +23,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from organizer.calendar.limits import MAX_WALK, BudgetExceeded, Guard
-from organizer.fields import TITLE_MAX, InputError, clean_text
+from organizer.ics.limits import MAX_WALK, BudgetExceeded, Guard
+from organizer.validate import TITLE_MAX, InputError, clean_text
 
 # A year of a busy calendar is a few thousand occurrences; these limits stop a runaway rule
 # (FREQ=MINUTELY, or HOURLY for years) from filling memory and the database.
