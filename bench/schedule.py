@@ -255,7 +255,7 @@ def edit(conn: sqlite3.Connection, card_id: int, delta: int) -> None:
 # --- In-process figures -------------------------------------------------------------------------------------
 
 def _connect(db: Path) -> sqlite3.Connection:
-    conn = quick.connect(str(db))  # the connection schedule.read uses: autocommit, foreign keys, NORMAL sync
+    conn = quick.connect_sqlite(str(db))  # the connection schedule.read uses: autocommit, foreign keys, NORMAL sync
     conn.row_factory = None
     return conn
 

@@ -281,7 +281,7 @@ def report(payload: dict[str, Any], others: float | None) -> None:
             print(f"  the same redraw with nothing else running: redraw {info['idle_redraw_ms']:.1f} ms, frame "
                   f"composed {info['idle_redraw_to_frame_ms']:.1f} ms after it started")
             if "write_alone_body_ms" in info:
-                print("  the same write from app.write() with the UI idle: move_card "
+                print("  the same write from app.data.write() with the UI idle: move_card "
                       f"{info['write_alone_body_ms']:.1f} ms, call → committed {info['write_alone_commit_ms']:.1f} ms "
                       f"(garbage-collector pauses {info['write_alone_gc_ms']:.1f} ms)")
             print(f"  heap: {info['gc_tracked_objects']:,} objects tracked by the collector; a full collection takes "

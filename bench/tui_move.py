@@ -93,13 +93,13 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 render(app.console)
             frames.append(clock())
 
-    board_loaded = app.board_loaded
+    board_loaded = app.data.board_loaded
 
-    def timed_board_loaded(screen: BoardScreen) -> None:
+    def timed_board_loaded() -> None:
         loads.append(clock())
-        board_loaded(screen)
+        board_loaded()
 
-    read_board = app.read_board
+    read_board = app.data.read_board
 
     def timed_read_board(key: str | None) -> Any:
         t = clock()
@@ -109,8 +109,8 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
             reads.append((t, clock()))
 
     app._display = timed_display  # type: ignore[method-assign]
-    app.board_loaded = timed_board_loaded  # type: ignore[method-assign]
-    app.read_board = timed_read_board  # type: ignore[method-assign]
+    app.data.board_loaded = timed_board_loaded  # type: ignore[method-assign]
+    app.data.read_board = timed_read_board  # type: ignore[method-assign]
 
     async def until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
         deadline = clock() + timeout
@@ -129,14 +129,14 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
     try:
         async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
             t_start = clock()
-            await until(lambda: app.board_loads >= 1, "the first board load", 60)
+            await until(lambda: len(loads) >= 1, "the first board load", 60)
             await until(lambda: bool(frames) and frames[-1] > loads[0], "the first frame")
             info["first_paint_ms"] = (frames[-1] - t_start) * 1000
             await app.workers.wait_for_complete()  # the warm-up worker opens the SQLAlchemy store
             info["store_ready_ms"] = (clock() - t_start) * 1000
             screen = app.screen
             assert isinstance(screen, BoardScreen) and screen.board is not None
-            store = app.get_store()
+            store = app.data.storage.store()
             write = store.write
 
             @contextmanager
@@ -148,15 +148,15 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 writes.append((t, body, clock()))  # the transaction has committed here
 
             store.write = timed_write
-            move_now = app.move_now
+            move_card = app.data.storage.move_card
 
-            def timed_move_now(*args: Any) -> None:
-                # The board commits moves on the UI thread through plain SQL; it returns once committed.
+            def timed_move_card(*args: Any, **kwargs: Any) -> None:
+                # The data service commits each move in a worker through plain SQL; this returns once committed.
                 t = clock()
-                move_now(*args)
+                move_card(*args, **kwargs)
                 writes.append((t, clock(), clock()))
 
-            app.move_now = timed_move_now  # type: ignore[method-assign]
+            app.data.storage.move_card = timed_move_card  # type: ignore[method-assign]
 
             action = screen.action_move_card
 
@@ -203,7 +203,7 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 # the commit (the data_version poll, were it to fire) is waited for briefly and counted if seen.
                 try:
                     await until(lambda c=committed: any(t >= c for t in loads), "a reload after the commit",
-                                app.watch_seconds + 0.3)
+                                app.data.watch_seconds + 0.3)
                     reload_at: float | None = next(t for t in loads if t >= committed)
                     await until(lambda r=reload_at: bool(frames) and frames[-1] >= r, "the reload's frame")
                 except RuntimeError:
@@ -211,7 +211,7 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 # The app also polls PRAGMA data_version every watch_seconds and reloads when it changed (it
                 # changes for any other connection's commit, the app's own store included): let that happen
                 # outside the next measurement, and count it.
-                await asyncio.sleep(app.watch_seconds + 0.15)
+                await asyncio.sleep(app.data.watch_seconds + 0.15)
                 await app.workers.wait_for_complete()
                 await pilot.pause()
                 moved_to = check.execute("SELECT bc.name FROM card c JOIN board_column bc ON bc.id = c.column_id "
@@ -246,18 +246,19 @@ async def app_moves(db: Path, moves: int, warmup: int) -> tuple[list[Move], dict
                 idle.append(((t1 - t0) * 1000, (next(f for f in frames[nf:] if f >= t1) - t0) * 1000))
             info["idle_redraw_ms"] = statistics.median(r for r, _ in idle)
             info["idle_redraw_to_frame_ms"] = statistics.median(f for _, f in idle)
-            # The same write with no repaint beside it: app.write() called directly, the UI thread idle.
+            # The same write with no repaint beside it: app.data.write() called directly, the UI thread idle.
             ref = out[0].ref if out else ""
             names = [c.name for c in screen.board.columns[:2]] if screen.board else []
             alone: list[tuple[float, float, float]] = []
             for i in range(10 if ref and len(names) == 2 else 0):
                 nw = len(writes)
                 t0 = clock()
-                app.write(lambda s, svc, to=names[(i + 1) % 2]: svc.cards.move_card(s, ref, to, index=0, origin="tui"))
+                app.data.write(lambda s, svc, to=names[(i + 1) % 2]: svc.cards.move_card(s, ref, to, index=0,
+                                                                                         origin="tui"))
                 await until(lambda nw=nw: len(writes) > nw, "a direct write")  # type: ignore[misc]
                 w0, w1, w2 = writes[nw]
                 alone.append(((w1 - w0) * 1000, (w2 - t0) * 1000, paused(w0, w2)))
-                await asyncio.sleep(app.watch_seconds + 0.15)
+                await asyncio.sleep(app.data.watch_seconds + 0.15)
                 await app.workers.wait_for_complete()
                 await pilot.pause()
             if alone:

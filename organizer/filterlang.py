@@ -280,3 +280,11 @@ def filter_error(text: str, cfg: Config, *, now: datetime | None = None) -> str 
     except FilterError as exc:
         return str(exc)
     return None
+
+
+def porcelain_subject(card: dict[str, Any]) -> Subject:
+    """A listed card (JSON porcelain) as the fields a filter reads; a card in a done column has `completed` set."""
+    return Subject(haystack(card["id"], card["title"], card["notes"], card["tags"], card["campaign"], card["pillar"]),
+                   tuple(card["tags"]), card["role"], card["priority"],
+                   datetime.fromisoformat(card["due"]) if card["due"] else None, card["completed"] is not None,
+                   card["popup"], tuple(card["channels"]), card["campaign"], card["pillar"])

@@ -5,7 +5,6 @@ A mixin of `OrganizerApp`; the work runs in threads and reports through notifica
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from organizer.config import Config
+    from screens.dataservice import DataService
 
     class _OnTheApp(App[int]):
         """What these actions use of the `OrganizerApp` they live on (mypy checks the app against it)."""
@@ -28,10 +28,7 @@ if TYPE_CHECKING:
 
         def now(self) -> datetime: ...
 
-        def get_store(self) -> Any: ...
-
-        def _after_write(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None,
-                         reload: bool) -> None: ...
+        data: DataService
 else:
     _OnTheApp = object
 
@@ -59,10 +56,10 @@ class CalendarActions(_OnTheApp):
             self.call_from_thread(self.notify, text, severity="error" if failed else "information", markup=False)
 
         # Not through db_call: network waits must not hold a write transaction; refresh opens its own.
-        outcomes = calendars.refresh(self.get_store(), self.cfg, None, now=self.now, progress=progress)
+        outcomes = calendars.refresh(self.data.storage.store(), self.cfg, None, now=self.now, progress=progress)
         if not outcomes:
             self.call_from_thread(self.notify, "No calendars yet: organizer import ics FILE|URL adds one.")
-        self.call_from_thread(self._after_write, None, None, None, True)
+        self.data.announce()
 
     def action_export_ics(self) -> None:
         """Ask for a path, then write the next 30 days' publish times, plan and due dates there."""

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from organizer.config import Config
     from screens.board import BoardScreen
+    from screens.dataservice import DataService
 
     class _OnTheApp(App[int]):
         """What these dialogs use of the `OrganizerApp` they live on (mypy checks the app against it)."""
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
 
         def board_screen(self) -> BoardScreen | None: ...
 
-        def write(self, change: Callable[[Any, Any], Any], *, focus: int | str | None = None,
-                  done: Callable[[Any], None] | None = None, reload: bool = True) -> None: ...
+        data: DataService
 else:
     _OnTheApp = object
 
@@ -56,7 +56,7 @@ class DialogActions(_OnTheApp):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"), done=removed)
+                self.data.write(lambda s, svc: svc.cards.remove_card(s, card.ref, origin="tui"), done=removed)
 
         self.push_screen(ConfirmDialog(f"Delete {card.ref} “{card.title}”?"), answered)
 

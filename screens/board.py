@@ -31,9 +31,12 @@ from screens.keys import BOARD_BINDINGS, LONG_NAMES
 from screens.panes import ColumnPane, TextLine
 
 if TYPE_CHECKING:
+    from screens.dataservice import DataChange
     from screens.host import OrganizerHost
 
 COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
+
+
 class BoardScreen(Screen[None]):
     """The home screen: one board, its columns, its cards."""
 
@@ -71,13 +74,15 @@ class BoardScreen(Screen[None]):
         yield columns
         yield KeyFooter()
 
-    def data_changed(self) -> None:
-        """Another process (or another mode) wrote: reload, keeping focus and filters."""
-        self.reload()
+    def data_changed(self, change: DataChange) -> None:
+        """The data changed: reload, keeping focus and filters (unless this board already shows the change)."""
+        if change.reload:
+            self.reload(focus=change.focus)
 
     def on_mount(self) -> None:
-        """Load the default board."""
+        """Load the default board, and hear about every change to the data."""
         self.org.register(self)
+        self.org.data.changed.subscribe(self, self.data_changed)
         self.set_class(self.app.size.width < COMPACT_BELOW, "-compact")
         self.reload()
 
@@ -115,7 +120,7 @@ class BoardScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="board-load")
     def _load(self, key: str | None) -> None:
-        data = self.org.read_board(key)
+        data = self.org.data.read_board(key)
         self.app.call_from_thread(self._loaded, data)
 
     def _loaded(self, data: BoardData | None) -> None:
@@ -130,7 +135,7 @@ class BoardScreen(Screen[None]):
         # A board of 10,000 cards is long-lived data: move it out of the garbage collector's sight, or every
         # full collection walks it (80 ms here) in the middle of a keypress.
         gc.freeze()
-        self.org.board_loaded(self)
+        self.org.data.board_loaded()
 
     def _build_panes(self) -> None:
         container = self.query_one("#columns", HorizontalScroll)
@@ -382,9 +387,7 @@ class BoardScreen(Screen[None]):
         name = board.columns[target].name
         if abs(target - ci) > 1:
             self.notify(f"{card.ref} → {name}", markup=False)
-        self.org.move_now(card.id, board.columns[target].id, index, lambda: self.org.write(
-            lambda s, svc: svc.cards.move_card(s, card.ref, name, index=index, origin="tui"),
-            focus=card.id, reload=False))
+        self.org.data.move(card.id, board.columns[target].id, index)
 
     def action_fold(self) -> None:
         """Fold the focused column to a narrow strip, or unfold it; remembered for this board."""
@@ -410,8 +413,8 @@ class BoardScreen(Screen[None]):
         cards[here], cards[there] = cards[there], cards[here]
         self._want_card = card.id
         self.redraw({self.focused_column})
-        self.org.write(lambda s, svc: svc.cards.reorder_card(s, card.ref, step, origin="tui"), focus=card.id,
-                       reload=False)
+        self.org.data.write(lambda s, svc: svc.cards.reorder_card(s, card.ref, step, origin="tui"), focus=card.id,
+                            reload=False)
 
     def action_new_card(self) -> None:
         """Open the new-card form on this board, in the focused column."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from organizer.planner import Capacity, DayPlan
     from organizer.refdata import Role
     from organizer.services.timer import Accuracy
+    from screens.dataservice import DataChange
     from screens.host import OrganizerHost
 
 DAYS = 14
@@ -240,10 +241,10 @@ class CapacityScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Load, and hear about changes made elsewhere."""
-        self.org.register(self)
+        self.org.data.changed.subscribe(self, self.data_changed)
         self.reload()
 
-    def data_changed(self) -> None:
+    def data_changed(self, change: DataChange | None = None) -> None:
         """The database changed: reload now if shown, else when next shown."""
         if self.is_current:
             self.reload()
@@ -283,7 +284,7 @@ class CapacityScreen(Screen[None]):
             return CapacityData(plans, capacity(plans), svc.timer.accuracy(session, cfg.role_keys()))
 
         # The same stored schedule as the Day plan and the CLI (re-planned first if anything changed).
-        self.org.db_call(work, self.show_data)
+        self.org.data.call(work, self.show_data)
 
     def show_data(self, data: CapacityData) -> None:
         """Draw everything from freshly planned days."""

@@ -70,9 +70,10 @@ class CardCommands(Provider):
     async def search(self, query: str) -> Hits:
         """Cards holding every typed word (two characters at least, so the list stays useful)."""
         app = self.app
-        if len(query.strip()) < 2 or not hasattr(app, "search_cards"):
+        data = getattr(app, "data", None)  # screens.dataservice.DataService on the Organizer app
+        if len(query.strip()) < 2 or data is None:
             return
-        hits = await asyncio.to_thread(app.search_cards, query)
+        hits = await asyncio.to_thread(data.search_cards, query)
         for n, hit in enumerate(hits):
             where = "" if hit.where in ("ref", "title") else f" · matched in {hit.where}"
             label = Content.assemble((hit.ref, "bold"), "  ", hit.title)

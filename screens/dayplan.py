@@ -37,6 +37,7 @@ from screens.timeline import (
 
 if TYPE_CHECKING:
     from organizer.services.dayview import DayView, ViewBlock
+    from screens.dataservice import DataChange
     from screens.host import OrganizerHost
 
 Edit = Callable[[Any, Any], Any]
@@ -117,7 +118,7 @@ class DayPlanScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Show today, and hear about changes made elsewhere."""
-        self.org.register(self)
+        self.org.data.changed.subscribe(self, self.data_changed)
         self.day = self.today()
         self.reload()
         self.set_interval(TICK_SECONDS, self._tick)
@@ -156,9 +157,9 @@ class DayPlanScreen(Screen[None]):
             if then is not None and error is None:
                 then(before, view, result)
 
-        self.org.db_call(work, done)
+        self.org.data.call(work, done)
 
-    def data_changed(self) -> None:
+    def data_changed(self, change: DataChange | None = None) -> None:
         """Another process (or mode) wrote: reload if that changes this day (now, or when next shown)."""
         if not self.is_current:
             self._stale = True
@@ -181,7 +182,7 @@ class DayPlanScreen(Screen[None]):
             if self.view is None or signature(view) != signature(self.view):
                 self.show_view(view)
 
-        self.org.db_call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done)
+        self.org.data.call(lambda s, svc: svc.dayview.day_view(s, cfg, day, now=now), done)
 
     def _report_moved(self, view: DayView) -> None:
         # Every change that moves planned work says what moved, here as in the CLI: once per re-plan,

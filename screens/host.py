@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
 
     from organizer.boardview import BoardData, CardRow
     from organizer.config import Config
+    from screens.dataservice import DataService
 
 
 class BoardHandle(Protocol):
@@ -36,38 +36,21 @@ class BoardHandle(Protocol):
 
 
 class OrganizerHost(Protocol):
-    """The app's data path, clock, config and dialogs, as the mode screens call them."""
+    """The app's data service, clock, config and dialogs, as the mode screens call them."""
 
     location: str
     cfg: Config
     clock: Callable[[], datetime]
+    data: DataService  # every read and write, and the `changed` signal
 
     def now(self) -> datetime:
         """The app's clock (fixed in snapshot tests)."""
 
     def register(self, screen: Screen[Any]) -> None:
-        """A mode's screen asks to hear about data changes (its `data_changed()` is called)."""
-
-    # --- data ---
-    def read_board(self, key: str | None) -> BoardData | None:
-        """Read a board, on any database (called from worker threads only)."""
-
-    def board_loaded(self, screen: Screen[Any]) -> None:
-        """Called after each board redraw from fresh data."""
+        """The board mode's screen says it is there."""
 
     def board_screen(self) -> BoardHandle | None:
         """The board mode's screen, once it exists."""
-
-    def db_call(self, work_fn: Callable[[Any, SimpleNamespace], Any], done: Callable[[Any], None] | None = None,
-                *, write: bool = True, keep: bool = True) -> None:
-        """Run `work_fn(session, services)` in a worker (one transaction); `done(result)` on the main thread."""
-
-    def move_now(self, card_id: int, column_id: int, index: int, fallback: Callable[[], None]) -> None:
-        """Commit a card move at once through plain SQL; `fallback` when it cannot."""
-
-    def write(self, change: Callable[[Any, SimpleNamespace], Any], *, focus: int | str | None = None,
-              done: Callable[[Any], None] | None = None, reload: bool = True) -> None:
-        """Run one user action in a write transaction in a worker, then reload the board."""
 
     def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None) -> str:
         """Validate and write a card from the form; returns its ID."""

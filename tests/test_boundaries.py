@@ -174,7 +174,7 @@ def test_the_app_is_what_the_screens_take_it_for(tmp_path: Path) -> None:
 
     members = {name for name in vars(OrganizerHost) if not name.startswith("_")} | set(
         OrganizerHost.__annotations__)
-    assert {"read_board", "write", "db_call", "move_now", "now", "cfg", "location", "pick"} <= members
+    assert {"data", "now", "cfg", "location", "pick"} <= members
     app = OrganizerApp(str(tmp_path / "organizer.db"), build_config({"timezone": "Europe/Paris"}))
     missing = sorted(name for name in members if not hasattr(app, name))
     assert not missing, f"screens.host names what the app lacks: {missing}"

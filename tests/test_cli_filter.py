@@ -70,9 +70,9 @@ def _board_refs(db: Path, cfg: Config, text: str) -> set[str]:
 def _add(db: Path, cfg: Config, cards: list[CardFields]) -> None:
     conn = quick.connect(str(db))
     try:
-        conn.execute("DELETE FROM card_channel")
-        conn.execute("DELETE FROM card_tag")
-        conn.execute("DELETE FROM card")
+        conn.rows("DELETE FROM card_channel", fetch=False)
+        conn.rows("DELETE FROM card_tag", fetch=False)
+        conn.rows("DELETE FROM card", fetch=False)
         for f in cards:
             quick.add(conn, cfg, f)
     finally:

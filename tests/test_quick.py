@@ -1,9 +1,11 @@
-"""The quick path (quick-add, list, move) writes what the models read, and nothing for a schema it does not know."""
+"""The quick paths (add, list, move) write what the models read, and nothing for a schema they do not know.
+
+On SQLite (`sqlite3`) and on PostgreSQL (libpq): the module runs on both backends (`pytest.mark.backends`).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from organizer.services import cards
 from organizer.storage import quick
 from organizer.storage.orm import Store
 from organizer.validate import CardFilter, validate
+
+pytestmark = pytest.mark.backends
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 APP = "tui:1a2b3c4d"
@@ -117,16 +121,23 @@ def test_lean_writes_clear_only_their_own_places_redo(store: Store, cfg: Config)
 
 @pytest.mark.parametrize("revision", ["0001", "9999"])
 def test_lean_refuses_a_schema_revision_it_was_not_written_for(store: Store, cfg: Config, revision: str) -> None:
+    from sqlalchemy import text
+
     _seed(store, cfg)
-    assert store.sqlite_file is not None
-    raw = sqlite3.connect(store.sqlite_file)
-    raw.execute("UPDATE alembic_version SET version_num = ?", (revision,))
-    raw.commit()
-    with pytest.raises(quick.NotQuick, match=revision):
-        quick.connect(store.location)
-    assert raw.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
+    with store.write() as s:
+        current = s.connection().execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        s.connection().execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+    try:
+        with pytest.raises(quick.NotQuick, match=revision):
+            quick.connect(store.location)
+        with store.read() as s:
+            assert len(s.exec(select(Card)).all()) == 1
+    finally:
+        with store.write() as s:
+            s.connection().execute(text("UPDATE alembic_version SET version_num = :r"), {"r": current})
 
 
+@pytest.mark.sqlite_only
 def test_lean_needs_an_existing_database(tmp_path: Path) -> None:
     with pytest.raises(quick.NotQuick):
         quick.connect(str(tmp_path / "absent.db"))
@@ -138,8 +149,8 @@ def test_lean_rolls_back_on_bad_column(store: Store, cfg: Config) -> None:
     conn = quick.connect(store.location)
     with pytest.raises(ValueError, match="Nope"):
         quick.add(conn, cfg, validate({"title": "x", "column": "Nope"}, cfg, now=NOW, require_title=True))
-    assert conn.execute("SELECT COUNT(*) FROM card").fetchone()[0] == 1
-    assert conn.execute("SELECT next_number FROM board").fetchone()[0] == 2
+    assert conn.rows("SELECT COUNT(*) FROM card")[0][0] == 1
+    assert conn.rows("SELECT next_number FROM board")[0][0] == 2
     conn.close()
 
 
@@ -169,14 +180,14 @@ def test_lean_list_equals_the_services_list(store: Store, cfg: Config, flt: Card
 
 @pytest.mark.parametrize(("ref", "column", "index"), [("NWC-1", "Planned", 1), ("NWC-1", "Planned", 99),
                                                       ("NWC-1", "Ideas", 0), ("NWC-20", "Published", 0)])
-def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: str, column: str, index: int) -> None:
+def test_lean_move_equals_the_services_move(store: Store, backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+                                           cfg: Config, ref: str, column: str, index: int) -> None:
     from organizer.storage.orm import open_store
 
-    stores = []
-    for name in ("quick", "full"):
-        s = open_store(str(tmp_path / f"{name}.db"))
-        load_demo(s, cfg, now=NOW)
-        stores.append(s)
+    other = str(tmp_path / "full.db") if backend == "sqlite" else str(request.getfixturevalue("pg_fresh_url"))
+    stores = [store, open_store(other)]
+    for st in stores:
+        load_demo(st, cfg, now=NOW)
     lean_store, full_store = stores
     with lean_store.read() as s:
         card = cards.find_card(s, ref)
@@ -210,3 +221,4 @@ def test_lean_move_equals_the_services_move(tmp_path: Path, cfg: Config, ref: st
         assert history.undo(s, APP).startswith(f"move {ref}")
     with lean_store.read() as s:
         assert cards.card_view(s, cfg, ref)["column"] != column or (ref == "NWC-1" and column == "Ideas")
+    full_store.close()

@@ -1,7 +1,8 @@
 """CLI handlers for cards: add, list, show, move, done, edit, rm.
 
-`add` and `list` go through the quick `sqlite3` path when they can (`organizer.storage.quick`); the services (and
-SQLAlchemy) load only on their fallback and in the other handlers, inside the functions.
+`add` and `list` ask the storage contract (`organizer.storage.contract`), which takes the plain paths when it can
+(`sqlite3` or libpq, `organizer.storage.quick`); the services (and SQLAlchemy) load only on its fallback and in
+the other handlers, inside the functions.
 """
 
 from __future__ import annotations
@@ -18,24 +19,15 @@ from organizer.validate import CardFilter, InputError, validate
 
 
 def cmd_add(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Add a card: the quick sqlite3 path when it can, else the full one."""
-    from organizer.storage import quick
+    """Add a card: the plain path when it can, else the full one."""
+    from organizer.storage.adapters import open_storage
 
     fields = card_fields(args, cfg, require_title=True)
+    storage = open_storage(location)
     try:
-        conn = quick.connect(location)
-        try:
-            card = quick.add(conn, cfg, fields)
-        finally:
-            conn.close()
-    except quick.NotQuick:
-        from organizer.services import cards
-
-        store = open_db(location, create=True)
-        with store.write() as s:
-            ref = cards.card_ref(s, cards.add_card(s, cfg, fields))
-        with store.read() as s:
-            card = cards.card_view(s, cfg, ref)
+        card = storage.add_card(cfg, fields)
+    finally:
+        storage.close()
     if args.json:
         emit(card)
     else:
@@ -73,7 +65,7 @@ def _place_popup(cfg: Config, location: str, ref: str) -> None:
 def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """List cards through the quick path when it can."""
     from organizer.dates import parse_when
-    from organizer.storage import quick
+    from organizer.storage.adapters import open_storage
 
     due_before = None
     if args.due_before:
@@ -96,34 +88,16 @@ def cmd_list(args: argparse.Namespace, cfg: Config, location: str) -> int:
             match = filterlang.parse(args.filter, cfg, now=datetime.now(UTC)).match
         except filterlang.FilterError as exc:
             raise InputError(f"--filter: {exc}") from None
+    storage = open_storage(location, create=False)
     try:
-        conn = quick.connect(location)
-        try:
-            found = quick.list_cards(conn, cfg, flt, match)
-        finally:
-            conn.close()
-    except quick.NotQuick:
-        from organizer.services import cards
-
-        with open_db(location).read() as s:
-            found = cards.list_cards(s, cfg, flt)
-        if match is not None:
-            found = [card for card in found if match(_json_subject(card))]
+        found = storage.list_cards(cfg, flt, match)
+    finally:
+        storage.close()
     if args.json:
         emit(found)
     else:
         print(render.card_table(found, cfg.timezone))
     return 0
-
-
-def _json_subject(card: dict[str, Any]) -> Any:
-    """A listed card (JSON porcelain) as the fields a filter reads; a card in a done column has `completed` set."""
-    from organizer.filterlang import Subject, haystack
-
-    return Subject(haystack(card["id"], card["title"], card["notes"], card["tags"], card["campaign"], card["pillar"]),
-                   tuple(card["tags"]), card["role"], card["priority"],
-                   datetime.fromisoformat(card["due"]) if card["due"] else None, card["completed"] is not None,
-                   card["popup"], tuple(card["channels"]), card["campaign"], card["pillar"])
 
 
 def _show_card(cfg: Config, store: Any, ref: str, as_json: bool) -> None:

@@ -109,7 +109,7 @@ def _view(location: str, cfg: Config, sched: Any, day: date, now: datetime) -> A
     from organizer.storage.plain import Db
 
     try:
-        conn = quick.connect(location)
+        conn = quick.connect_sqlite(location)
     except quick.NotQuick:
         from organizer.storage.orm import open_store
 

@@ -341,7 +341,7 @@ def export_calendar(location: str, cfg: Config, *, boards: list[str] | None, wha
 
         schedule.read(location, cfg, now)  # re-plans first when anything changed since the stored plan
     try:
-        conn: sqlite3.Connection | None = quick.connect(location)
+        conn: sqlite3.Connection | None = quick.connect_sqlite(location)
     except quick.NotQuick:
         conn = None
     try:

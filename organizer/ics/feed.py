@@ -90,7 +90,7 @@ def current_token(location: str) -> str | None:
     from organizer.storage import quick
 
     try:
-        conn = quick.connect(location)
+        conn = quick.connect_sqlite(location)
     except quick.NotQuick:
         from organizer.storage.orm import open_store
 

@@ -196,6 +196,17 @@ def move_card(session: Session, ref: str, column_name: str, *, index: int | None
     return target
 
 
+def move_card_to(session: Session, card_id: int, column_id: int, index: int, *, origin: str = "cli") -> BoardColumn:
+    """`move_card` by stored ids, as the board read them (its moves, when the plain path cannot take them)."""
+    card = session.get(Card, card_id)
+    if card is None:
+        raise InputError("that card is gone (deleted meanwhile): the board has been reloaded")
+    column = session.get(BoardColumn, column_id)
+    if column is None or column.board_id != card.board_id:
+        raise InputError("that column is gone (the board changed meanwhile): the board has been reloaded")
+    return move_card(session, card_ref(session, card), column.name, index=index, origin=origin)
+
+
 def reorder_card(session: Session, ref: str, offset: int, *, origin: str = "cli") -> int:
     """Move a card up (offset < 0) or down within its column; returns its new row index."""
     card = find_card(session, ref)

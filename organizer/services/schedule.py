@@ -354,7 +354,7 @@ def read(location: str, cfg: Config, now: datetime, *, force: bool = False) -> S
     from organizer.storage import quick
 
     try:
-        conn = quick.connect(location)
+        conn = quick.connect_sqlite(location)
     except quick.NotQuick:
         conn = None
     if conn is not None:

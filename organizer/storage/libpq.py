@@ -206,29 +206,33 @@ class Connection:
             raise
         self.execute("COMMIT")
 
-    def wait_for_notify(self, timeout: float) -> list[tuple[str, str]]:
-        """Wait up to `timeout` seconds for NOTIFY messages (after a LISTEN); returns (channel, payload) pairs."""
-        lib = self._lib
-        sock = lib.PQsocket(self._conn)
-        if sock < 0:
-            raise PqError("the connection is closed")
-        got = self._drain()
-        if got:
-            return got
-        ready, _, _ = select.select([sock], [], [], timeout)
-        if ready and not lib.PQconsumeInput(self._conn):
-            raise PqError(lib.PQerrorMessage(self._conn).decode(errors="replace").strip() or "connection lost")
-        return self._drain()
+    def socket(self) -> int:
+        """The connection's socket, to wait on with `select` (-1 once closed)."""
+        return self._lib.PQsocket(self._conn) if self._conn else -1
 
-    def _drain(self) -> list[tuple[str, str]]:
+    def notifies(self) -> list[tuple[str, str]]:
+        """Read what the server sent meanwhile and return its NOTIFY messages as (channel, payload) pairs."""
+        lib = self._lib
+        if not self._conn:
+            raise PqError("the connection is closed")
+        if not lib.PQconsumeInput(self._conn):
+            raise PqError(lib.PQerrorMessage(self._conn).decode(errors="replace").strip() or "connection lost")
         got: list[tuple[str, str]] = []
         while True:
-            ptr = self._lib.PQnotifies(self._conn)
+            ptr = lib.PQnotifies(self._conn)
             if not ptr:
                 return got
             note = ctypes.cast(ptr, ctypes.POINTER(_Notify)).contents
             got.append(((note.relname or b"").decode(), (note.extra or b"").decode()))
-            self._lib.PQfreemem(ptr)
+            lib.PQfreemem(ptr)
+
+    def wait_for_notify(self, timeout: float) -> list[tuple[str, str]]:
+        """Wait up to `timeout` seconds for NOTIFY messages (after a LISTEN); returns (channel, payload) pairs."""
+        got = self.notifies()
+        if not got:
+            select.select([self.socket()], [], [], timeout)
+            got = self.notifies()
+        return got
 
 
 class _Notify(ctypes.Structure):

@@ -1,8 +1,9 @@
 """The app on PostgreSQL: the board paints the demo, moves and undo commit, the palette finds cards, live refresh.
 
 The same app as on SQLite, over a PostgreSQL database (`pg_db` in tests/conftest.py: skipped when the server
-cannot be reached, failed under `$CI`). There the board and the card search read through the store (no
-quick `sqlite3` path), a move takes the worker write path, and live refresh asks `Store.data_version`.
+cannot be reached, failed under `$CI`). There the board, the card search and a move go through libpq (the
+PostgreSQL adapter's plain paths), the rest through the ORM, and live refresh LISTENs for the NOTIFY that every
+change sends (migration 0008), so a change elsewhere shows at once, not at the watcher's next look.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ async def test_the_palette_finds_a_card_on_another_board(pg_demo: Store, cfg: Co
     app = _app(pg_demo, cfg)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        assert [hit.ref for hit in app.search_cards("quokka")] == [ref]
+        assert [hit.ref for hit in app.data.search_cards("quokka")] == [ref]
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"quokka")
@@ -114,6 +115,27 @@ async def test_a_card_added_elsewhere_shows_without_a_keypress(pg_demo: Store, c
         finally:
             other.close()
         for _ in range(40):
+            await pilot.pause(0.05)
+            if ref in _refs(board)[0]:
+                break
+        assert ref in _refs(board)[0]
+    assert app.crash is None
+
+
+async def test_a_change_elsewhere_wakes_the_app_at_once_not_at_the_next_look(pg_demo: Store, cfg: Config) -> None:
+    app = _app(pg_demo, cfg, watch_seconds=30)  # the watcher would look only every 30 s: the NOTIFY wakes it
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)  # the watcher is listening
+        board = _board(app)
+        other = open_store(pg_demo.location)
+        try:
+            with other.write() as s:
+                ref = cards.card_ref(s, cards.add_card(s, cfg, validate({"title": "Heard at once"}, cfg, now=NOW,
+                                                                        require_title=True)))
+        finally:
+            other.close()
+        for _ in range(60):
             await pilot.pause(0.05)
             if ref in _refs(board)[0]:
                 break

@@ -23,6 +23,7 @@ from organizer.validate import validate
 from screens.app import OrganizerApp
 from screens.board import BoardScreen
 from screens.capacity import CapacityScreen
+from screens.dataservice import DataChange
 from screens.dayplan import DayPlanScreen
 from screens.forms import CardForm
 from screens.timeline import TimelineView
@@ -314,7 +315,7 @@ async def test_an_urgent_popup_from_elsewhere_is_placed_now_and_says_what_moved(
                                              "estimate_minutes": "30m", "board": "NWC", "due_at": "10:00"},
                                             cfg, now=NOW, require_title=True))
             schedule.in_session(s, cfg, NOW + timedelta(minutes=1))
-        app.data_changed()
+        app.data.changed.publish(DataChange(own=False))
         await settle(pilot)
         assert any("Plan moved" in str(n.title) for n in app._notifications)
 
