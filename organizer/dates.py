@@ -52,6 +52,19 @@ class DateParseError(ValueError):
 DATE_RANGE = f"dates from {EARLIEST.isoformat()} to {LATEST.isoformat()}"
 
 
+def day_bounds(day: date, zone: ZoneInfo, days: int = 1) -> tuple[datetime, datetime]:
+    """Where a run of local calendar days starts and ends, as aware UTC instants: [first midnight, last midnight).
+
+    The one rule for "a day" everywhere (the plan, the Day plan, `due:today`, calendar export ranges): a day
+    starts when the local clock first reads 00:00, or, where a DST change skips midnight, at the jump itself;
+    a day with a DST change is 23 or 25 hours long. The planner's minute form (`planner.timeline.local_day_bounds`)
+    is tested to agree.
+    """
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=days), time(0), zone).astimezone(UTC)
+    return start, end
+
+
 def check_range(value: datetime, shown: str) -> datetime:
     """`value` if its UTC and local dates are within EARLIEST..LATEST, else DateParseError naming the range."""
     # Local date first: converting a year-1 date to UTC could itself overflow.

@@ -31,11 +31,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from organizer.config import Config
+from organizer.dates import day_bounds
 from organizer.validate import InputError
 
 FIELDS = ("due", "pillar", "campaign", "channel", "is")
@@ -128,11 +129,6 @@ def _tokens(text: str) -> list[tuple[str, str, bool, bool]]:
     return out
 
 
-def _end_of_day(day: date, zone: ZoneInfo) -> datetime:
-    """24:00 of a local day, i.e. the start of the next one, as an aware UTC datetime."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
-
-
 class _Reader:
     """Turns one term into a `Term`, or raises FilterError."""
 
@@ -216,7 +212,7 @@ class _Reader:
         if phrase in ("today", "tomorrow", "week"):
             last = {"today": today, "tomorrow": today + timedelta(days=1),
                     "week": today + timedelta(days=6 - today.weekday())}[phrase]
-            cutoff = _end_of_day(last, self.zone)
+            cutoff = day_bounds(last, self.zone)[1]  # 24:00 of that day
             return Term(raw, "due", cutoff, lambda c: c.due_at is not None and c.due_at < cutoff)
         from organizer import dates
 

@@ -17,17 +17,18 @@ from textual.screen import Screen
 
 from organizer import paths
 from organizer.config import Config, save_setting
-from screens.app_calendars import CalendarActions
-from screens.app_dialogs import DialogActions
-from screens.board import BoardScreen
-from screens.dataservice import WATCH_SECONDS, DataService
+
+from .app_calendars import CalendarActions
+from .app_dialogs import DialogActions
+from .board import BoardScreen
+from .dataservice import WATCH_SECONDS, DataService
 
 if TYPE_CHECKING:
     from pathlib import PurePath
 
     from textual.command import Provider
 
-    from screens.host import OrganizerHost
+    from .host import OrganizerHost
 
 Clock = Callable[[], datetime]
 
@@ -78,7 +79,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         """An unhandled error: keep the traceback in a private log file and exit 1 with one line."""
         import os
 
-        from screens.crash import one_line, write_crash_log
+        from .crash import one_line, write_crash_log
 
         self.crash = one_line(error, write_crash_log(error))
         super()._handle_exception(error)
@@ -131,7 +132,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
     def _push_form(self, board_key: str | None, columns: list[str], initial: dict[str, Any] | None,
                    column: str | None) -> None:
-        from screens.forms import CardForm
+        from .forms import CardForm
 
         ref = initial["id"] if initial else None
         heading = f"Edit {ref}" if ref else f"New card on {board_key}" if board_key else "New card"
@@ -179,20 +180,20 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
 
 
 def _providers() -> tuple[type[Provider], type[Provider]]:
-    from screens.commands import CardCommands, OrganizerCommands
+    from .commands import CardCommands, OrganizerCommands
 
     return OrganizerCommands, CardCommands
 
 
 def _day_plan_screen() -> Screen[Any]:
     # Imported when the mode is first opened, not with the app: the board paints sooner.
-    from screens.dayplan import DayPlanScreen
+    from .dayplan import DayPlanScreen
 
     return DayPlanScreen()
 
 
 def _capacity_screen() -> Screen[Any]:
-    from screens.capacity import CapacityScreen
+    from .capacity import CapacityScreen
 
     return CapacityScreen()
 

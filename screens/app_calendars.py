@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from organizer.config import Config
-    from screens.dataservice import DataService
+
+    from .dataservice import DataService
 
     class _OnTheApp(App[int]):
         """What these actions use of the `OrganizerApp` they live on (mypy checks the app against it)."""
@@ -63,7 +64,7 @@ class CalendarActions(_OnTheApp):
 
     def action_export_ics(self) -> None:
         """Ask for a path, then write the next 30 days' publish times, plan and due dates there."""
-        from screens.dialogs import PromptDialog
+        from .dialogs import PromptDialog
 
         def answered(path: str | None) -> None:
             if path:

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from organizer.config import Config
-    from screens.board import BoardScreen
-    from screens.dataservice import DataService
+
+    from .board import BoardScreen
+    from .dataservice import DataService
 
     class _OnTheApp(App[int]):
         """What these dialogs use of the `OrganizerApp` they live on (mypy checks the app against it)."""
@@ -48,7 +49,7 @@ class DialogActions(_OnTheApp):
 
     def confirm_delete(self, card: CardRow) -> None:
         """Ask, then delete a card and its steps."""
-        from screens.dialogs import ConfirmDialog
+        from .dialogs import ConfirmDialog
 
         def removed(refs: list[str] | None) -> None:
             if refs:
@@ -62,7 +63,7 @@ class DialogActions(_OnTheApp):
 
     def card_menu(self, title: str, options: list[tuple[str, str]], board: Screen[Any]) -> None:
         """A menu of actions on one card; picking one runs it on the board."""
-        from screens.dialogs import PickerDialog
+        from .dialogs import PickerDialog
 
         def picked(action: str | None) -> None:
             if action:
@@ -73,7 +74,7 @@ class DialogActions(_OnTheApp):
     def pick(self, title: str, options: list[tuple[str, str]], picked: Callable[[str | None], None], *,
              keys_hint: str | None = None) -> None:
         """Pick one of (value, label) options; `picked` gets the value, or None when cancelled."""
-        from screens.dialogs import PickerDialog
+        from .dialogs import PickerDialog
 
         dialog = PickerDialog(title, options) if keys_hint is None else PickerDialog(title, options,
                                                                                       keys_hint=keys_hint)
@@ -81,7 +82,7 @@ class DialogActions(_OnTheApp):
 
     def pick_channel(self, current: str | None) -> None:
         """Choose a channel to filter the board by."""
-        from screens.dialogs import PickerDialog
+        from .dialogs import PickerDialog
 
         options = [("", "All channels"), *((c.key, f"{c.name} ({c.code})") for c in self.cfg.channels)]
 
@@ -94,7 +95,7 @@ class DialogActions(_OnTheApp):
 
     def pick_board(self) -> None:
         """Switch to another board."""
-        from screens.dialogs import PickerDialog
+        from .dialogs import PickerDialog
 
         board = self.board_screen()
         if board is None or board.board is None:
@@ -109,7 +110,7 @@ class DialogActions(_OnTheApp):
 
     def show_next_up(self, entries: list[tuple[str, CardRow | None]]) -> None:
         """The most pressing card for each role; picking one jumps to it."""
-        from screens.dialogs import PickerDialog
+        from .dialogs import PickerDialog
 
         names = {r.key: r.name for r in self.cfg.roles}
         options = [(card.ref, f"{names.get(role, role)}: {card.ref} {card.title}")
@@ -127,7 +128,7 @@ class DialogActions(_OnTheApp):
 
     def action_help(self) -> None:
         """Every key, grouped, as currently bound (remapped keys included)."""
-        from screens.dialogs import HelpScreen
+        from .dialogs import HelpScreen
 
         keys: dict[str, list[str]] = {}
         described: dict[str, tuple[str, str]] = {}

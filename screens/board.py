@@ -22,17 +22,18 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from organizer.boardview import BoardData, CardRow, View, filter_error, next_up, visible
-from screens import uistate
-from screens.boardlayout import FOLDED_WIDTH, LANE_KINDS, SCROLL_MIN, column_widths, lane_items
-from screens.cardlines import Palette, layout_for
-from screens.column import ColumnView, Item, now_context, role_styles
-from screens.footer import KeyFooter
-from screens.keys import BOARD_BINDINGS, LONG_NAMES
-from screens.panes import ColumnPane, TextLine
+
+from . import uistate
+from .boardlayout import FOLDED_WIDTH, LANE_KINDS, SCROLL_MIN, column_widths, lane_items
+from .cardlines import Palette, layout_for
+from .column import ColumnView, Item, now_context, role_styles
+from .footer import KeyFooter
+from .keys import BOARD_BINDINGS, LONG_NAMES
+from .panes import ColumnPane, TextLine
 
 if TYPE_CHECKING:
-    from screens.dataservice import DataChange
-    from screens.host import OrganizerHost
+    from .dataservice import DataChange
+    from .host import OrganizerHost
 
 COMPACT_BELOW = 100  # terminal columns under which cards draw in two lines
 

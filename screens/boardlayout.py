@@ -5,7 +5,8 @@ as rows aligned across the columns. The board screen (screens/board.py) applies 
 from __future__ import annotations
 
 from organizer.boardview import CardRow, swimlanes
-from screens.column import Item, Lane, Spacer
+
+from .column import Item, Lane, Spacer
 
 __all__ = ["FIT_MIN", "FOLDED_WIDTH", "LANE_KINDS", "SCROLL_MIN", "column_widths", "lane_items"]
 

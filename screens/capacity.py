@@ -20,14 +20,16 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from organizer.dates import format_duration as fd
-from screens.footer import KeyFooter
+
+from .footer import KeyFooter
 
 if TYPE_CHECKING:
     from organizer.planner import Capacity, DayPlan
     from organizer.refdata import Role
     from organizer.services.timer import Accuracy
-    from screens.dataservice import DataChange
-    from screens.host import OrganizerHost
+
+    from .dataservice import DataChange
+    from .host import OrganizerHost
 
 DAYS = 14
 LABEL = 17  # width of the row labels

@@ -21,7 +21,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from organizer.boardview import CardRow
-from screens.cardlines import CARD_HEIGHT, Palette, card_lines
+
+from .cardlines import CARD_HEIGHT, Palette, card_lines
 
 
 @dataclass(frozen=True, slots=True)

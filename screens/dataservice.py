@@ -229,11 +229,15 @@ class DataService:
     def move(self, card_id: int, column_id: int, index: int) -> None:
         """Commit a move the board already shows (plain SQL where the database allows, else the services)."""
         ticket = self._lane.ticket()
-        self._in_worker(lambda: self._move(card_id, column_id, index, ticket), "writes")
+        # After the frame that shows the move: a worker starting now would take the GIL from the repaint in
+        # 5 ms slices (the interpreter's switch interval) and the screen would show the move later.
+        self.app.call_after_refresh(self._in_worker, lambda: self._move(card_id, column_id, index, ticket), "writes")
 
     def _move(self, card_id: int, column_id: int, index: int, ticket: int) -> None:
         with self._lane.turn(ticket):
             ok, _ = self._guarded(lambda: self.storage.move_card(card_id, column_id, index, place=self.place))
+            if ok:
+                self._own_write_seen()
         self.app.call_from_thread(self._written, None, card_id, None, not ok)
 
     def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None, now: Any) -> str:
@@ -297,7 +301,7 @@ class DataService:
         except (InputError, NothingToUndo) as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
         except Exception as exc:
-            from screens.crash import one_line, write_crash_log
+            from .crash import one_line, write_crash_log
 
             self.app.call_from_thread(self.app.notify, one_line(exc, write_crash_log(exc)), title="Not saved",
                                       severity="error", timeout=30, markup=False)

@@ -21,8 +21,9 @@ from textual.widgets import Static
 
 from organizer.dates import format_duration
 from organizer.validate import InputError
-from screens.footer import KeyFooter
-from screens.timeline import (
+
+from .footer import KeyFooter
+from .timeline import (
     ZOOMS,
     TimelineView,
     changes,
@@ -37,8 +38,9 @@ from screens.timeline import (
 
 if TYPE_CHECKING:
     from organizer.services.dayview import DayView, ViewBlock
-    from screens.dataservice import DataChange
-    from screens.host import OrganizerHost
+
+    from .dataservice import DataChange
+    from .host import OrganizerHost
 
 Edit = Callable[[Any, Any], Any]
 TICK_SECONDS = 30  # the "now" line and the timer's minutes move on their own
@@ -402,7 +404,7 @@ class DayPlanScreen(Screen[None]):
 
     def action_popup(self) -> None:
         """A new pop-up card: placed by the same rule as `organizer add --popup`, and what moved is shown."""
-        from screens.forms import CardForm
+        from .forms import CardForm
 
         org = self.org
 

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from organizer.boardview import BoardData, CardRow
     from organizer.config import Config
-    from screens.dataservice import DataService
+
+    from .dataservice import DataService
 
 
 class BoardHandle(Protocol):

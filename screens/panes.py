@@ -7,7 +7,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from screens.column import ColumnView
+from .column import ColumnView
 
 
 class TextLine(Widget):

@@ -491,3 +491,32 @@ def test_next_weekday_is_in_the_following_monday_to_sunday_week(now: datetime, t
     next_monday = today + timedelta(days=7 - today.weekday())
     result = parse_when(f"next {day}", now=now, tz=tz)
     assert result.date() == next_monday + timedelta(days=WEEKDAYS.index(day))
+
+
+# --- one rule for "a day" (organizer.dates.day_bounds) --------------------------------------------------------
+
+DAY_ZONES = ["Europe/Paris", "America/New_York", "America/Santiago", "America/Havana", "Australia/Lord_Howe",
+             "Asia/Kathmandu", "Pacific/Apia", "UTC"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2040, 12, 31).date()),
+       st.sampled_from(DAY_ZONES))
+def test_the_planners_day_is_the_day_everywhere_else(day: object, zone_name: str) -> None:
+    from organizer.dates import day_bounds
+    from organizer.planner.timeline import floor_minute, local_day_bounds
+
+    zone = ZoneInfo(zone_name)
+    start, end = day_bounds(day, zone)  # type: ignore[arg-type]
+    assert local_day_bounds(day, zone) == (floor_minute(start), floor_minute(end))  # type: ignore[arg-type]
+    assert start < end and timedelta(hours=22) <= end - start <= timedelta(hours=26)
+    assert start.astimezone(zone).date() == day  # the day's first instant is on that day
+
+
+def test_a_day_whose_midnight_is_skipped_starts_at_the_jump() -> None:
+    from organizer.dates import day_bounds
+
+    # Santiago, 2022-09-11: clocks went from 00:00 to 01:00, so the day starts at 01:00 local (04:00 UTC).
+    start, end = day_bounds(datetime(2022, 9, 11).date(), ZoneInfo("America/Santiago"))
+    assert start == datetime(2022, 9, 11, 4, 0, tzinfo=UTC)
+    assert end - start == timedelta(hours=23)

@@ -16,6 +16,9 @@ from organizer.validate import InputError, validate
 DAY = date(2026, 11, 26)
 
 
+pytestmark = pytest.mark.backends
+
+
 def t(hhmm: str) -> datetime:
     h, m = map(int, hhmm.split(":"))
     return datetime(2026, 11, 26, h, m, tzinfo=UTC)

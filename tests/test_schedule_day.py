@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -21,9 +20,12 @@ from icalendar import Calendar
 from organizer.config import Config
 from organizer.demo import load_demo
 from organizer.services import schedule
+from organizer.storage.adapters import open_storage
 from organizer.storage.orm import Store
 
 PARIS = ZoneInfo("Europe/Paris")
+pytestmark = pytest.mark.backends
+
 THURSDAY = date(2026, 11, 26)
 MORNING = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 
@@ -34,7 +36,7 @@ def at(hh: int, mm: int = 0, day: date = THURSDAY) -> datetime:
 
 
 @pytest.fixture
-def day(cli: Any, store: Store, cfg: Config, db_path: Path) -> Iterator[Any]:
+def day(cli: Any, store: Store, cfg: Config, db_location: str) -> Iterator[Any]:
     """The demo boards at 09:00 on Thursday, and a clock the test moves."""
     load_demo(store, cfg, now=MORNING)
     with time_machine.travel(MORNING, tick=False) as traveller:
@@ -47,20 +49,23 @@ def plan(cli: Any, when: str = "today") -> dict[str, Any]:
     return json.loads(r.out)
 
 
-def remaining(db_path: Path) -> dict[str, int]:
+def remaining(location: str) -> dict[str, int]:
     """Each open card's remaining estimate (estimate − spent), by card ID."""
-    conn = sqlite3.connect(db_path)
-    rows = conn.execute("SELECT b.key || '-' || c.number, c.estimate_minutes, c.spent_minutes FROM card c "
-                        "JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id "
-                        "WHERE bc.is_done = 0").fetchall()
-    conn.close()
-    return {ref: max(0, (est or 0) - spent) for ref, est, spent in rows}
+    storage = open_storage(location)
+    try:
+        with storage.reading() as db:
+            rows = db.rows("SELECT b.key, c.number, c.estimate_minutes, c.spent_minutes FROM card c "
+                           "JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id "
+                           "WHERE NOT bc.is_done")
+    finally:
+        storage.close()
+    return {f"{key}-{number}": max(0, (est or 0) - spent) for key, number, est, spent in rows}
 
 
-def check_invariants(cli: Any, cfg: Config, db_path: Path, now: datetime) -> dict[str, Any]:
+def check_invariants(cli: Any, cfg: Config, db_location: str, now: datetime) -> dict[str, Any]:
     """Everything a manager relies on, checked on the whole horizon; returns today's plan."""
-    sched = schedule.read(str(db_path), cfg, now)
-    open_cards = remaining(db_path)
+    sched = schedule.read(db_location, cfg, now)
+    open_cards = remaining(db_location)
     booked: dict[str, int] = defaultdict(int)
     for p in sched.plans:
         blocks = sorted(p.blocks, key=lambda b: b.start)
@@ -101,9 +106,9 @@ def exported(cli: Any, tmp_path: Path) -> dict[str, Any]:
     return {str(e["UID"]): e for e in Calendar.from_ical(out.read_bytes()).walk("VEVENT")}
 
 
-def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg: Config, db_path: Path,
+def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg: Config, db_location: str,
                                                         tmp_path: Path) -> None:
-    first = check_invariants(cli, cfg, db_path, MORNING)
+    first = check_invariants(cli, cfg, db_location, MORNING)
     # The demo's P1 complaint reply, due 12:00, goes first, not after P3 work.
     assert blocks_of(first, "NWC-15")[0][0] == "09:00"
 
@@ -113,7 +118,7 @@ def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg:
             "today 11:00")
     assert r.code == 0 and "planned thu 09:" in r.err and "LATE" not in r.err, r.err
     ref = r.out.strip()
-    today = check_invariants(cli, cfg, db_path, at(9, 15))
+    today = check_invariants(cli, cfg, db_location, at(9, 15))
     (start, end, kind), = blocks_of(today, ref)
     assert kind == "popup" and start >= "09:15" and end <= "11:00"
     assert ref not in [u["card"] for u in today["late"]]
@@ -122,7 +127,7 @@ def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg:
     day.move_to(at(10, 30))
     r = cli("add", "Fix the broken link in the newsletter", "--popup", "-e", "40m", "-P", "2", "--due", "14:00")
     second = r.out.strip()
-    today = check_invariants(cli, cfg, db_path, at(10, 30))
+    today = check_invariants(cli, cfg, db_location, at(10, 30))
     assert blocks_of(today, second) and blocks_of(today, second)[-1][1] <= "14:00"
 
     # 11:05 — a card is marked done: its blocks leave the plan and the exported week.
@@ -131,24 +136,24 @@ def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg:
     before = exported(cli, tmp_path)
     victim_id = next(str(e["SUMMARY"]) for e in before.values() if victim in str(e["SUMMARY"]))
     assert cli("done", victim).code == 0
-    today = check_invariants(cli, cfg, db_path, at(11, 5))
+    today = check_invariants(cli, cfg, db_location, at(11, 5))
     assert not blocks_of(today, victim)
     assert all(str(e["SUMMARY"]) != victim_id for e in exported(cli, tmp_path).values())
 
     # 12:00 — a meeting lands at 14:00: nothing is planned into it.
     day.move_to(at(12))
     assert cli("busy", "add", "today 14:00", "1h", "Crisis call with the agency").code == 0
-    today = check_invariants(cli, cfg, db_path, at(12))
+    today = check_invariants(cli, cfg, db_location, at(12))
     for b in today["blocks"]:
         if b["kind"] in ("work", "popup"):
             assert b["end"][11:16] <= "14:00" or b["start"][11:16] >= "15:00", b
 
     # Viewing other days changes nothing: the same plan, and no write at all.
-    watch = sqlite3.connect(db_path)
-    version = watch.execute("PRAGMA data_version").fetchone()[0]
+    watch = open_storage(db_location)
+    version = watch.data_version()
     plan(cli, "tomorrow"), plan(cli, "mon"), plan(cli, "yesterday")
     assert plan(cli) == today
-    assert watch.execute("PRAGMA data_version").fetchone()[0] == version
+    assert watch.data_version() == version
     watch.close()
 
     # 13:45 — a P3 pop-up without a due time waits for a reserve slot (today's is spent: tomorrow's) and
@@ -158,7 +163,7 @@ def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg:
     r = cli("add", "Answer a supplier's question", "--popup", "-e", "15m", "-P", "3")
     low = r.out.strip()
     assert "planned fri 1" in r.err and "moved" not in r.err, r.err
-    today = check_invariants(cli, cfg, db_path, at(13, 45))
+    today = check_invariants(cli, cfg, db_location, at(13, 45))
     assert not blocks_of(today, low)
     assert [b[2] for b in blocks_of(plan(cli, "tomorrow"), low)] == ["popup"]
 
@@ -173,24 +178,24 @@ def test_a_thursday_with_popups_meetings_and_done_cards(day: Any, cli: Any, cfg:
     r = cli("add", "Correct the wrong price in the live post", "--popup", "-e", "20m", "-P", "1", "--due",
             f"{due:%H:%M}")
     urgent = r.out.strip()
-    today = check_invariants(cli, cfg, db_path, cut_at)
+    today = check_invariants(cli, cfg, db_location, cut_at)
     start = f"{cut_at:%H:%M}"
     assert blocks_of(today, urgent) == [(start, f"{cut_at + timedelta(minutes=20):%H:%M}", "popup")]
     assert f"interrupted at {start} for pop-up {urgent}" in r.err, r.err
     assert blocks_of(today, block["card"])[0] == (block["start"][11:16], start, "work")
 
     # The app shows the very same plan as the CLI.
-    assert_app_agrees(cfg, db_path, cut_at, today)
+    assert_app_agrees(cfg, db_location, cut_at, today)
 
 
-def assert_app_agrees(cfg: Config, db_path: Path, now: datetime, data: dict[str, Any]) -> None:
+def assert_app_agrees(cfg: Config, db_location: str, now: datetime, data: dict[str, Any]) -> None:
     import asyncio
 
     from screens.app import OrganizerApp
     from tests.screens.conftest import settle
 
     async def run() -> list[tuple[str, str, str, str | None]]:
-        app = OrganizerApp(str(db_path), cfg, clock=lambda: now, watch_seconds=3600)
+        app = OrganizerApp(db_location, cfg, clock=lambda: now, watch_seconds=3600)
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             await pilot.press("f2")
@@ -217,15 +222,15 @@ def test_capacity_reads_the_same_plan_and_one_overcommitted_rule(day: Any, cli: 
 
 
 def test_no_card_is_booked_on_two_days_when_days_are_viewed_one_by_one(day: Any, cli: Any, cfg: Config,
-                                                                       db_path: Path) -> None:
+                                                                       db_location: str) -> None:
     seen: dict[str, set[str]] = defaultdict(set)
     for offset in range(0, 8):
         data = plan(cli, (THURSDAY + timedelta(days=offset)).isoformat())
         for b in data["blocks"]:
             if b["kind"] in ("work", "popup") and b["card"]:
                 seen[b["card"]].add(data["date"])
-    remaining_now = remaining(db_path)
-    sched = schedule.read(str(db_path), cfg, MORNING)
+    remaining_now = remaining(db_location)
+    sched = schedule.read(db_location, cfg, MORNING)
     minutes: dict[str, int] = defaultdict(int)
     for p in sched.plans:
         for b in p.blocks:

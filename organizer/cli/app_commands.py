@@ -91,10 +91,17 @@ def _open_demo(args: argparse.Namespace, cfg: Config, location: str, quoted: str
 
 
 def _launch(cfg: Config, location: str) -> int:
-    # The one place the core reaches into the presentation layer, lazily.
-    from screens.app import run
+    # The one place the core reaches into the presentation layer, lazily. An installed wheel carries the TUI
+    # inside the package, as organizer.screens ([tool.hatch.build.targets.wheel.sources]); a source checkout
+    # keeps it at the top of the repository, as `screens`.
+    try:
+        from organizer.screens.app import run  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("organizer.screens", "organizer.screens.app"):
+            raise  # the TUI is there but something it needs is not: say so
+        from screens.app import run  # type: ignore[no-redef,unused-ignore]
 
-    return run(location, cfg)
+    return int(run(location, cfg))
 
 
 def cmd_app(args: argparse.Namespace, cfg: Config, location: str) -> int:

@@ -30,8 +30,10 @@ def parse_what(text: str) -> set[str]:
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    # Round-tripped through UTC, so a zone whose midnight a DST change skips gets the first instant of the day.
-    return datetime.combine(day, time(0), zone).astimezone(UTC).astimezone(zone)
+    # The day's first instant (organizer.dates.day_bounds), shown in the user's zone.
+    from organizer.dates import day_bounds
+
+    return day_bounds(day, zone)[0].astimezone(zone)
 
 
 def _bound(flag: str, text: str, cfg: Config, now: datetime, *, end: bool) -> datetime:

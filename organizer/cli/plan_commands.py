@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
-from organizer.dates import format_duration, parse_duration, parse_when
+from organizer.dates import day_bounds, format_duration, parse_duration, parse_when
 from organizer.validate import InputError
 
 
@@ -226,9 +226,8 @@ def cmd_busy(args: argparse.Namespace, cfg: Config, location: str) -> int:
             event = busy.remove_busy(s, args.event_id)
         print(f"removed busy {args.event_id} ({event.title})")
         return 0
-    from organizer.services.plan import day_bounds
 
-    start, end = day_bounds(_day(None, cfg, now), 14, cfg.timezone)
+    start, end = day_bounds(_day(None, cfg, now), ZoneInfo(cfg.timezone), 14)
     with store.read() as s:
         events = busy.list_busy(s, start, end)
     if getattr(args, "json", False):

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from organizer.config import Config
+from organizer.dates import day_bounds
 from organizer.models import Board, BusyEvent, Card, PlanBlock
 from organizer.planner import DayPlan, Moved
-from organizer.services.schedule import day_bounds
 from organizer.services.timer import running
 from organizer.validate import InputError
 
@@ -76,7 +77,7 @@ def day_view(session: Session, cfg: Config, day: date, *, now: datetime, replan:
 
     sched = schedule.in_session(session, cfg, now, force=replan)
     plan = schedule.view(Db(session), cfg, sched, day, now)
-    start, end = day_bounds(day, 1, cfg.timezone)
+    start, end = day_bounds(day, ZoneInfo(cfg.timezone))
     stored = {(b.start_at, b.end_at, b.card_id, b.kind): b for b in session.exec(
         select(PlanBlock).where(col(PlanBlock.start_at) >= start, col(PlanBlock.start_at) < end))}
     missing = {b.card_id for b in plan.blocks if b.card_id and not b.ref}

@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from organizer.config import Config
 from organizer.models import PlanBlock
 from organizer.services.cards import find_card
-from organizer.services.schedule import day_bounds, in_session
+from organizer.services.schedule import in_session
 from organizer.validate import InputError
 
-__all__ = ["day_bounds", "pin_card"]
+__all__ = ["pin_card"]
 
 
 def pin_card(session: Session, cfg: Config, ref: str, *, now: datetime, on: bool = True) -> int:

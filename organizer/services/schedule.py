@@ -24,11 +24,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from organizer.config import WEEKDAYS, Config
+from organizer.dates import day_bounds
 from organizer.instants import readable
 from organizer.planner.model import Block, Busy, DayPlan, Fixed, Moved, Unplanned, WorkItem, settings_from_config
 from organizer.storage.plain import Db
@@ -73,14 +74,6 @@ def horizon(cfg: Config, now: datetime) -> tuple[date, int]:
         if working > wanted:  # today plus `wanted` working days after it
             break
     return today, days
-
-
-def day_bounds(day: date, days: int, tz: str) -> tuple[datetime, datetime]:
-    """The UTC instants where a run of local days starts and ends."""
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time(0), zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=days), time(0), zone).astimezone(UTC)
-    return start, end
 
 
 # --- reading the inputs -------------------------------------------------------------------------------
@@ -244,7 +237,7 @@ def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
     from organizer.planner.engine import plan_range  # here, not at the top: reading a current plan never needs it
 
     start, days = horizon(cfg, now)
-    lo, hi = day_bounds(start, days, cfg.timezone)
+    lo, hi = day_bounds(start, ZoneInfo(cfg.timezone), days)
     items = work_items(db)
     by_id = {it.card_id: it for it in items}
     stored = _stored(db, lo)
@@ -420,7 +413,7 @@ def view(db: Db, cfg: Config, schedule: Schedule, day: date, now: datetime) -> D
     found = schedule.day(day)
     if found is not None:
         return found
-    lo, hi = day_bounds(day, 1, cfg.timezone)
+    lo, hi = day_bounds(day, ZoneInfo(cfg.timezone))
     fixed = []
     for b in _stored(db, lo):
         if b.start < hi:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from organizer.storage import quick
 from organizer.storage.plain import Db
+from organizer.validate import InputError
 
 if TYPE_CHECKING:
 
@@ -35,6 +36,9 @@ class OrmStorage:
         self._create = create
         self._store: Store | None = None
         self._lock = threading.Lock()
+        self._mover: Db | None = None  # the plain connection kept for the board's moves
+        self._no_mover = False
+        self._move_lock = threading.Lock()
 
     # --- the ORM side -------------------------------------------------------------------------
     def store(self) -> Store:
@@ -141,17 +145,27 @@ class OrmStorage:
         return found if match is None else [card for card in found if match(porcelain_subject(card))]
 
     def move_card(self, card_id: int, column_id: int, index: int, *, place: str) -> None:
-        """Move a card to row `index` of a column, in one transaction."""
-        try:
-            db = self.plain()
-        except quick.NotQuick:
-            db = None
-        if db is not None:
-            try:
-                quick.move(db, card_id, column_id, index, place=place)
-            finally:
-                db.close()
-            return
+        """Move a card to row `index` of a column, in one transaction.
+
+        The board sends moves in quick runs: one plain connection is kept for them (opened on the first), so a
+        move costs its few statements, not a connection and a revision check each time.
+        """
+        with self._move_lock:
+            if self._mover is None and not self._no_mover:
+                try:
+                    self._mover = self.plain()
+                except quick.NotQuick:
+                    self._no_mover = True
+            if self._mover is not None:
+                try:
+                    quick.move(self._mover, card_id, column_id, index, place=place)
+                except InputError:
+                    raise  # the card or column is gone: the connection is fine
+                except Exception:
+                    self._mover.close()  # a broken connection must not serve the next move
+                    self._mover = None
+                    raise
+                return
         from organizer import history
         from organizer.services import cards
 
@@ -169,7 +183,11 @@ class OrmStorage:
         return PollingFeed(self.data_version)
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and the moves' connection."""
+        with self._move_lock:
+            if self._mover is not None:
+                self._mover.close()
+                self._mover = None
         with self._lock:
             if self._store is not None:
                 self._store.close()

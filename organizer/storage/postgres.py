@@ -9,6 +9,7 @@ so this app's own commits (after `seen()`) are not news.
 
 from __future__ import annotations
 
+import os
 import select
 import threading
 from typing import TYPE_CHECKING
@@ -59,6 +60,8 @@ class PgChanges:
         self._conn = libpq.Connection(location, application_name="organizer-watch")
         self._lock = threading.Lock()  # the watcher thread waits; `seen()` comes from a writer's thread
         self._closed = threading.Event()
+        # Closing the socket in another thread does not wake a select() on it: a pipe does.
+        self._wake_r, self._wake_w = os.pipe()
         self._conn.execute(f"LISTEN {CHANNEL}")
         self._known = self._version()
 
@@ -74,7 +77,7 @@ class PgChanges:
             sock, pending = self._conn.socket(), self._conn.notifies()
         if not pending:
             try:  # outside the lock: `seen()` and `close()` must not wait for a quiet server
-                select.select([sock], [], [], timeout)
+                select.select([sock, self._wake_r], [], [], timeout)
             except (OSError, ValueError):  # closed meanwhile
                 return False
             with self._lock:
@@ -90,7 +93,12 @@ class PgChanges:
         self._known = self._version()
 
     def close(self) -> None:
-        """Stop listening and close the connection."""
+        """Stop listening and close the connection; a `wait` under way returns at once."""
+        if self._closed.is_set():
+            return
         self._closed.set()
+        os.write(self._wake_w, b"x")
         with self._lock:
             self._conn.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
