@@ -112,16 +112,16 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
     by_id = {c.id: c for c in columns}
     channels: dict[int, list[str]] = defaultdict(list)
     for cid, ch in db.rows("SELECT cc.card_id, cc.channel FROM card_channel cc JOIN card c ON c.id = cc.card_id "
-                           "WHERE c.board_id = :board ORDER BY cc.card_id, cc.position", on_board):
+                           "WHERE c.board_id = :board ORDER BY cc.card_id, cc.position", on_board, bulk=True):
         channels[cid].append(ch)
     tags: dict[int, list[str]] = defaultdict(list)
     for cid, tag in db.rows("SELECT ct.card_id, ct.tag FROM card_tag ct JOIN card c ON c.id = ct.card_id "
-                            "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board):
+                            "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board, bulk=True):
         tags[cid].append(tag)
     rows = db.rows(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
         "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = :board "
-        "ORDER BY column_id, position", on_board)
+        "ORDER BY column_id, position", on_board, bulk=True)
     numbers = {r[0]: r[1] for r in rows}
     for (cid, number, column_id, position, title, role, est, spent, due, publish, campaign, pillar, priority,
          popup, parent_id, step, notes) in rows:

@@ -40,14 +40,14 @@ def search_cards(db: Db | sqlite3.Connection, query: str, *, limit: int = 30) ->
         return []
     db = db if isinstance(db, Db) else Db(db)
     extra: dict[int, dict[str, list[str]]] = {}
-    for cid, tag in db.rows("SELECT card_id, tag FROM card_tag"):
+    for cid, tag in db.rows("SELECT card_id, tag FROM card_tag", bulk=True):
         extra.setdefault(cid, {}).setdefault("tag", []).append(tag)
-    for cid, channel in db.rows("SELECT card_id, channel FROM card_channel"):
+    for cid, channel in db.rows("SELECT card_id, channel FROM card_channel", bulk=True):
         extra.setdefault(cid, {}).setdefault("channel", []).append(channel)
     scored: list[tuple[tuple[int, int, int], CardHit]] = []
     rows = db.rows(
         "SELECT c.id, b.key, b.name, c.number, bc.name, bc.is_done, c.title, c.notes, c.campaign, c.pillar "
-        "FROM card c JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id")
+        "FROM card c JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id", bulk=True)
     for cid, key, board_name, number, column, is_done, title, notes, campaign, pillar in rows:
         ref = f"{key}-{number}"
         more = extra.get(cid, {})

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.signal import Signal
 
@@ -62,6 +62,13 @@ class Services:
 Change = Callable[[Any, Services], Any]  # (ORM session, services) -> result
 
 
+class Failure(NamedTuple):
+    """What to tell the user when a read or write did not go through."""
+
+    message: str
+    title: str | None  # "Not saved" for a failure; None for a refusal (bad input, nothing to undo)
+
+
 class _Lane:
     """Writes one at a time, in the order they were asked for, each in its own worker."""
 
@@ -75,6 +82,11 @@ class _Lane:
         with self._cond:
             self._next += 1
             return self._next - 1
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every write asked for has run (at most `timeout` seconds); False if some have not."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._serving >= self._next, timeout)
 
     @contextmanager
     def turn(self, ticket: int) -> Iterator[None]:
@@ -114,7 +126,8 @@ class DataService:
         self._watcher.start()
 
     def stop(self) -> None:
-        """Stop the watcher and release every connection."""
+        """Let the writes asked for land, stop the watcher and release every connection."""
+        self._lane.drain(timeout=30)  # a move or an edit made just before quitting is kept
         self._stopping.set()
         feed = self._feed
         if feed is not None:
@@ -206,7 +219,8 @@ class DataService:
     def _call(self, change: Change, done: Callable[[Any], None] | None, write: bool, keep: bool,
               ticket: int | None) -> None:
         with self._lane.turn(ticket) if ticket is not None else _no_turn():
-            ok, result = self._run(change, "write" if write and keep else "scratch" if write else "read")
+            ok, result, failure = self._run(change, "write" if write and keep else "scratch" if write else "read")
+        self._tell(failure)
         if ok and done is not None:
             self.app.call_from_thread(done, result)
 
@@ -223,7 +237,8 @@ class DataService:
     def _write(self, change: Change, focus: int | str | None, done: Callable[[Any], None] | None, reload: bool,
                ticket: int) -> None:
         with self._lane.turn(ticket):
-            ok, result = self._run(change, "write")
+            ok, result, failure = self._run(change, "write")
+        self._tell(failure)
         self.app.call_from_thread(self._written, result if ok else None, focus, done, reload or not ok)
 
     def move(self, card_id: int, column_id: int, index: int) -> None:
@@ -235,9 +250,10 @@ class DataService:
 
     def _move(self, card_id: int, column_id: int, index: int, ticket: int) -> None:
         with self._lane.turn(ticket):
-            ok, _ = self._guarded(lambda: self.storage.move_card(card_id, column_id, index, place=self.place))
+            ok, _, failure = self._guarded(lambda: self.storage.move_card(card_id, column_id, index, place=self.place))
             if ok:
                 self._own_write_seen()
+        self._tell(failure)
         self.app.call_from_thread(self._written, None, card_id, None, not ok)
 
     def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None, now: Any) -> str:
@@ -279,7 +295,7 @@ class DataService:
     def _ticket_from_thread(self) -> int:
         return self._lane.ticket()
 
-    def _run(self, change: Change, how: str) -> tuple[bool, Any]:
+    def _run(self, change: Change, how: str) -> tuple[bool, Any, Failure | None]:
         def run() -> Any:
             svc = self.services()
             context = getattr(self.storage, how)()
@@ -287,25 +303,32 @@ class DataService:
                 svc.history.set_place(session, self.place)
                 return change(session, svc)
 
-        ok, result = self._guarded(run)
+        ok, result, failure = self._guarded(run)
         if ok and how == "write":
             self._own_write_seen()
-        return ok, result
+        return ok, result, failure
 
-    def _guarded(self, run: Callable[[], Any]) -> tuple[bool, Any]:
-        """Run `run()`; a refusal or a failure becomes a notification (with a crash log for a failure)."""
+    def _guarded(self, run: Callable[[], Any]) -> tuple[bool, Any, Failure | None]:
+        """Run `run()`; a refusal or a failure is returned as what to tell the user (a crash log for a failure).
+
+        Told by `_tell` once the write's turn is over: the UI thread may be waiting for the queue to drain.
+        """
         from organizer.history import NothingToUndo
 
         try:
-            return True, run()
+            return True, run(), None
         except (InputError, NothingToUndo) as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), severity="error", markup=False)
+            return False, None, Failure(str(exc), None)
         except Exception as exc:
             from .crash import one_line, write_crash_log
 
-            self.app.call_from_thread(self.app.notify, one_line(exc, write_crash_log(exc)), title="Not saved",
-                                      severity="error", timeout=30, markup=False)
-        return False, None
+            return False, None, Failure(one_line(exc, write_crash_log(exc)), "Not saved")
+
+    def _tell(self, failure: Failure | None) -> None:
+        if failure is not None:
+            with suppress(RuntimeError):  # the app is closing: the crash log keeps the failure
+                self.app.call_from_thread(self.app.notify, failure.message, title=failure.title or "",
+                                          severity="error", timeout=30 if failure.title else None, markup=False)
 
     def _written(self, result: Any, focus: int | str | None, done: Callable[[Any], None] | None,
                  reload: bool) -> None:

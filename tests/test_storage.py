@@ -193,3 +193,23 @@ def test_without_libpq_postgresql_is_served_through_the_orm(storage: Storage, cf
         assert type(feed).__name__ == "PollingFeed" and feed.wait(0.01) is False
     finally:
         feed.close()
+
+
+@pytest.mark.postgresql_only
+def test_libpq_bulk_reads_give_the_rows_cell_by_cell_reads_give(store: Store) -> None:
+    from organizer.storage import libpq
+
+    sql = ("SELECT * FROM (VALUES (1, 'tab\there', true, 1.0::float8, '2026-03-29 00:30:00.000001+00'::timestamptz, "
+           "'2026-02-28'::date, NULL::text), "
+           "(2, E'line\\nbreak \"quoted\" \\\\ ünï 🙂', false, 2.5::float8, NULL, NULL, 'x')"
+           ") AS v(n, s, b, f, t, d, z) WHERE n >= $1 ORDER BY n DESC")
+    conn = libpq.Connection(store.location)
+    try:
+        plain = conn.execute(sql, [0])
+        bulk = conn.execute_bulk(sql, [0])
+        assert bulk == plain
+        assert bulk[1][1][4] == datetime(2026, 3, 29, 0, 30, 0, 1, tzinfo=UTC)
+        assert isinstance(bulk[1][0][3], float) and bulk[1][0][0] == 2  # the query's order, floats as floats
+        assert conn.execute_bulk(sql, [9]) == (plain[0], [])
+    finally:
+        conn.close()

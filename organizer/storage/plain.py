@@ -63,17 +63,22 @@ class Db:
         self.conn: Any = conn
         self.sqlite = self.dialect == "sqlite"
 
-    def rows(self, sql: str, params: Mapping[str, Any] | None = None, *, fetch: bool = True) -> list[Any]:
-        """Run one statement (`:name` parameters) and return its rows as sequences (none unless `fetch`)."""
-        rows = self._run(sql, params)[1]
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None, *, fetch: bool = True,
+             bulk: bool = False) -> list[Any]:
+        """Run one statement (`:name` parameters) and return its rows as sequences (none unless `fetch`).
+
+        `bulk=True` says a query returns thousands of rows (a whole board): on libpq they come as one JSON
+        document instead of cell by cell (`libpq.Connection.execute_bulk`); other connections ignore it.
+        """
+        rows = self._run(sql, params, bulk=bulk)[1]
         return rows if fetch else []
 
-    def dicts(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run one query and return its rows as dicts (column name → value)."""
-        names, rows = self._run(sql, params)
+    def dicts(self, sql: str, params: Mapping[str, Any] | None = None, *, bulk: bool = False) -> list[dict[str, Any]]:
+        """Run one query and return its rows as dicts (column name → value); `bulk` as for `rows`."""
+        names, rows = self._run(sql, params, bulk=bulk)
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def _run(self, sql: str, params: Mapping[str, Any] | None) -> tuple[list[str], list[Any]]:
+    def _run(self, sql: str, params: Mapping[str, Any] | None, *, bulk: bool = False) -> tuple[list[str], list[Any]]:
         args = {k: self.bind(v) for k, v in (params or {}).items()}
         if self.raw is not None:
             cursor = self.raw.execute(sql, args)
@@ -81,7 +86,8 @@ class Db:
             return [d[0] for d in cursor.description or ()], rows
         if self.pq is not None:
             statement, names = numbered(sql)
-            return self.pq.execute(statement, [args[n] for n in names])
+            run = self.pq.execute_bulk if bulk else self.pq.execute
+            return run(statement, [args[n] for n in names])
         from sqlalchemy import text as sql_text
 
         result = self.conn.execute(sql_text(sql), args)

@@ -240,12 +240,12 @@ def _list_cards(db: Db, cfg: Config, flt: CardFilter, match: Callable[[Any], boo
            "JOIN board b ON b.id = c.board_id JOIN board_column bc ON bc.id = c.column_id"
            + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY c.board_id, bc.position, c.position")
-    rows = db.dicts(sql, args)
+    rows = db.dicts(sql, args, bulk=True)
     channels: dict[int, list[str]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
-    for cid, ch in db.rows("SELECT card_id, channel FROM card_channel ORDER BY card_id, position"):
+    for cid, ch in db.rows("SELECT card_id, channel FROM card_channel ORDER BY card_id, position", bulk=True):
         channels[cid].append(ch)
-    for cid, tag in db.rows("SELECT card_id, tag FROM card_tag ORDER BY card_id, tag"):
+    for cid, tag in db.rows("SELECT card_id, tag FROM card_tag ORDER BY card_id, tag", bulk=True):
         tags[cid].append(tag)
     if match is not None:
         from organizer.filterlang import Subject, haystack

@@ -1,0 +1,84 @@
+"""The app's data service (screens/dataservice.py): writes land in order, failures are shown, quitting keeps them.
+
+Driven through the real app and keys, on the demo; the database is then read back through the services.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from organizer.config import Config
+from organizer.services import cards
+from organizer.storage.orm import Store
+from organizer.validate import CardFilter
+from tests.screens.conftest import board_screen, settle
+
+
+def _column_cards(store: Store, cfg: Config, column: str) -> list[str]:
+    with store.read() as s:
+        return [c["id"] for c in cards.list_cards(s, cfg, CardFilter(board="NWC", column=column,
+                                                                           include_done=True))]
+
+
+async def test_a_quick_run_of_moves_lands_as_the_board_shows_it(demo_store: Store, cfg: Config,
+                                                              make_app: Any) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = board_screen(app)
+        ref = board.current_card().ref  # type: ignore[union-attr]
+        await pilot.press("L", "L", "H", "L", "J")  # right, right, back, right, then one down: no pause between
+        await settle(pilot)
+        shown = [(col.name, [c.ref for c in col.cards]) for col in board.board.columns]  # type: ignore[union-attr]
+        assert app.crash is None
+    where = next(name for name, refs in shown if ref in refs)
+    assert where != shown[0][0]
+    assert _column_cards(demo_store, cfg, where) == next(refs for name, refs in shown if name == where)
+
+
+async def test_a_failed_write_is_shown_and_the_board_takes_the_move_back(demo_store: Store, cfg: Config,
+                                                                         make_app: Any,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = board_screen(app)
+        ref = board.current_card().ref  # type: ignore[union-attr]
+        first = board.board.columns[0].name  # type: ignore[union-attr]
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the disk went away")
+
+        monkeypatch.setattr(app.data.storage, "move_card", broken)
+        await pilot.press("L")
+        await settle(pilot)
+        notes = [(str(n.title), str(n.message)) for n in app._notifications]
+        assert any(title == "Not saved" and "the disk went away" in message for title, message in notes), notes
+        # The board re-read the database: the card is back where it is stored.
+        assert ref in [c.ref for c in board.board.columns[0].cards]  # type: ignore[union-attr]
+        assert app.crash is None and app.is_running
+    assert ref in _column_cards(demo_store, cfg, first)
+
+
+async def test_quitting_right_after_a_move_keeps_it(demo_store: Store, cfg: Config, make_app: Any,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = board_screen(app)
+        ref = board.current_card().ref  # type: ignore[union-attr]
+        second = board.board.columns[1].name  # type: ignore[union-attr]
+        move = app.data.storage.move_card
+
+        def slow(*args: Any, **kwargs: Any) -> None:
+            time.sleep(0.5)  # a slow disk or server: the move is still on its way when the app closes
+            move(*args, **kwargs)
+
+        monkeypatch.setattr(app.data.storage, "move_card", slow)
+        await pilot.press("L")
+        await pilot.press("q")
+    # The app closed only once the move had landed (a worker thread dies with the process after `organizer`).
+    assert ref in _column_cards(demo_store, cfg, second)
