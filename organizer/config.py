@@ -24,7 +24,7 @@ _INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
-    "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days",
+    "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days", "channel_limits",
 }
 # [history]: how long undo history is kept. The newest `undo_depth` changes of each place
 # (a terminal, an app session) used within `keep_days` are never pruned.
@@ -64,6 +64,9 @@ class Config:
     history_keep_days: int = 90
     history_max_entries: int = 5000
     history_undo_depth: int = 100
+    # A network's own length limit where it differs from data/networks.toml: a Mastodon server's, a paid X
+    # account's (`[channel_limits]`, e.g. mastodon = 1000).
+    channel_limits: dict[str, int] = field(default_factory=dict)
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -243,7 +246,15 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
             raise ConfigError("reserve_at", value, accepted, source)
         anchors.append(time(int(m[1]), int(m[2])))
     history = _history(defaults.get("history", {}), raw.get("history", {}), source)
+    limits = raw.get("channel_limits", {})
+    known = {c.key for c in refdata.channels()}
+    if not isinstance(limits, dict) or not all(
+            k in known and isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000
+            for k, v in limits.items()):
+        raise ConfigError("channel_limits", limits, "a table of channel = limit (1–1000000), channels: "
+                          + ", ".join(sorted(known)), source)
     return Config(
+        channel_limits=dict(limits),
         history_keep_days=history["keep_days"],
         history_max_entries=history["max_entries"],
         history_undo_depth=history["undo_depth"],

@@ -65,6 +65,13 @@ def test_quick_add_and_list_load_neither_sqlalchemy_nor_textual(env: dict[str, s
 
 
 @pytest.mark.slow
+def test_check_loads_neither_the_orm_nor_textual_nor_a_database(env: dict[str, str], tmp_path: Path) -> None:
+    report = _run(["check", "Hello 👋 https://example.com #coffee", "-c", "x,bluesky,mastodon,linkedin"], env,
+                  tmp_path, watched=(*HEAVY, "psycopg", "sqlite3", "twitter_text"))
+    assert report["loaded"] == [] and not report["quick"], report
+
+
+@pytest.mark.slow
 def test_the_lean_path_is_what_kept_them_out(env: dict[str, str], tmp_path: Path) -> None:
     """The check above can fail: a command that needs the store does load SQLAlchemy."""
     _run(["add", "Creates the database"], env, tmp_path)

@@ -42,6 +42,10 @@ def _handlers(module: str) -> ModuleType:
         from organizer.cli import ics_export_commands
 
         return ics_export_commands
+    if module == "content_commands":
+        from organizer.cli import content_commands
+
+        return content_commands
     from organizer.cli import app_commands
 
     return app_commands
@@ -66,6 +70,7 @@ HANDLERS: dict[str, Handler] = {
     "calendars": _lazy("ics_import_commands", "cmd_calendars"),
     "events": _lazy("ics_import_commands", "cmd_events"),
     "serve-ics": _lazy("ics_export_commands", "cmd_serve_ics"),
+    "check": _lazy("content_commands", "cmd_check"),
     "demo": _lazy("app_commands", "cmd_demo"),
     "app": _lazy("app_commands", "cmd_app"),
 }

@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "is:popup pillar:education campaign:\"winter launch\"' (terms combine with AND)")
     p.add_argument("--json", action="store_true", help="JSON array (porcelain)")
 
+    p = sub.add_parser("check", help="count a post as each network counts it, and list the rules it breaks",
+                       description="Count TEXT (or standard input with -) for each --channel as that network "
+                       "counts it: X's weighted characters, Bluesky's graphemes and bytes, Mastodon's links at 23… "
+                       "Exit 0 when it fits everywhere, 1 when it breaks a rule, 2 for bad usage.")
+    p.add_argument("text", metavar="TEXT|-", help="the post's text, or - to read it from standard input")
+    p.add_argument("--channel", "-c", action="append", metavar="CHANNEL", type=_nonempty,
+                   help="a network to check for: key, name or code (repeatable, or comma-separated)")
+    p.add_argument("--json", action="store_true", help="JSON array, one object per channel (porcelain)")
+
     p = sub.add_parser("show", help="show one card")
     p.add_argument("id", metavar="ID", help="card ID, e.g. NWC-12 or 12")
     p.add_argument("--json", action="store_true")
