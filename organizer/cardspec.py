@@ -52,7 +52,7 @@ class FieldSpec:
     - `json`: its key in the JSON porcelain, the export and the CSV header, or None when it is not shown.
     - `kind`: how typed input is validated (`validate.validate` has one reader per kind), or None when the field
       is not typed by users. `shown`: how the porcelain writes it (`value`, `instant`, `bool`, or one of the
-      values `card_json` is given: `ref`, `board`, `column`, `channels`, `tags`, `parent`).
+      values `card_json` is given: `ref`, `board`, `column`, `channels`, `tags`, `parent`, `variants`).
     - `clearable`: `edit --flag none` (and the form's emptied box) clears it. `limit`: the longest text accepted.
     - `cli`: its `add`/`edit` flag. `form`: the card form's widget id (`#form-<form>`), where an error about it
       puts the focus.
@@ -123,11 +123,20 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("created_at", column="created_at", json="created", shown="instant"),
     FieldSpec("updated_at", column="updated_at", json="updated", shown="instant"),
     FieldSpec("completed_at", column="completed_at", json="completed", shown="instant"),
+    # Added by issue 12 (the porcelain grows at its end: nothing before moves).
+    FieldSpec("post", column="post", json="post", kind="notes",
+              cli=CliFlag(("--post",), "the post's master text: the message, before any network's variant "
+                          "(organizer variant sets those)", metavar="TEXT")),
+    FieldSpec("variants", json="variants", shown="variants"),
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
 # The `card` table's columns (what the quick path reads and snapshots for history).
 CARD_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS if f.column)
+# The `post_variant` table's columns, in the model's order (a card's history snapshot keeps its variants so).
+VARIANT_COLUMNS: tuple[str, ...] = ("card_id", "channel", "position", "text", "first_comment", "alt_text", "publish_at",
+                                    "status", "url")
+VARIANT_STATUSES: tuple[str, ...] = ("draft", "ready", "scheduled", "published")
 # The JSON porcelain's keys in order: `card_json`, the export's keys and CSV columns, what an import accepts.
 JSON_KEYS: tuple[str, ...] = tuple(f.json for f in FIELDS if f.json)
 # Fields users type (`validate.validate` reads them, in this order, and `validate.CardFields` holds them).

@@ -44,9 +44,10 @@ MAX_SHOWN = 5  # problems listed in one error message; the rest are counted
 _SPLIT = re.compile(r"[;,]")
 _TRUE, _FALSE = ("true", "1", "yes", "y"), ("false", "0", "no", "n", "")
 _TIMES = cardspec.INSTANT_COLUMNS
+VARIANT_COLUMNS = cardspec.VARIANT_COLUMNS
 BoardSpec = tuple[str, str, list[ColumnSpec]]  # name, description, columns of a board the import creates
-_BT, _CT, _KT, _CHT, _TGT = (SQLModel.metadata.tables[t] for t in ("board", "board_column", "card", "card_channel",
-                                                                    "card_tag"))
+_BT, _CT, _KT, _CHT, _TGT, _PVT = (SQLModel.metadata.tables[t] for t in ("board", "board_column", "card",
+                                                                         "card_channel", "card_tag", "post_variant"))
 
 
 # A cell starting with one of these runs as a formula in Excel, LibreOffice or Sheets (CSV injection:
@@ -56,6 +57,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], dict):  # a card's variants: JSON in one cell
+        return json.dumps(value, ensure_ascii=False)
     text = "" if value is None else ";".join(value) if isinstance(value, list) else str(value)
     text = text.lower() if isinstance(value, bool) else text
     # Quotes already in front are kept and one more is added, so the import's one-quote strip is exact.
@@ -196,6 +199,7 @@ class _Card:
     values: dict[str, Any]  # the card's row: number and step as given; the rest is filled in before writing
     channels: list[str]
     tags: list[str]
+    variants: list[dict[str, Any]]
     col_index: int = 0
     parent_card: _Card | None = None
 
@@ -213,14 +217,15 @@ def _read_card(raw: Mapping[str, Any], label: str, cfg: Config, now: datetime) -
         board, number = board or (check_board_key(key) if key else None), num
     if not isinstance(raw.get("title"), str | None):
         raise InputError(f"title {raw['title']!r} is not text")
-    texts = {k: _text(raw.get(k), k) for k in ("role", "priority", "notes", "campaign", "pillar")}
+    texts = {k: _text(raw.get(k), k) for k in ("role", "priority", "notes", "campaign", "pillar", "post")}
     f = validate_fields({"title": raw.get("title"), "channels": _list(raw.get("channels"), "channels"),
                          "tags": _list(raw.get("tags"), "tags"), **texts}, cfg, now=now, require_title=True)
     parent, step = _text(raw.get("parent"), "parent"), _int(raw.get("step"), "step", 999_999)
     if step is not None and not parent:
         raise InputError(f"step {step} is given without a parent")
     values = {
-        "number": number, "step": step, "parent_id": None, "title": f.title, "notes": f.notes or "", "role": f.role,
+        "number": number, "step": step, "parent_id": None, "title": f.title, "notes": f.notes or "",
+        "post": f.post or "", "role": f.role,
         "estimate_minutes": _int(raw.get("estimate_minutes"), "estimate_minutes", 60_000, low=0, duration=True),
         "spent_minutes": _int(raw.get("spent_minutes"), "spent_minutes", 60_000, low=0, duration=True) or 0,
         "due_at": _when(raw.get("due"), "due", cfg, now), "publish_at": _when(raw.get("publish"), "publish", cfg, now),
@@ -230,7 +235,34 @@ def _read_card(raw: Mapping[str, Any], label: str, cfg: Config, now: datetime) -
         "completed_at": _when(raw.get("completed"), "completed", cfg, now),
     }
     column = clean_text(_text(raw.get("column"), "column") or "").strip() or None
-    return _Card(label, board, column, parse_ref(parent) if parent else None, values, f.channels or [], f.tags or [])
+    variants = _variants(raw.get("variants"), cfg, now)
+    channels = list(dict.fromkeys([*(f.channels or []), *(v["channel"] for v in variants)]))
+    return _Card(label, board, column, parse_ref(parent) if parent else None, values, channels, f.tags or [],
+                 variants)
+
+
+def _variants(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
+    """A card's variants from an import: a list of objects (JSON), or that list as JSON text (a CSV cell)."""
+    from organizer.posts.variants import read_variant
+
+    if raw is None or raw == "" or raw == []:
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise InputError("variants is not a JSON list of {\"channel\", \"text\", …} objects") from None
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise InputError("variants is not a list of {\"channel\", \"text\", …} objects")
+    out: list[dict[str, Any]] = []
+    for position, item in enumerate(raw):
+        f = read_variant(item, cfg, now=now)
+        if any(v["channel"] == f.channel for v in out):
+            raise InputError(f"variants: {f.channel} appears twice")
+        out.append({"channel": f.channel, "position": position, "text": f.text or "",
+                    "first_comment": f.first_comment or "", "alt_text": f.alt_text or "",
+                    "publish_at": f.publish_at, "status": f.status or "draft", "url": f.url})
+    return out
 
 
 def _read_board(raw: Any, cfg: Config) -> tuple[str, BoardSpec]:
@@ -393,15 +425,21 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
     ordered = sorted(cards, key=lambda c: c.parent_card is not None)  # pieces first: foreign keys, and redo
     channels: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
+    variants: list[dict[str, Any]] = []
     for c in ordered:
         v = c.values
         if v["parent_id"] and not v["step"]:
             v["step"] = last[v["parent_id"]] = (last.get(v["parent_id"]) or 0) + 1
         snap = {column.name: v[column.name] for column in _KT.columns} | {name: db_text(v[name]) for name in _TIMES}
-        changes.append(history.change("card", v["id"], None, snap | {"channels": c.channels, "tags": sorted(c.tags)}))
+        rows = [{"card_id": v["id"], **variant} for variant in c.variants]
+        variants.extend(rows)
+        shown = [{name: db_text(r[name]) if name == "publish_at" else r[name] for name in VARIANT_COLUMNS}
+                 for r in rows]
+        changes.append(history.change("card", v["id"], None, snap | {"channels": c.channels, "tags": sorted(c.tags),
+                                                                      "variants": shown}))
         channels.extend({"card_id": v["id"], "channel": ch, "position": i} for i, ch in enumerate(c.channels))
         tags.extend({"card_id": v["id"], "tag": t} for t in c.tags)
-    for table, values in ((_KT, [c.values for c in ordered]), (_CHT, channels), (_TGT, tags)):
+    for table, values in ((_KT, [c.values for c in ordered]), (_CHT, channels), (_TGT, tags), (_PVT, variants)):
         if values:
             conn.execute(insert(table), values)
     return changes

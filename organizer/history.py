@@ -2,7 +2,7 @@
 
 Every action stores row snapshots before and after. An entry's `changes` is a JSON list of
 `{"table", "id", "before", "after"}`; a snapshot is a row's columns (datetimes as stored text)
-plus, for a card, its `channels` and `tags` (and, when the card is removed, the `time_entries`
+plus, for a card, its `channels`, `tags` and post `variants` (and, when the card is removed, the `time_entries`
 and `pinned_blocks` that go with it), and for a board, its `columns`. Undo writes the befores
 back in reverse order, redo the afters in order, so a card deleted with its steps comes back
 parent first. Older entries without the newer keys undo as they always did.
@@ -86,6 +86,9 @@ def snapshot(session: Session, table_name: str, row_id: int, *, dependents: bool
         snap["channels"] = list(conn.execute(
             select(ch.c.channel).where(ch.c.card_id == row_id).order_by(ch.c.position)).scalars())
         snap["tags"] = sorted(conn.execute(select(tg.c.tag).where(tg.c.card_id == row_id)).scalars())
+        pv = _table("post_variant")
+        snap["variants"] = [_plain(pv, r) for r in conn.execute(
+            select(pv).where(pv.c.card_id == row_id).order_by(pv.c.position, pv.c.channel))]
         if dependents:
             te, pb = _table("time_entry"), _table("plan_block")
             snap["time_entries"] = [_plain(te, r) for r in conn.execute(
@@ -189,6 +192,11 @@ def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | N
             conn.execute(insert(ch).values(card_id=row_id, channel=channel, position=i))
         for tag in state.get("tags", []):
             conn.execute(insert(tg).values(card_id=row_id, tag=tag))
+        if "variants" in state:  # entries older than post variants leave them as they are
+            pv = _table("post_variant")
+            conn.execute(delete(pv).where(pv.c.card_id == row_id))
+            for variant in state["variants"]:
+                conn.execute(insert(pv).values(**_row_values(pv, variant | {"card_id": row_id})))
         _restore_dependents(session, row_id, state, at)
     session.expire_all()
 

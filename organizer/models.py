@@ -109,6 +109,8 @@ class Card(SQLModel, table=True):
     position: float
     title: str = Field(sa_type=Text)
     notes: str = Field(default="", sa_type=Text)
+    # The post's master text: the message, told once; each network's variant is a PostVariant.
+    post: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     role: str | None = Field(default=None, max_length=24)
     estimate_minutes: int | None = None
     spent_minutes: int = 0
@@ -138,6 +140,25 @@ class CardChannel(SQLModel, table=True):
     )
     channel: str = Field(primary_key=True, max_length=24)
     position: int = 0
+
+
+class PostVariant(SQLModel, table=True):
+    """The card's post as it goes out on one network: its own text, first comment, alt text, time and status."""
+
+    __tablename__ = "post_variant"
+
+    card_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), primary_key=True)
+    )
+    channel: str = Field(primary_key=True, max_length=24)
+    position: int = 0
+    text: str = Field(default="", sa_type=Text)
+    first_comment: str = Field(default="", sa_type=Text)
+    alt_text: str = Field(default="", sa_type=Text)
+    # None: the card's publish time.
+    publish_at: datetime | None = _ts()
+    status: str = Field(default="draft", max_length=12)  # draft, ready, scheduled, published
+    url: str | None = Field(default=None, sa_type=Text)  # the published post's address
 
 
 class CardTag(SQLModel, table=True):

@@ -34,13 +34,15 @@ def card_json(
     tags: Iterable[str],
     parent_ref: str | None,
     tz: ZoneInfo,
+    variants: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The `--json` form of a card. A porcelain contract: fields may be added, never removed or renamed.
 
     Its keys and their order are `organizer.cardspec.JSON_KEYS`; `card` is the card's row (column → value).
     """
     given: dict[str, Any] = {"ref": f"{board_key}-{card['number']}", "board": board_key, "column": column,
-                             "channels": list(channels), "tags": list(tags), "parent": parent_ref}
+                             "channels": list(channels), "tags": list(tags), "parent": parent_ref,
+                             "variants": [variant_json(v, tz) for v in variants]}
     out: dict[str, Any] = {}
     for key, name, how in _JSON_PLAN:
         if how == "value":
@@ -52,3 +54,14 @@ def card_json(
         else:
             out[key] = given[how]
     return out
+
+
+# A variant's porcelain keys, in order (its row's columns, the publish time shown in the user's zone).
+VARIANT_KEYS = ("channel", "text", "first_comment", "alt_text", "publish", "status", "url")
+
+
+def variant_json(row: Mapping[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    """One post variant as the porcelain shows it (inside a card's `variants`)."""
+    return {"channel": row["channel"], "text": row["text"], "first_comment": row["first_comment"],
+            "alt_text": row["alt_text"], "publish": local_iso(readable(row["publish_at"]), tz),
+            "status": row["status"], "url": row["url"]}

@@ -100,6 +100,7 @@ class CardFields:
     tags: list[str] | None = None
     notes: str | None = None
     parent: str | None = None
+    post: str | None = None  # the master text of the card's post
     # Fields the user asked to clear (`--due none`).
     cleared: set[str] = field(default_factory=set)
 

@@ -27,7 +27,7 @@ from organizer.validate import CardFields, InputError, validate
 def test_json_keys_are_the_porcelain_order() -> None:
     expected = ("id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes",
                 "spent_minutes", "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step",
-                "notes", "created", "updated", "completed")
+                "notes", "created", "updated", "completed", "post", "variants")
     assert expected == cardspec.JSON_KEYS
     assert expected == exchange.CARD_KEYS
 
@@ -46,7 +46,8 @@ def test_card_columns_agree_with_the_model_exactly() -> None:
     model = {c.name for c in Card.__table__.columns}  # type: ignore[attr-defined]
     assert set(cardspec.CARD_COLUMNS) == model
     assert len(cardspec.CARD_COLUMNS) == len(model)  # no column declared twice
-    assert set(quick._CARD_COLUMNS) == {"id", "board_id", "number", "column_id", "position", "title", "notes", "role",
+    assert set(quick._CARD_COLUMNS) == {"id", "board_id", "number", "column_id", "position", "title", "notes", "post",
+                                       "role",
                                        "estimate_minutes", "spent_minutes", "due_at", "publish_at", "campaign",
                                        "pillar", "priority", "popup", "parent_id", "step", "created_at",
                                        "updated_at", "completed_at"}
@@ -107,7 +108,7 @@ def test_cli_flags_are_the_old_ones() -> None:
     edit = {flag for a in _options("edit").values() for flag in a.option_strings}
     old = {"-h", "--help", "--board", "-b", "--role", "-r", "--channel", "-c", "--due", "-d", "--publish", "-p",
            "--estimate", "-e", "--spent", "--priority", "-P", "--popup", "--campaign", "--pillar", "--column",
-           "--tag", "-t", "--notes", "-n", "--parent", "--json", "--db"}
+           "--tag", "-t", "--notes", "-n", "--parent", "--json", "--db", "--post"}
     assert add == old
     assert edit == old | {"--no-popup", "--title"}
 

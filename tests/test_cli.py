@@ -34,7 +34,7 @@ PARIS = ZoneInfo("Europe/Paris")
 CARD_KEYS = [
     "id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes", "spent_minutes",
     "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step", "notes", "created", "updated",
-    "completed",
+    "completed", "post", "variants",  # issue 12 added the last two (the porcelain grows at its end)
 ]
 
 

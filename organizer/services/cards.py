@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 
 from organizer import cardspec, history
 from organizer.config import Config
-from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, utcnow
+from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, PostVariant, utcnow
 from organizer.porcelain import card_json
 from organizer.services import boards as board_service
 from organizer.validate import CardFields, CardFilter, InputError, match_column, parse_ref
@@ -297,6 +297,7 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
     ids = [card.id for card, _, _ in rows]
     channels: dict[int, list[str]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
+    variants: dict[int, list[dict[str, Any]]] = defaultdict(list)
     refs = {card.id: f"{key}-{card.number}" for card, key, _ in rows}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
@@ -306,6 +307,9 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
         for cid, tag in session.exec(select(CardTag.card_id, CardTag.tag)
                                      .where(col(CardTag.card_id).in_(part)).order_by(col(CardTag.tag))):
             tags[cid].append(tag)
+        for variant in session.exec(select(PostVariant).where(col(PostVariant.card_id).in_(part))
+                                    .order_by(col(PostVariant.card_id), col(PostVariant.position))):
+            variants[variant.card_id].append(variant.model_dump())
     missing = {card.parent_id for card, _, _ in rows if card.parent_id and card.parent_id not in refs}
     for parent in missing:
         p = session.get(Card, parent)
@@ -313,7 +317,8 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
             refs[parent] = card_ref(session, p)
     tz = ZoneInfo(cfg.timezone)
     return [card_json(card.model_dump(), board_key=key, column=colname, channels=channels[card.id],
-                      tags=tags[card.id], parent_ref=refs.get(card.parent_id) if card.parent_id else None, tz=tz)
+                      tags=tags[card.id], parent_ref=refs.get(card.parent_id) if card.parent_id else None, tz=tz,
+                      variants=variants[card.id])
             for card, key, colname in rows]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from organizer import paths
-from organizer.cardspec import CARD_COLUMNS
+from organizer.cardspec import CARD_COLUMNS, VARIANT_COLUMNS
 from organizer.config import Config
 from organizer.instants import db_datetime, db_text, readable
 from organizer.porcelain import card_json
@@ -171,7 +171,8 @@ def add(db: Db, cfg: Config, f: CardFields, *, origin: str = "cli", place: str |
         now = datetime.now(UTC)
         row: dict[str, Any] = {
             "board_id": board["id"], "number": number, "column_id": column["id"],
-            "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "role": f.role,
+            "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "post": f.post or "",
+            "role": f.role,
             "estimate_minutes": f.estimate_minutes, "spent_minutes": f.spent_minutes or 0,
             "due_at": f.due_at, "publish_at": f.publish_at, "campaign": f.campaign,
             "pillar": f.pillar, "priority": f.priority or cfg.default_priority, "popup": bool(f.popup),
@@ -186,7 +187,8 @@ def add(db: Db, cfg: Config, f: CardFields, *, origin: str = "cli", place: str |
                 [{"card": row["id"], "channel": ch, "position": i} for i, ch in enumerate(channels)])
         db.many("INSERT INTO card_tag (card_id, tag) VALUES (:card, :tag)",
                 [{"card": row["id"], "tag": t} for t in tags])
-        snap = {name: _stored(row[name]) for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags)}
+        snap = {name: _stored(row[name]) for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags),
+                                                                       "variants": []}
         ref = f"{board['key']}-{number}"
         record_history(db, now, origin, place or default_place(origin), f"add {ref}",
                        [{"table": "card", "id": row["id"], "before": None, "after": snap}])
@@ -247,6 +249,10 @@ def _list_cards(db: Db, cfg: Config, flt: CardFilter, match: Callable[[Any], boo
         channels[cid].append(ch)
     for cid, tag in db.rows("SELECT card_id, tag FROM card_tag ORDER BY card_id, tag", bulk=True):
         tags[cid].append(tag)
+    variants: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for variant in db.dicts(f"SELECT {', '.join(VARIANT_COLUMNS)} FROM post_variant ORDER BY card_id, position",
+                            bulk=True):
+        variants[variant["card_id"]].append(variant)
     if match is not None:
         from organizer.filterlang import Subject, haystack
 
@@ -269,7 +275,8 @@ def _list_cards(db: Db, cfg: Config, flt: CardFilter, match: Callable[[Any], boo
             refs[pid] = f"{p[0][0]}-{p[0][1]}"
     tz = ZoneInfo(cfg.timezone)
     return [card_json(r, board_key=r["board_key"], column=r["column_name"], channels=channels[r["id"]],
-                      tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz) for r in rows]
+                      tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz, variants=variants[r["id"]])
+            for r in rows]
 
 
 def _snapshot(db: Db, card_id: int) -> dict[str, Any]:
@@ -282,6 +289,9 @@ def _snapshot(db: Db, card_id: int) -> dict[str, Any]:
     snap["channels"] = [r[0] for r in db.rows(
         "SELECT channel FROM card_channel WHERE card_id = :id ORDER BY position", {"id": card_id})]
     snap["tags"] = sorted(r[0] for r in db.rows("SELECT tag FROM card_tag WHERE card_id = :id", {"id": card_id}))
+    snap["variants"] = [{name: _stored(value) for name, value in v.items()} for v in db.dicts(
+        f"SELECT {', '.join(VARIANT_COLUMNS)} FROM post_variant WHERE card_id = :id ORDER BY position, channel",
+        {"id": card_id})]
     return snap
 
 
