@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from organizer import filterlang
 from organizer.config import Config
@@ -49,6 +50,8 @@ class CardRow:
     # Lower-cased text free words of the `/` filter search: ID, title, notes, tags, campaign, pillar
     # (built once, by `filterlang.haystack`, so each keystroke only does substring tests).
     haystack: str = ""
+    # The post's variants: (channel, whether it fits that network's rules), in the post's order.
+    variants: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(slots=True)
@@ -118,6 +121,7 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
     for cid, tag in db.rows("SELECT ct.card_id, ct.tag FROM card_tag ct JOIN card c ON c.id = ct.card_id "
                             "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board, bulk=True):
         tags[cid].append(tag)
+    variants = _variant_fits(db, cfg, on_board)
     rows = db.rows(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
         "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = :board "
@@ -136,8 +140,30 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
         haystack = filterlang.haystack(ref, title, notes, card_tags, campaign, pillar)
         column.cards.append(CardRow(
             cid, ref, title, role, tuple(channels.get(cid, ())), card_tags, _dt(due), _dt(publish), est, spent,
-            priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack))
+            priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack,
+            variants.get(cid, ())))
     return BoardData(board_id, board_key, board_name, columns, [(b[1], b[2]) for b in boards])
+
+
+def _variant_fits(db: Db, cfg: Config, on_board: dict[str, Any]) -> dict[int, tuple[tuple[str, bool], ...]]:
+    """Each card's variants with whether each fits its network (organizer.posts.count), by card id."""
+    found = db.rows("SELECT pv.card_id, pv.channel, pv.text FROM post_variant pv JOIN card c ON c.id = pv.card_id "
+                    "WHERE c.board_id = :board ORDER BY pv.card_id, pv.position", on_board, bulk=True)
+    if not found:
+        return {}
+    from organizer.posts.count import check
+    from organizer.posts.rules import rules
+
+    known = rules()
+    out: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+    for cid, channel, text in found:
+        rule = known.get(channel)
+        if rule is None:
+            continue
+        if channel in cfg.channel_limits:
+            rule = rule.with_limit(cfg.channel_limits[channel])
+        out[cid].append((channel, check(text, rule).ok))
+    return {cid: tuple(v) for cid, v in out.items()}
 
 
 @dataclass(frozen=True, slots=True)

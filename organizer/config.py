@@ -25,6 +25,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
     "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days", "channel_limits",
+    "utm", "voice",
 }
 # [history]: how long undo history is kept. The newest `undo_depth` changes of each place
 # (a terminal, an app session) used within `keep_days` are never pruned.
@@ -67,6 +68,10 @@ class Config:
     # A network's own length limit where it differs from data/networks.toml: a Mastodon server's, a paid X
     # account's (`[channel_limits]`, e.g. mastodon = 1000).
     channel_limits: dict[str, int] = field(default_factory=dict)
+    # UTM defaults for post links (organizer.posts.utm): source, medium, campaign, content; [utm.BOARD] tables.
+    utm: dict[str, Any] = field(default_factory=dict)
+    # Brand voice (organizer.posts.voice): [voice] for every board, [voice.BOARD] for one.
+    voice: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -253,7 +258,22 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
             for k, v in limits.items()):
         raise ConfigError("channel_limits", limits, "a table of channel = limit (1–1000000), channels: "
                           + ", ".join(sorted(known)), source)
+    utm = raw.get("utm", {})
+    utm_keys = ("source", "medium", "campaign", "content")
+    accepted_utm = 'a table of source, medium, campaign, content = "text" (and [utm.BOARD] tables of the same)'
+    if not isinstance(utm, dict):
+        raise ConfigError("utm", utm, accepted_utm, source)
+    for key, value in utm.items():
+        table = value if isinstance(value, dict) else {key: value}
+        for k, v in table.items():
+            if k not in utm_keys or not isinstance(v, str):
+                raise ConfigError(f"utm.{key}" if isinstance(value, dict) else "utm", v, accepted_utm, source)
+    voice = raw.get("voice", {})
+    if not isinstance(voice, dict):
+        raise ConfigError("voice", voice, "a table (see the README's brand voice section)", source)
     return Config(
+        utm=dict(utm),
+        voice=dict(voice),
         channel_limits=dict(limits),
         history_keep_days=history["keep_days"],
         history_max_entries=history["max_entries"],

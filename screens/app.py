@@ -125,6 +125,17 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         else:
             self._load_card(board_key, columns, ref)
 
+    def open_post_editor(self, ref: str) -> None:
+        """The post editor for a card, once its post is read."""
+        cfg = self.cfg
+
+        def show(card: dict[str, Any]) -> None:
+            from .posteditor import PostEditor
+
+            self.push_screen(PostEditor(cfg, card))
+
+        self.data.call(lambda s, svc: svc.cards.card_view(s, cfg, ref), show, write=False)
+
     def _load_card(self, board_key: str | None, columns: list[str], ref: str) -> None:
         cfg = self.cfg
         self.data.call(lambda s, svc: svc.cards.card_view(s, cfg, ref),

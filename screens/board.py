@@ -431,6 +431,12 @@ class BoardScreen(Screen[None]):
             return
         self.org.open_card_form(board.key, [c.name for c in board.columns], card.ref, None)
 
+    def action_write_post(self) -> None:
+        """Open the focused card's post in the editor (master and one variant per channel)."""
+        card = self.current_card()
+        if card is not None:
+            self.org.open_post_editor(card.ref)
+
     def action_delete_card(self) -> None:
         """Delete the focused card (and its steps) after confirmation."""
         card = self.current_card()

@@ -162,6 +162,12 @@ def _title_lines(title: str, inner: int, count: int) -> list[str]:
     return lines
 
 
+def channel_text(card: CardRow, codes: dict[str, str]) -> str:
+    """The card's channels by code; one with a variant says whether it fits that network: `X✓ LI✗ IG`."""
+    fits = dict(card.variants)
+    return " ".join(codes.get(c, c) + ("" if c not in fits else "✓" if fits[c] else "✗") for c in card.channels)
+
+
 def card_lines(card: CardRow, width: int, *, layout: str, selected: bool, palette: Palette,
                role_badges: dict[str, str], channel_codes: dict[str, str], now: datetime,
                tz: str) -> list[list[Segment]]:
@@ -177,7 +183,7 @@ def card_lines(card: CardRow, width: int, *, layout: str, selected: bool, palett
     when_part = _Part(_short_forms(when) if when else ("",), palette.overdue if overdue else Style())
     estimate = _Part((format_duration(card.estimate_minutes),) if card.estimate_minutes is not None else ("",),
                      Style())
-    channels = _Part((" ".join(channel_codes.get(c, c) for c in card.channels),), palette.dim, drop=1)
+    channels = _Part((channel_text(card, channel_codes),), palette.dim, drop=1)
     inner = width - 2
     if layout == "compact":
         # Small terminals: the title gets the whole first line, the ID leads the details.

@@ -52,10 +52,10 @@ class Services:
 
     def __init__(self) -> None:
         from organizer import history
-        from organizer.services import boards, busy, calendars, cards, dayview, plan, schedule, timer
+        from organizer.services import boards, busy, calendars, cards, dayview, plan, posts, schedule, timer
 
         self.history = history
-        self.cards, self.boards, self.busy, self.calendars = cards, boards, busy, calendars
+        self.cards, self.boards, self.busy, self.calendars, self.posts = cards, boards, busy, calendars, posts
         self.dayview, self.plan, self.schedule, self.timer = dayview, plan, schedule, timer
 
 

@@ -63,6 +63,9 @@ class OrganizerHost(Protocol):
     def open_card_form(self, board_key: str | None, columns: list[str], ref: str | None, column: str | None) -> None:
         """New card (ref None) or edit an existing one, in the form."""
 
+    def open_post_editor(self, ref: str) -> None:
+        """The post editor for a card."""
+
     def confirm_delete(self, card: CardRow) -> None:
         """Ask, then delete a card and its steps."""
 

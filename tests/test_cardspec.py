@@ -63,7 +63,7 @@ def test_instant_columns_are_the_models_datetimes() -> None:
 
 def test_plain_fields_are_the_services_old_list() -> None:
     old = ("title", "role", "due_at", "publish_at", "estimate_minutes", "spent_minutes", "priority", "popup",
-           "campaign", "pillar", "notes")
+           "campaign", "pillar", "notes", "post")
     assert set(cardspec.PLAIN) == set(old) and len(cardspec.PLAIN) == len(old)
     assert cards._PLAIN == cardspec.PLAIN
 

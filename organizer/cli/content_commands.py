@@ -1,13 +1,18 @@
-"""CLI handlers for post text: `check` lints a text for the networks it will go out on.
+"""CLI handlers for posts: `check` lints a text (or a card's variants), `variant` and `derive` write variants,
+`links` lists a card's links with their UTM tags.
 
-Quick on purpose: stdlib, `regex` and the rules in data/ only (no ORM, no Textual), so a writer can run it on
-every save from an editor or a hook.
+`check TEXT` is quick on purpose: stdlib, `regex` and the rules in data/ only (no ORM, no Textual), so a writer
+can run it on every save from an editor or a hook. The commands about a card load the services inside.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 from organizer.cli.common import emit
 from organizer.config import Config
@@ -47,17 +52,35 @@ def _read_text(arg: str) -> str:
     return text.removesuffix("\n")  # what `echo` and editors add is not part of the post
 
 
+_CARD_ID = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9]{0,11}-)?\d{1,9}\s*$")
+
+
+def with_voice(result: Count, text: str, cfg: Config, board: str | None) -> Count:
+    """A count with the brand voice's findings added to its problems (`[voice]`, `[voice.BOARD]`)."""
+    if not cfg.voice:
+        return result
+    from organizer.posts.voice import findings, profile
+
+    found = findings(text, result.channel, profile(cfg.voice, board.upper() if board else None))
+    return dataclasses.replace(result, problems=result.problems + tuple(found)) if found else result
+
+
 def cmd_check(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Count a text as each network counts it; exit 1 when it breaks a rule (like a linter)."""
+    """Count a text as each network counts it; exit 1 when it breaks a rule (like a linter).
+
+    `check ID` (a card ID and no --channel) checks every variant of that card instead.
+    """
+    if not args.channel and _CARD_ID.match(args.text):
+        return _check_card(args, cfg, location)
     if not args.channel:
-        raise InputError("check needs at least one --channel (e.g. --channel x --channel bluesky)")
+        raise InputError("check needs at least one --channel (e.g. --channel x --channel bluesky), or a card ID")
     text = _read_text(args.text)
     results = []
     for key in resolve_channels(cfg, args.channel):
         rule = rules()[key]
         if key in cfg.channel_limits:
             rule = rule.with_limit(cfg.channel_limits[key])
-        results.append(check(text, rule))
+        results.append(with_voice(check(text, rule), text, cfg, args.board))
     if args.json:
         emit([r.as_json() for r in results])
     else:
@@ -77,3 +100,112 @@ def render(results: list[Count]) -> str:
         lines.extend(f"  ! {w}" for w in r.warnings)
         lines.extend(f"  · {h}" for h in r.hints)
     return "\n".join(lines)
+
+
+def _check_card(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    from organizer.cli.common import open_db
+    from organizer.services import cards, posts
+
+    with open_db(location).read() as s:
+        card = cards.find_card(s, args.text)
+        board = cards.card_ref(s, card).split("-")[0]
+        texts = {v.channel: v.text for v in posts.variants_of(s, card)}
+        results = [with_voice(r, texts.get(r.channel, card.post), cfg, board)
+                   for r in posts.check_card(s, cfg, args.text)]
+    if args.json:
+        emit([r.as_json() for r in results])
+    else:
+        print(render(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_variant(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Set (or with --rm remove) one channel's variant of a card; print it, or the card's post as JSON."""
+    from organizer.cli.common import open_db
+    from organizer.posts.variants import read_variant
+    from organizer.services import cards, posts
+
+    raw: dict[str, Any] = {"channel": args.channel_name, "status": args.status, "url": args.url,
+                           "publish": args.publish}
+    for name in ("text", "first_comment", "alt_text"):
+        value = getattr(args, name)
+        raw[name] = _read_text(value) if value is not None else None
+    fields = read_variant(raw, cfg, now=datetime.now(UTC))
+    store = open_db(location)
+    given = any(v is not None for k, v in raw.items() if k != "channel") or args.rm
+    if given:
+        with store.write() as s:
+            if args.rm:
+                posts.remove_variant(s, args.id, fields.channel)
+            else:
+                posts.set_variant(s, cfg, args.id, fields)
+    with store.read() as s:
+        card = cards.card_view(s, cfg, args.id)
+    variant = next((v for v in card["variants"] if v["channel"] == fields.channel), None)
+    if args.json:
+        emit(variant if variant is not None else {"id": card["id"], "removed": fields.channel})
+    elif variant is None:
+        print(f"{card['id']}: no {fields.channel} variant")
+    elif args.tagged:
+        print(tag_links(variant["text"], cfg, fields.channel, card))
+    else:
+        print(variant["text"])
+    return 0
+
+
+def cmd_derive(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Draft variants from the card's master text; print what was drafted and how each counts."""
+    from organizer.cli.common import open_db
+    from organizer.services import posts
+
+    channels = resolve_channels(cfg, args.channel) if args.channel else None
+    store = open_db(location)
+    with store.write() as s:
+        drafted = posts.derive_variants(s, cfg, args.id, channels, hashtags_to_comment=args.hashtags_to_comment,
+                                        force=args.force)
+    with store.read() as s:
+        results = [r for r in posts.check_card(s, cfg, args.id) if r.channel in drafted]
+    if args.json:
+        emit([r.as_json() for r in results])
+    elif results:
+        print(render(results))
+    else:
+        print("nothing drafted: every channel has a variant (--force redoes the drafts)", file=sys.stderr)
+    return 0
+
+
+def tag_links(text: str, cfg: Config, channel: str, card: dict[str, Any]) -> str:
+    """The text with each link tagged for `channel` (organizer.posts.utm)."""
+    from organizer.posts.count import links
+    from organizer.posts.utm import tag, tags_for
+
+    tags = tags_for(cfg.utm, channel=channel, board=card["board"], card=card["id"], campaign=card["campaign"])
+    out: list[str] = []
+    at = 0
+    for link in links(text, bare=True):
+        out.extend((text[at:link.start], tag(link.url, tags)))
+        at = link.end
+    return "".join(out) + text[at:]
+
+
+def cmd_links(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Every link of a card's variants (or master), with its UTM tags for that channel."""
+    from organizer.cli.common import open_db
+    from organizer.posts.count import links
+    from organizer.posts.utm import tag, tags_for
+    from organizer.services import cards
+
+    with open_db(location).read() as s:
+        card = cards.card_view(s, cfg, args.id)
+    texts = [(v["channel"], v["text"]) for v in card["variants"]] or [(c, card["post"]) for c in card["channels"]]
+    rows: list[dict[str, str]] = []
+    for channel, text in texts:
+        tags = tags_for(cfg.utm, channel=channel, board=card["board"], card=card["id"], campaign=card["campaign"])
+        rows.extend({"channel": channel, "url": link.url, "tagged": tag(link.url, tags)}
+                    for link in links(text, bare=True))
+    if args.json:
+        emit(rows)
+    else:
+        width = max((len(r["channel"]) for r in rows), default=0)
+        print("\n".join(f"{r['channel']:<{width}}  {r['tagged']}" for r in rows) or f"{card['id']}: no links")
+    return 0

@@ -115,10 +115,42 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Count TEXT (or standard input with -) for each --channel as that network "
                        "counts it: X's weighted characters, Bluesky's graphemes and bytes, Mastodon's links at 23… "
                        "Exit 0 when it fits everywhere, 1 when it breaks a rule, 2 for bad usage.")
-    p.add_argument("text", metavar="TEXT|-", help="the post's text, or - to read it from standard input")
+    p.add_argument("text", metavar="TEXT|-|ID", help="the post's text, - to read it from standard input, or a "
+                   "card ID (without --channel) to check every variant of that card")
     p.add_argument("--channel", "-c", action="append", metavar="CHANNEL", type=_nonempty,
                    help="a network to check for: key, name or code (repeatable, or comma-separated)")
+    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty, help="check against this board's brand voice")
     p.add_argument("--json", action="store_true", help="JSON array, one object per channel (porcelain)")
+
+    p = sub.add_parser("variant", help="set one network's variant of a card's post (text, first comment, status…)",
+                       description="Set one channel's variant of a card's post and print its text. A new variant "
+                       "starts from the card's master text (edit --post). TEXT arguments take - for standard input.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("channel_name", metavar="CHANNEL", help="the network: key, name or code")
+    p.add_argument("--text", metavar="TEXT|-")
+    p.add_argument("--first-comment", dest="first_comment", metavar="TEXT|-")
+    p.add_argument("--alt-text", dest="alt_text", metavar="TEXT|-", help="alt text notes for the media")
+    p.add_argument("--publish", "-p", metavar="WHEN", help="its own publish time (none: the card's)")
+    p.add_argument("--status", metavar="STATUS", help="draft, ready, scheduled or published")
+    p.add_argument("--url", metavar="URL", help="the published post's address (none clears it)")
+    p.add_argument("--rm", action="store_true", help="remove this variant")
+    p.add_argument("--tagged", action="store_true", help="print the text with its links UTM-tagged")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("derive", help="draft variants from a card's master text, one per channel",
+                       description="Draft a variant per channel (the card's, or --channel) from the master text: "
+                       "a copy, hashtags beyond a network's cap taken out. Nothing is shortened: check says what is "
+                       "over. Existing variants are kept (--force redoes the drafts).")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--channel", "-c", action="append", metavar="CHANNEL", type=_nonempty)
+    p.add_argument("--hashtags-to-comment", action="store_true",
+                   help="on Instagram, move the hashtags to the first comment")
+    p.add_argument("--force", action="store_true", help="redraft variants still in draft")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("links", help="a card's links, UTM-tagged for each channel")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("show", help="show one card")
     p.add_argument("id", metavar="ID", help="card ID, e.g. NWC-12 or 12")

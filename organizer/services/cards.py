@@ -109,7 +109,8 @@ def add_card(session: Session, cfg: Config, f: CardFields, *, origin: str = "cli
     number = take_number(session, board)
     assert board.id is not None and column.id is not None  # stored rows
     card = Card(board_id=board.id, number=number, column_id=column.id, position=_end_position(session, column.id),
-                title=f.title or "", notes=f.notes or "", role=f.role, estimate_minutes=f.estimate_minutes,
+                title=f.title or "", notes=f.notes or "", post=f.post or "", role=f.role,
+                estimate_minutes=f.estimate_minutes,
                 spent_minutes=f.spent_minutes or 0, due_at=f.due_at, publish_at=f.publish_at,
                 campaign=f.campaign, pillar=f.pillar, priority=f.priority or cfg.default_priority,
                 popup=bool(f.popup), created_at=now, updated_at=now,

@@ -136,3 +136,43 @@ def check_card(session: Session, cfg: Config, ref: str) -> list[Count]:
         raise InputError(f"{card_ref(session, card)} has no post to check: give it a master text (edit --post) and "
                          "channels, or variants (organizer variant ID CHANNEL --text …)")
     return [check(card.post, rule_for(cfg, c), channel=c) for c in channels]
+
+
+def save_post(session: Session, cfg: Config, ref: str, master: str, texts: dict[str, str], *,
+              origin: str = "tui") -> bool:
+    """The editor's save: the master text and each channel's variant text, as one change (one undo step).
+
+    A channel without a variant gets one. Returns whether anything changed.
+    """
+    from organizer.posts.variants import TEXT_MAX
+    from organizer.validate import clean_text
+
+    card = find_card(session, ref)
+    assert card.id is not None
+    before = history.snapshot(session, "card", card.id)
+    changed = False
+    master = clean_text(master, multiline=True)
+    if len(master) > TEXT_MAX:
+        raise InputError(f"the master text holds {len(master):,} characters: at most {TEXT_MAX:,}")
+    if master != card.post:
+        card.post, changed = master, True
+    existing = {v.channel: v for v in variants_of(session, card)}
+    for position, (channel, raw) in enumerate(texts.items()):
+        if channel not in rules():
+            raise InputError(f"channel {channel!r}: use one of {', '.join(rules())}")
+        text = clean_text(raw, multiline=True)
+        if len(text) > TEXT_MAX:
+            raise InputError(f"the {channel} variant holds {len(text):,} characters: at most {TEXT_MAX:,}")
+        variant = existing.get(channel)
+        if variant is None:
+            variant = PostVariant(card_id=card.id, channel=channel, position=len(existing) + position, text=text)
+            _ensure_channel(session, card, channel)
+        elif variant.text == text:
+            continue
+        variant.text = text
+        session.add(variant)
+        changed = True
+    if changed:
+        session.flush()
+        _changed(session, card, before, f"edit the post of {card_ref(session, card)}", origin)
+    return changed
