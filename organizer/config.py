@@ -295,6 +295,33 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     )
 
 
+def save_table_setting(path: Path, table: str, key: str, value: int | str) -> None:
+    """Set `key` in the config's `[table]` (made if missing), keeping every other line and comment as it is."""
+    import tomlkit
+
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(f"{table}.{key}", value, f"not saved: the file is not valid TOML ({exc})", path) from None
+    section = doc.get(table)
+    if section is None:
+        section = tomlkit.table()
+        doc[table] = section
+    section[key] = value
+    _write_config(path, tomlkit.dumps(doc))
+
+
+def _write_config(path: Path, rendered: str) -> None:
+    from organizer.files import make_private_dir, write_atomic, write_error
+
+    try:
+        make_private_dir(path.parent)
+    except OSError as exc:
+        raise write_error(exc, path) from None
+    write_atomic(path, rendered)  # 0600: written by Organizer, so private like the rest of its files
+
+
 def save_setting(path: Path, key: str, value: str) -> None:
     """Set one top-level string key in the config file, keeping every other line (and comment) as it is."""
     # tomlkit round-trips a TOML document with its comments and layout; imported here because only the app's
@@ -307,11 +334,4 @@ def save_setting(path: Path, key: str, value: str) -> None:
     except tomlkit.exceptions.ParseError as exc:
         raise ConfigError(key, value, f"not saved: the file is not valid TOML ({exc})", path) from None
     doc[key] = value
-    rendered = tomlkit.dumps(doc)
-    from organizer.files import make_private_dir, write_atomic, write_error
-
-    try:
-        make_private_dir(path.parent)
-    except OSError as exc:
-        raise write_error(exc, path) from None
-    write_atomic(path, rendered)  # 0600: written by the app, so private like the rest of its files
+    _write_config(path, tomlkit.dumps(doc))

@@ -70,7 +70,8 @@ HANDLERS: dict[str, Handler] = {
     "calendars": _lazy("ics_import_commands", "cmd_calendars"),
     "events": _lazy("ics_import_commands", "cmd_events"),
     "serve-ics": _lazy("ics_export_commands", "cmd_serve_ics"),
-    **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links")},
+    **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links",
+                                                                         "channels")},
     "demo": _lazy("app_commands", "cmd_demo"),
     "app": _lazy("app_commands", "cmd_app"),
 }

@@ -209,3 +209,40 @@ def cmd_links(args: argparse.Namespace, cfg: Config, location: str) -> int:
         width = max((len(r["channel"]) for r in rows), default=0)
         print("\n".join(f"{r['channel']:<{width}}  {r['tagged']}" for r in rows) or f"{card['id']}: no links")
     return 0
+
+
+def cmd_channels(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """`channels`: the networks and their limits; `channels refresh mastodon --server HOST` reads a server's."""
+    if args.action == "refresh":
+        from organizer import paths
+        from organizer.config import save_table_setting
+        from organizer.posts.instance import InstanceError, fetch_instance
+
+        if args.channel_name != "mastodon":
+            raise InputError(f"channels refresh {args.channel_name!r}: only mastodon has a per-server limit to read")
+        if not args.server:
+            raise InputError("channels refresh mastodon needs --server HOST, e.g. --server mastodon.social")
+        try:
+            found = fetch_instance(args.server)
+        except InstanceError as exc:
+            print(f"organizer: {exc}", file=sys.stderr)
+            return 1
+        save_table_setting(cfg.source or paths.config_file(), "channel_limits", "mastodon", found.max_characters)
+        print(f"{found.host}: posts up to {found.max_characters} characters, links count "
+              f"{found.characters_reserved_per_url} (saved as [channel_limits] mastodon)")
+        return 0
+    rows: list[dict[str, Any]] = []
+    for c in cfg.channels:
+        rule = rules().get(c.key)
+        if rule is None:
+            continue
+        limit = cfg.channel_limits.get(c.key, rule.limit)
+        rows.append({"channel": c.key, "name": c.name, "code": c.code, "limit": limit, "unit": rule.unit,
+                     "own_limit": c.key in cfg.channel_limits})
+    if args.json:
+        emit(rows)
+    else:
+        for r in rows:
+            own = "  (config)" if r["own_limit"] else ""
+            print(f"{r['code']:<3} {r['name']:<10} {r['limit']:>6} {UNITS[r['unit']]}{own}")
+    return 0

@@ -148,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redraft variants still in draft")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("channels", help="the networks, their limits; refresh a Mastodon server's limit",
+                       description="List the networks and the limits check counts against; `channels refresh "
+                       "mastodon --server HOST` reads that server's post limit (GET /api/v2/instance) and saves it "
+                       "as [channel_limits] mastodon in the config.")
+    p.add_argument("action", nargs="?", choices=["list", "refresh"], default="list")
+    p.add_argument("channel_name", metavar="CHANNEL", nargs="?", default="mastodon")
+    p.add_argument("--server", metavar="HOST")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("links", help="a card's links, UTM-tagged for each channel")
     p.add_argument("id", metavar="ID")
     p.add_argument("--json", action="store_true")

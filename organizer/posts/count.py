@@ -238,8 +238,12 @@ def _description(text: str) -> str:
 
 # --- the check --------------------------------------------------------------------------------------
 
-def check(text: str, rule: NetworkRule, *, channel: str | None = None) -> Count:
-    """Count `text` for one network and list every rule it breaks, one line each."""
+def check(text: str, rule: NetworkRule, *, channel: str | None = None, first_comment: str = "") -> Count:
+    """Count `text` for one network and list every rule it breaks, one line each.
+
+    The first comment does not count toward the length, but its hashtags count toward the network's cap
+    (Instagram counts the hashtags of a post and its first comment together).
+    """
     problems: list[str] = []
     warnings: list[str] = []
     hints: list[str] = []
@@ -264,10 +268,11 @@ def check(text: str, rule: NetworkRule, *, channel: str | None = None) -> Count:
                             f"{_owner(rule.name)} {rule.title_limit}")
         if not _title(text).strip():
             problems.append(f"the first line is {_owner(rule.name)} title: it is empty")
-    tags = hashtags(text) if rule.max_hashtags is not None else []
+    tags = hashtags(f"{text}\n{first_comment}" if first_comment else text) if rule.max_hashtags is not None else []
     if rule.max_hashtags is not None and len(tags) > rule.max_hashtags:
         over = ", ".join("#" + t for t in tags[rule.max_hashtags:])
-        problems.append(f"{len(tags)} hashtags: {rule.name} takes {rule.max_hashtags} (over: {over})")
+        where = " in the text and first comment" if first_comment else ""
+        problems.append(f"{len(tags)} hashtags{where}: {rule.name} takes {rule.max_hashtags} (over: {over})")
     if rule.max_links is not None:
         count = len(links(text, bare=rule.bare_links))
         if count > rule.max_links:

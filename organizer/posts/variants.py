@@ -97,13 +97,14 @@ def derive(master: str, rule: NetworkRule, *, hashtags_to_comment: bool = False)
     """A network's first draft of the master text: (text, first comment).
 
     Hashtags beyond the network's cap are taken out of the text (the first ones stay); with
-    `hashtags_to_comment`, every hashtag moves to the first comment instead (Instagram's habit). Nothing else
+    `hashtags_to_comment`, the hashtags move to the first comment instead (Instagram's habit), as many as the
+    cap allows. Nothing else
     changes: a draft over the network's limit stays over.
     """
     tags = hashtags(master)
-    if hashtags_to_comment and tags:
-        return _tidy(_HASHTAG_WORD.sub("", master)), " ".join("#" + t for t in tags)
     cap = rule.max_hashtags
+    if hashtags_to_comment and tags:  # the cap counts the comment's hashtags too: the first ones go there
+        return _tidy(_HASHTAG_WORD.sub("", master)), " ".join("#" + t for t in tags[:cap])
     if cap is None or len(tags) <= cap:
         return master, ""
     keep = {t.casefold() for t in tags[:cap]}

@@ -129,7 +129,8 @@ def check_card(session: Session, cfg: Config, ref: str) -> list[Count]:
     card = find_card(session, ref)
     found = variants_of(session, card)
     if found:
-        return [check(v.text, rule_for(cfg, v.channel), channel=v.channel) for v in found]
+        return [check(v.text, rule_for(cfg, v.channel), channel=v.channel, first_comment=v.first_comment)
+                for v in found]
     channels = [c.channel for c in session.exec(select(CardChannel).where(CardChannel.card_id == card.id)
                                                   .order_by(col(CardChannel.position)))]
     if not card.post.strip() or not channels:

@@ -133,3 +133,9 @@ def test_the_ascii_fast_path_counts_the_clusters_regex_counts(text: str) -> None
     import regex
 
     assert graphemes(text) == len(regex.findall(r"\X", text))
+
+
+def test_instagram_counts_the_first_comments_hashtags_toward_the_cap() -> None:
+    c = check("Fresh beans #coffee #beans", R["instagram"], first_comment="#a #b #c #d")
+    assert c.problems == ("6 hashtags in the text and first comment: Instagram takes 5 (over: #d)",)
+    assert c.length == len("Fresh beans #coffee #beans")  # the comment is not part of the caption's length
