@@ -349,7 +349,7 @@ class TimedDb(Db):
 
 # Parts of replan, by the module-level names it calls; absent names are skipped (the module may change).
 PARTS = {
-    "read inputs": ("work_items", "_stored", "busy_between", "settings_from_config", "horizon", "day_bounds"),
+    "read inputs": ("work_items", "stored_blocks", "busy_between", "settings_from_config", "horizon", "day_bounds"),
     "planner.plan_range": ("plan_range",),
     "user pins + moved": ("_user_pins", "_moved"),
     "encode state (JSON)": ("_encode",),

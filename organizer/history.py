@@ -19,7 +19,8 @@ or `UndoConflict` names what changed and nothing is written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -31,12 +32,13 @@ from organizer.models import AwareDateTime, HistoryEntry, utcnow
 from organizer.storage.quick import default_place, new_app_place, shell_place
 
 __all__ = [
-    "PRUNE_EVERY", "NothingToUndo", "Snapshot", "UndoConflict", "change", "describe_place", "new_app_place",
+    "PRUNE_EVERY", "NothingToUndo", "Snapshot", "UndoConflict", "batch", "change", "describe_place", "new_app_place",
     "prune", "record", "redo", "set_place", "shell_place", "snapshot", "undo",
 ]
 
 Snapshot = dict[str, Any]
 _PLACE_KEY = "place"  # in Session.info: the place of every change made in that session
+_BATCH_KEY = "history_batch"  # in Session.info while `batch` collects changes
 PRUNE_EVERY = 50  # a recorded entry whose id is a multiple of this prunes the history
 # Rows that hang on a card and are deleted with it; a removal's snapshot carries them back.
 _DEPENDENTS = ("time_entries", "pinned_blocks")
@@ -245,6 +247,10 @@ def record(session: Session, summary: str, changes: list[dict[str, Any]], origin
     The place is `place`, else the session's (`set_place`), else the shell's. Every so often the
     history is pruned to the `[history]` limits of the config.
     """
+    collecting = session.info.get(_BATCH_KEY)
+    if collecting is not None:  # inside `batch`: one entry for the whole action, written when it ends
+        collecting.extend(changes)
+        return
     where = _place(session, place, origin)
     session.execute(delete(HistoryEntry).where(col(HistoryEntry.place) == where,
                                                col(HistoryEntry.undone) == True))  # noqa: E712
@@ -253,6 +259,22 @@ def record(session: Session, summary: str, changes: list[dict[str, Any]], origin
     session.flush()
     if entry.id is not None and entry.id % PRUNE_EVERY == 0:
         _prune_as_configured(session)
+
+
+@contextmanager
+def batch(session: Session, summary: str, origin: str = "cli") -> Iterator[None]:
+    """Record every change made inside the block as one history entry (one undo step), named `summary`."""
+    if session.info.get(_BATCH_KEY) is not None:
+        yield  # already in a batch: the outer one records
+        return
+    changes: list[dict[str, Any]] = []
+    session.info[_BATCH_KEY] = changes
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH_KEY, None)
+    if changes:
+        record(session, summary, changes, origin)
 
 
 def _prune_as_configured(session: Session) -> None:

@@ -46,6 +46,10 @@ def _handlers(module: str) -> ModuleType:
         from organizer.cli import content_commands
 
         return content_commands
+    if module == "template_commands":
+        from organizer.cli import template_commands
+
+        return template_commands
     from organizer.cli import app_commands
 
     return app_commands
@@ -72,6 +76,8 @@ HANDLERS: dict[str, Handler] = {
     "serve-ics": _lazy("ics_export_commands", "cmd_serve_ics"),
     **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links",
                                                                          "channels")},
+    "new": _lazy("template_commands", "cmd_new"),
+    "templates": _lazy("template_commands", "cmd_templates"),
     "demo": _lazy("app_commands", "cmd_demo"),
     "app": _lazy("app_commands", "cmd_app"),
 }

@@ -148,6 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redraft variants still in draft")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("new", help="a piece from a production template: its card and steps, scheduled backwards",
+                       description="Make a piece of content from a template (organizer templates): the card, and its "
+                       "steps as ordered child cards whose due times are scheduled backwards from --publish through "
+                       "working hours, meetings and each day's pop-up reserve. When the steps cannot fit, nothing "
+                       "is created and the message says how many minutes are missing.")
+    p.add_argument("template", metavar="TEMPLATE", help="e.g. video-30s (a unique prefix will do)")
+    p.add_argument("title", metavar="TITLE", help="the piece's title")
+    p.add_argument("--publish", "-p", metavar="WHEN", required=True, help="when it goes live, e.g. 'fri 08:30'")
+    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty)
+    p.add_argument("--channel", "-c", action="append", metavar="CHANNEL", type=_nonempty,
+                   help="networks (default: the template's), repeatable or comma-separated")
+    p.add_argument("--dry-run", action="store_true", help="print the schedule, create nothing")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("templates", help="production templates: list, or show one's steps")
+    p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    p.add_argument("name", metavar="NAME", nargs="?")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("channels", help="the networks, their limits; refresh a Mastodon server's limit",
                        description="List the networks and the limits check counts against; `channels refresh "
                        "mastodon --server HOST` reads that server's post limit (GET /api/v2/instance) and saves it "

@@ -127,7 +127,7 @@ class _Stored:
     pinned: bool
 
 
-def _stored(db: Db, start: datetime) -> list[_Stored]:
+def stored_blocks(db: Db, start: datetime) -> list[_Stored]:
     out = []
     for bid, s, e, kind, card_id, pinned in db.rows(
             "SELECT id, start_at, end_at, kind, card_id, pinned FROM plan_block WHERE end_at > :start "
@@ -240,7 +240,7 @@ def _replan(db: Db, cfg: Config, now: datetime) -> Schedule:
     lo, hi = day_bounds(start, ZoneInfo(cfg.timezone), days)
     items = work_items(db)
     by_id = {it.card_id: it for it in items}
-    stored = _stored(db, lo)
+    stored = stored_blocks(db, lo)
     # Beyond the horizon only pinned blocks stay (kept as they are); anything else there would book a
     # card twice, since its whole remaining estimate is planned inside the horizon.
     doomed: list[int] = [b.id for b in stored if b.start >= hi and not b.pinned]
@@ -415,7 +415,7 @@ def view(db: Db, cfg: Config, schedule: Schedule, day: date, now: datetime) -> D
         return found
     lo, hi = day_bounds(day, ZoneInfo(cfg.timezone))
     fixed = []
-    for b in _stored(db, lo):
+    for b in stored_blocks(db, lo):
         if b.start < hi:
             fixed.append(Fixed(b.start, b.end, b.kind, b.card_id, ""))
     refs = {cid: f"{key}-{number}" for cid, key, number in db.rows(

@@ -1,0 +1,83 @@
+"""CLI handlers for production templates: `templates` lists and shows them, `new` makes a piece from one."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from organizer.cli.common import emit, open_db
+from organizer.config import Config
+from organizer.dates import format_duration, parse_when
+from organizer.validate import InputError
+
+
+def cmd_templates(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """List the templates, or show one's steps."""
+    from organizer import templates
+
+    if args.action == "show":
+        if not args.name:
+            raise InputError("templates show needs a NAME, e.g. organizer templates show video-30s")
+        t = templates.find(cfg, args.name)
+        steps = templates.expand(t, "TITLE", list(t.channels))
+        if args.json:
+            emit({"name": t.name, "description": t.description, "channels": list(t.channels), "source": t.source,
+                  "steps": [{"title": s.title, "role": s.role, "minutes": s.minutes, "channels": list(s.channels),
+                             "after": [i + 1 for i in s.after], "lead_days": s.lead_days} for s in steps]})
+            return 0
+        print(f"{t.name}: {t.description} ({format_duration(sum(s.minutes for s in steps))} for "
+              f"{', '.join(t.channels) or 'no channel'})")
+        for i, s in enumerate(steps, start=1):
+            waits = f"  after {', '.join(str(a + 1) for a in s.after)}" if s.after and s.after != (i - 2,) else ""
+            lead = f"  ≥ {s.lead_days} working day(s) before publish" if s.lead_days else ""
+            print(f"{i:>3}. {s.title}  [{s.role or '-'}] {format_duration(s.minutes)}{waits}{lead}")
+        return 0
+    found = templates.load_all(cfg)
+    if args.json:
+        emit([{"name": t.name, "description": t.description, "steps": len(t.steps), "source": t.source}
+              for t in found.values()])
+        return 0
+    width = max((len(n) for n in found), default=0)
+    for t in sorted(found.values(), key=lambda t: t.name):
+        print(f"{t.name:<{width}}  {t.description}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """A piece from a template: its card and steps, due times scheduled backwards from --publish."""
+    from organizer import templates
+    from organizer.cli.content_commands import resolve_channels
+    from organizer.services import templates as service
+    from organizer.validate import clean_text
+
+    template = templates.find(cfg, args.template)
+    title = clean_text(args.title).strip()
+    if not title:
+        raise InputError("new needs a TITLE for the piece")
+    now = datetime.now(UTC)
+    try:
+        publish = parse_when(args.publish, now=now, tz=cfg.timezone, day_end=cfg.day_end)
+    except ValueError as exc:
+        raise InputError(f"--publish: {exc}") from None
+    channels = resolve_channels(cfg, args.channel) if args.channel else None
+    zone = ZoneInfo(cfg.timezone)
+    store = open_db(location, create=not args.dry_run)
+    # A dry run reads the current plan (which may re-plan first) in a transaction that is rolled back.
+    with store.write() if not args.dry_run else store.scratch() as s:
+        chain = service.plan(s, cfg, template, title, publish, now, channels)
+        refs = service.create(s, cfg, chain, board=args.board, now=now) if not args.dry_run else []
+    rows = service.preview(chain, zone)
+    if args.json:
+        ids: list[str | None] = list(refs[1:]) if refs else [None] * len(rows)
+        emit({"card": refs[0] if refs else None, "steps": [r | {"id": ref} for r, ref in zip(rows, ids, strict=True)],
+              "publish": publish.astimezone(zone).isoformat(timespec="minutes"), "dry_run": args.dry_run})
+        return 0
+    head = refs[0] if refs else "(dry run: nothing created)"
+    print(f"{head}  {title}  publish {publish.astimezone(zone):%a %d %b %H:%M}")
+    for i, row in enumerate(rows):
+        ref = refs[i + 1] if refs else f"{i + 1:>3}."
+        pieces = ", ".join(f"{datetime.fromisoformat(a):%a %d %b %H:%M}–{b[11:16]}"
+                           for a, b in row["pieces"])  # type: ignore[attr-defined]
+        print(f"  {ref:<8} {format_duration(int(row['minutes'])):>5}  {pieces}  {row['title']}")  # type: ignore[call-overload]
+    return 0

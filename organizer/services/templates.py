@@ -1,0 +1,113 @@
+"""A piece of content from a production template: its card, its steps, their due times scheduled backwards.
+
+`plan` lays the template's steps back from the publish time through the planner's calendar (working hours,
+busy time, each day's reserve, and the work the current plan already holds: organizer.planner.backward);
+`create` writes the piece's card, its post with one (empty) variant per channel, and the steps as its ordered child cards with those due times
+and estimates, as one change (one undo step). When the chain does not fit, nothing is written and the error
+says how many minutes are missing and the earliest publish time that would fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from organizer import history
+from organizer.config import Config
+from organizer.dates import day_bounds
+from organizer.models import PostVariant
+from organizer.planner.backward import ChainStep, Placed, Shortfall, schedule_backwards
+from organizer.planner.calendar import build_days, merge_busy
+from organizer.planner.model import Fixed, settings_from_config
+from organizer.services import cards
+from organizer.services.schedule import busy_between, in_session, stored_blocks
+from organizer.storage.plain import Db
+from organizer.templates import Step, Template, expand
+from organizer.validate import CardFields, InputError
+
+SLACK_DAYS = 21  # days past the publish day searched for the earliest publish time that fits
+
+
+@dataclass(frozen=True)
+class ChainPlan:
+    """A template's steps for one piece and where each goes (its pieces; `end` is its due time)."""
+
+    title: str
+    publish: datetime
+    channels: tuple[str, ...]
+    steps: tuple[Step, ...]
+    placed: tuple[Placed, ...]
+
+
+def plan(session: Session, cfg: Config, template: Template, title: str, publish: datetime, now: datetime,
+         channels: list[str] | None = None) -> ChainPlan:
+    """Schedule a template's steps back from `publish`; `InputError` (nothing written) when they do not fit."""
+    if publish <= now:
+        raise InputError(f"--publish {publish.isoformat(timespec='minutes')} is not in the future")
+    chosen = list(channels if channels is not None else template.channels)
+    steps = expand(template, title, chosen)
+    zone = ZoneInfo(cfg.timezone)
+    today = now.astimezone(zone).date()
+    count = (publish.astimezone(zone).date() - today).days + 1 + SLACK_DAYS
+    lo, hi = day_bounds(today, zone, count)
+    db = Db(session)
+    # The work already planned is a commitment: the chain goes into the time left free, around pinned blocks
+    # and the current plan's work and pop-ups (beyond the plan's horizon, only pinned blocks are known).
+    fixed = [Fixed(b.start, b.end, b.kind, b.card_id, "") for b in stored_blocks(db, lo) if b.pinned and b.start < hi]
+    current = in_session(session, cfg, now)
+    fixed += [Fixed(b.start, b.end, "work", b.card_id, "") for p in current.plans for b in p.blocks
+              if b.kind in ("work", "popup") and not b.pinned and b.end > now]
+    days = build_days(merge_busy(busy_between(db, lo, hi)), fixed, settings_from_config(cfg), today, count)
+    chain = [ChainStep(s.minutes, s.after, s.lead_days) for s in steps]
+    result = schedule_backwards(chain, publish, now, days, cfg.min_block_minutes)
+    if isinstance(result, Shortfall):
+        raise InputError(_shortfall(template, result, publish, sum(s.minutes for s in steps), zone))
+    return ChainPlan(title, publish, tuple(chosen), tuple(steps), tuple(result))
+
+
+def _shortfall(template: Template, short: Shortfall, publish: datetime, total: int, zone: ZoneInfo) -> str:
+    when = publish.astimezone(zone).strftime("%a %d %b %H:%M")
+    text = (f"{template.name} needs {total} min of work before {when}: {short.missing_minutes} min do not fit "
+            "in the working time left free (around meetings, the work already planned and the pop-up reserve) "
+            "between now and then")
+    if short.earliest_publish is not None:
+        text += f"; the earliest publish time that fits is {short.earliest_publish.astimezone(zone):%a %d %b %H:%M}"
+    return text + "; nothing was created"
+
+
+def create(session: Session, cfg: Config, chain: ChainPlan, *, board: str | None, now: datetime,
+           origin: str = "cli") -> list[str]:
+    """Write the piece's card, its variants and its steps as one change; returns the card ID then the steps'."""
+    with history.batch(session, f"new {len(chain.steps)}-step piece “{chain.title}”", origin):
+        parent = cards.add_card(session, cfg, CardFields(title=chain.title, board=board, publish_at=chain.publish,
+                                                          channels=list(chain.channels)), origin=origin)
+        assert parent.id is not None
+        before = history.snapshot(session, "card", parent.id)
+        for position, channel in enumerate(chain.channels):
+            session.add(PostVariant(card_id=parent.id, channel=channel, position=position))
+        session.flush()
+        history.record(session, "variants", [history.change("card", parent.id, before,
+                                                            history.snapshot(session, "card", parent.id))], origin)
+        ref = cards.card_ref(session, parent)
+        refs = [ref]
+        for step, placed in zip(chain.steps, chain.placed, strict=True):
+            card = cards.add_card(session, cfg, CardFields(
+                title=step.title, board=board, role=step.role, estimate_minutes=step.minutes, due_at=placed.end,
+                channels=list(step.channels), parent=ref), origin=origin)
+            refs.append(cards.card_ref(session, card))
+    return refs
+
+
+def preview(chain: ChainPlan, zone: ZoneInfo) -> list[dict[str, object]]:
+    """The schedule as rows: step, role, minutes, pieces (local times), due."""
+    rows: list[dict[str, object]] = []
+    for step, placed in zip(chain.steps, chain.placed, strict=True):
+        rows.append({"title": step.title, "role": step.role, "minutes": step.minutes,
+                     "channels": list(step.channels),
+                     "pieces": [[a.astimezone(zone).isoformat(timespec="minutes"),
+                                 b.astimezone(zone).isoformat(timespec="minutes")] for a, b in placed.pieces],
+                     "due": placed.end.astimezone(zone).isoformat(timespec="minutes")})
+    return rows
