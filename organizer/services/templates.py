@@ -1,10 +1,11 @@
 """A piece of content from a production template: its card, its steps, their due times scheduled backwards.
 
 `plan` lays the template's steps back from the publish time through the planner's calendar (working hours,
-busy time, each day's reserve, and the work the current plan already holds: organizer.planner.backward);
-`create` writes the piece's card, its post with one (empty) variant per channel, and the steps as its ordered
-child cards with those due times and estimates, as one change (one undo step). When the chain does not fit, nothing is written and the error
-says how many minutes are missing and the earliest publish time that would fit.
+busy time, each day's reserve, and the work the current plan already holds: organizer.planner.backward).
+`create` writes the piece's card, its post with one (empty) variant per channel, and the steps as its
+ordered child cards with those due times and estimates, as one change (one undo step). When the chain does
+not fit, nothing is written and the error says how many minutes are missing and the earliest publish time
+that would fit.
 """
 
 from __future__ import annotations
