@@ -138,11 +138,12 @@ def schedule_backwards(steps: Sequence[ChainStep], publish: datetime, now: datet
     placed: list[list[Interval] | None] = [None] * len(steps)
     for i in range(len(steps) - 1, -1, -1):
         step = steps[i]
-        latest = _lead_deadline(days, pub, step.lead_days)
+        latest = _lead_deadline(days, pub, step.lead_days)  # None: its lead reaches back past the days given
         for j in waiting_on_me[i]:
             after_me = placed[j]
             assert after_me is not None  # a step only waits for earlier ones, placed after it here
-            latest = after_me[0][0] if latest is None else min(latest, after_me[0][0])
+            if latest is not None:
+                latest = min(latest, after_me[0][0])
         pieces = _take_back(free, latest, step.minutes, min_block) if latest is not None else None
         if pieces is None:
             missing = step.minutes + sum(s.minutes for s in steps[:i])

@@ -1,0 +1,80 @@
+"""Production templates through the CLI, on SQLite and PostgreSQL: `new` schedules the steps backwards and
+writes them as one undo step, refuses what cannot fit (nothing written), and bad templates are named."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+pytestmark = pytest.mark.backends
+
+PARIS = ZoneInfo("Europe/Paris")
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def clock() -> Any:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+def test_new_makes_the_card_and_its_steps_scheduled_backwards(cli: Any, clock: Any) -> None:
+    r = cli("new", "video-30s", "Winter Blend reel", "--publish", "fri 08:30", "-c", "instagram,tiktok", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert len(out["steps"]) == 9 and out["card"] == "MAIN-1"
+    card = json.loads(cli("show", out["card"], "--json").out)
+    assert card["publish"].startswith("2026-12-04T08:30") and card["channels"] == ["instagram", "tiktok"]
+    assert [v["channel"] for v in card["variants"]] == ["instagram", "tiktok"]
+    assert card["steps"] == [s["id"] for s in out["steps"]]
+    dues = [datetime.fromisoformat(json.loads(cli("show", s["id"], "--json").out)["due"]) for s in out["steps"]]
+    assert dues == sorted(dues) and dues[-1] <= datetime(2026, 12, 4, 8, 30, tzinfo=PARIS)
+    for due in dues:  # inside working hours (09:00–12:30, 13:30–17:30)
+        local = due.astimezone(PARIS).time()
+        assert "09:00" < local.strftime("%H:%M") <= "12:30" or "13:30" < local.strftime("%H:%M") <= "17:30"
+    approve = next(s for s in out["steps"] if s["title"].startswith("Approve"))
+    assert approve["due"] < "2026-12-04"  # a working day before publish
+    # One undo takes the whole piece back.
+    assert cli("undo").code == 0
+    assert json.loads(cli("list", "--json", "--all").out) == []
+
+
+def test_a_chain_that_cannot_fit_creates_nothing(cli: Any, clock: Any) -> None:
+    r = cli("new", "video-30s", "Rushed", "--publish", "today 10:00")
+    assert r.code == 2 and "do not fit" in r.err and "earliest publish time that fits is" in r.err
+    assert "nothing was created" in r.err
+    assert cli("add", "other").code == 0 and [c["title"] for c in json.loads(cli("list", "--json").out)] == ["other"]
+
+
+def test_dry_run_shows_the_schedule_and_writes_nothing(cli: Any, clock: Any) -> None:
+    assert cli("add", "existing").code == 0
+    r = cli("new", "newsletter", "December issue", "--publish", "thu 10:00", "--dry-run", "--json")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["dry_run"] is True and len(json.loads(r.out)["steps"]) == 4
+    assert len(json.loads(cli("list", "--json").out)) == 1
+
+
+def test_templates_list_and_show(cli: Any) -> None:
+    names = [t["name"] for t in json.loads(cli("templates", "--json").out)]
+    assert {"video-30s", "carousel", "newsletter", "long-post", "exec-ghostwritten-post", "live-event"} <= set(names)
+    shown = json.loads(cli("templates", "show", "video", "--json").out)
+    assert sum(s["minutes"] for s in shown["steps"]) == 135  # about two hours, with a copy step per channel
+    assert cli("templates", "show", "nope").code == 2
+
+
+@pytest.mark.sqlite_only
+def test_a_users_template_is_checked_and_named(cli: Any, isolated_paths: Any, clock: Any) -> None:
+    folder = isolated_paths / "templates"
+    folder.mkdir(exist_ok=True)
+    (folder / "podcast.toml").write_text('name = "podcast"\n[[step]]\ntitle = "Record: {title}"\nestimate = "1h"\n'
+                                         '[[step]]\ntitle = "Edit: {title}"\nestimate = "forever"\n')
+    r = cli("templates")
+    assert r.code == 2 and "podcast.toml, step 2: estimate:" in r.err
+    (folder / "podcast.toml").write_text('name = "podcast"\n[[step]]\ntitle = "Record: {title}"\nestimate = "1h"\n')
+    assert "podcast" in cli("templates").out
+    assert cli("new", "podcast", "Episode 1", "--publish", "wed 10:00").code == 0
