@@ -128,6 +128,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               cli=CliFlag(("--post",), "the post's master text: the message, before any network's variant "
                           "(organizer variant sets those)", metavar="TEXT")),
     FieldSpec("variants", json="variants", shown="variants"),
+    # Added by issue 13.
+    FieldSpec("approvals", json="approvals", shown="approvals"),
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}
@@ -137,6 +139,8 @@ CARD_COLUMNS: tuple[str, ...] = tuple(f.column for f in FIELDS if f.column)
 VARIANT_COLUMNS: tuple[str, ...] = ("card_id", "channel", "position", "text", "first_comment", "alt_text", "publish_at",
                                     "status", "url")
 VARIANT_STATUSES: tuple[str, ...] = ("draft", "ready", "scheduled", "published")
+# The `approval` table's columns (a card's history snapshot keeps its verdicts so).
+APPROVAL_COLUMNS: tuple[str, ...] = ("id", "card_id", "at", "by", "verdict", "note")
 # The JSON porcelain's keys in order: `card_json`, the export's keys and CSV columns, what an import accepts.
 JSON_KEYS: tuple[str, ...] = tuple(f.json for f in FIELDS if f.json)
 # Fields users type (`validate.validate` reads them, in this order, and `validate.CardFields` holds them).

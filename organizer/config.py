@@ -25,7 +25,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
     "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days", "channel_limits",
-    "utm", "voice",
+    "utm", "voice", "approval", "user",
 }
 # [history]: how long undo history is kept. The newest `undo_depth` changes of each place
 # (a terminal, an app session) used within `keep_days` are never pruned.
@@ -72,6 +72,9 @@ class Config:
     utm: dict[str, Any] = field(default_factory=dict)
     # Brand voice (organizer.posts.voice): [voice] for every board, [voice.BOARD] for one.
     voice: dict[str, Any] = field(default_factory=dict)
+    # The approval gate per board (organizer.approval): [approval.KEY] required = 1|2, approver = "Name".
+    approval: dict[str, dict[str, Any]] = field(default_factory=dict)
+    user: str | None = None  # who approves from this config (default: the OS user)
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -271,7 +274,21 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     voice = raw.get("voice", {})
     if not isinstance(voice, dict):
         raise ConfigError("voice", voice, "a table (see the README's brand voice section)", source)
+    approval = raw.get("approval", {})
+    accepted_approval = 'tables [approval.BOARD] with required = 0, 1 or 2 and approver = "Name" (optional)'
+    if not isinstance(approval, dict):
+        raise ConfigError("approval", approval, accepted_approval, source)
+    for board_key, table in approval.items():
+        if (not isinstance(table, dict) or set(table) - {"required", "approver"}
+                or table.get("required", 0) not in (0, 1, 2)
+                or not isinstance(table.get("approver", ""), str)):
+            raise ConfigError(f"approval.{board_key}", table, accepted_approval, source)
+    user = raw.get("user")
+    if user is not None and (not isinstance(user, str) or not user.strip()):
+        raise ConfigError("user", user, 'your name as reviewers know it, e.g. "Sam Lee"', source)
     return Config(
+        approval={k.upper(): dict(v) for k, v in approval.items()},
+        user=user.strip() if user else None,
         utm=dict(utm),
         voice=dict(voice),
         channel_limits=dict(limits),

@@ -46,8 +46,8 @@ _TRUE, _FALSE = ("true", "1", "yes", "y"), ("false", "0", "no", "n", "")
 _TIMES = cardspec.INSTANT_COLUMNS
 VARIANT_COLUMNS = cardspec.VARIANT_COLUMNS
 BoardSpec = tuple[str, str, list[ColumnSpec]]  # name, description, columns of a board the import creates
-_BT, _CT, _KT, _CHT, _TGT, _PVT = (SQLModel.metadata.tables[t] for t in ("board", "board_column", "card",
-                                                                         "card_channel", "card_tag", "post_variant"))
+_BT, _CT, _KT, _CHT, _TGT, _PVT, _APT = (SQLModel.metadata.tables[t] for t in (
+    "board", "board_column", "card", "card_channel", "card_tag", "post_variant", "approval"))
 
 
 # A cell starting with one of these runs as a formula in Excel, LibreOffice or Sheets (CSV injection:
@@ -200,6 +200,7 @@ class _Card:
     channels: list[str]
     tags: list[str]
     variants: list[dict[str, Any]]
+    approvals: list[dict[str, Any]]
     col_index: int = 0
     parent_card: _Card | None = None
 
@@ -236,9 +237,32 @@ def _read_card(raw: Mapping[str, Any], label: str, cfg: Config, now: datetime) -
     }
     column = clean_text(_text(raw.get("column"), "column") or "").strip() or None
     variants = _variants(raw.get("variants"), cfg, now)
+    approvals = _approvals(raw.get("approvals"), cfg, now)
     channels = list(dict.fromkeys([*(f.channels or []), *(v["channel"] for v in variants)]))
     return _Card(label, board, column, parse_ref(parent) if parent else None, values, channels, f.tags or [],
-                 variants)
+                 variants, approvals)
+
+
+def _approvals(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
+    """A card's verdicts from an import: [{"by", "verdict", "note", "at"}, …] (or that list as JSON text)."""
+    if raw is None or raw == "" or raw == []:
+        return []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise InputError('approvals is not a JSON list of {"by", "verdict", "note", "at"} objects') from None
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise InputError('approvals is not a list of {"by", "verdict", "note", "at"} objects')
+    out = []
+    for item in raw:
+        by, verdict = _text(item.get("by"), "by"), _text(item.get("verdict"), "verdict")
+        if not by or verdict not in ("approve", "reject"):
+            raise InputError(f"approvals: {item!r} needs a by and a verdict (approve or reject)")
+        out.append({"by": clean_text(by)[:80], "verdict": verdict,
+                    "note": clean_text(_text(item.get("note"), "note") or "", multiline=True),
+                    "at": _when(item.get("at"), "at", cfg, now) or now})
+    return out
 
 
 def _variants(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
@@ -426,6 +450,7 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
     channels: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
     variants: list[dict[str, Any]] = []
+    verdicts: list[dict[str, Any]] = []
     for c in ordered:
         v = c.values
         if v["parent_id"] and not v["step"]:
@@ -435,13 +460,19 @@ def _write(session: Session, cards: list[_Card], info: dict[str, _Board], now: d
         variants.extend(rows)
         shown = [{name: db_text(r[name]) if name == "publish_at" else r[name] for name in VARIANT_COLUMNS}
                  for r in rows]
+        verdicts.extend({"card_id": v["id"], **a} for a in c.approvals)
         changes.append(history.change("card", v["id"], None, snap | {"channels": c.channels, "tags": sorted(c.tags),
-                                                                      "variants": shown}))
+                                                                      "variants": shown, "approvals": []}))
         channels.extend({"card_id": v["id"], "channel": ch, "position": i} for i, ch in enumerate(c.channels))
         tags.extend({"card_id": v["id"], "tag": t} for t in c.tags)
-    for table, values in ((_KT, [c.values for c in ordered]), (_CHT, channels), (_TGT, tags), (_PVT, variants)):
+    for table, values in ((_KT, [c.values for c in ordered]), (_CHT, channels), (_TGT, tags), (_PVT, variants),
+                          (_APT, verdicts)):
         if values:
             conn.execute(insert(table), values)
+    judged = {v["card_id"] for v in verdicts}
+    for change in changes:  # verdict ids come from the database: the history's snapshots read them back
+        if change["id"] in judged and (fresh := history.snapshot(session, "card", change["id"])) is not None:
+            change["after"]["approvals"] = fresh["approvals"]
     return changes
 
 

@@ -91,6 +91,9 @@ def snapshot(session: Session, table_name: str, row_id: int, *, dependents: bool
         pv = _table("post_variant")
         snap["variants"] = [_plain(pv, r) for r in conn.execute(
             select(pv).where(pv.c.card_id == row_id).order_by(pv.c.position, pv.c.channel))]
+        ap = _table("approval")
+        snap["approvals"] = [_plain(ap, r) for r in conn.execute(
+            select(ap).where(ap.c.card_id == row_id).order_by(ap.c.id))]
         if dependents:
             te, pb = _table("time_entry"), _table("plan_block")
             snap["time_entries"] = [_plain(te, r) for r in conn.execute(
@@ -199,6 +202,14 @@ def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | N
             conn.execute(delete(pv).where(pv.c.card_id == row_id))
             for variant in state["variants"]:
                 conn.execute(insert(pv).values(**_row_values(pv, variant | {"card_id": row_id})))
+        if "approvals" in state:
+            ap = _table("approval")
+            conn.execute(delete(ap).where(ap.c.card_id == row_id))
+            for verdict in state["approvals"]:
+                values = _row_values(ap, verdict | {"card_id": row_id})
+                if conn.execute(select(ap.c.id).where(ap.c.id == values["id"])).first() is not None:
+                    values.pop("id")  # the id went to another card's verdict meanwhile
+                conn.execute(insert(ap).values(**values))
         _restore_dependents(session, row_id, state, at)
     session.expire_all()
 

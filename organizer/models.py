@@ -161,6 +161,20 @@ class PostVariant(SQLModel, table=True):
     url: str | None = Field(default=None, sa_type=Text)  # the published post's address
 
 
+class Approval(SQLModel, table=True):
+    """A reviewer's verdict on a card: approved, or rejected with a note (the approval gate, per board)."""
+
+    __tablename__ = "approval"
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int = Field(sa_column=Column(Integer, ForeignKey("card.id", ondelete="CASCADE"), nullable=False,
+                                          index=True))
+    at: datetime | None = _ts(nullable=False)
+    by: str = Field(max_length=80)
+    verdict: str = Field(max_length=8)  # approve | reject
+    note: str = Field(default="", sa_type=Text)
+
+
 class CardTag(SQLModel, table=True):
     """A free-form tag on a card."""
 

@@ -35,6 +35,7 @@ def card_json(
     parent_ref: str | None,
     tz: ZoneInfo,
     variants: Iterable[Mapping[str, Any]] = (),
+    approvals: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The `--json` form of a card. A porcelain contract: fields may be added, never removed or renamed.
 
@@ -42,7 +43,9 @@ def card_json(
     """
     given: dict[str, Any] = {"ref": f"{board_key}-{card['number']}", "board": board_key, "column": column,
                              "channels": list(channels), "tags": list(tags), "parent": parent_ref,
-                             "variants": [variant_json(v, tz) for v in variants]}
+                             "variants": [variant_json(v, tz) for v in variants],
+                             "approvals": [{"by": a["by"], "verdict": a["verdict"], "note": a["note"],
+                                            "at": local_iso(readable(a["at"]), tz)} for a in approvals]}
     out: dict[str, Any] = {}
     for key, name, how in _JSON_PLAN:
         if how == "value":

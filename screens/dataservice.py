@@ -250,7 +250,8 @@ class DataService:
 
     def _move(self, card_id: int, column_id: int, index: int, ticket: int) -> None:
         with self._lane.turn(ticket):
-            ok, _, failure = self._guarded(lambda: self.storage.move_card(card_id, column_id, index, place=self.place))
+            ok, _, failure = self._guarded(lambda: self.storage.move_card(card_id, column_id, index, place=self.place,
+                                                                          cfg=self.cfg))
             if ok:
                 self._own_write_seen()
         self._tell(failure)

@@ -27,7 +27,7 @@ from organizer.validate import CardFields, InputError, validate
 def test_json_keys_are_the_porcelain_order() -> None:
     expected = ("id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes",
                 "spent_minutes", "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step",
-                "notes", "created", "updated", "completed", "post", "variants")
+                "notes", "created", "updated", "completed", "post", "variants", "approvals")
     assert expected == cardspec.JSON_KEYS
     assert expected == exchange.CARD_KEYS
 

@@ -34,7 +34,7 @@ PARIS = ZoneInfo("Europe/Paris")
 CARD_KEYS = [
     "id", "board", "number", "title", "column", "role", "channels", "tags", "estimate_minutes", "spent_minutes",
     "due", "publish", "campaign", "pillar", "priority", "popup", "parent", "step", "notes", "created", "updated",
-    "completed", "post", "variants",  # issue 12 added the last two (the porcelain grows at its end)
+    "completed", "post", "variants", "approvals",  # issues 12 and 13 added the last three (it grows at its end)
 ]
 
 

@@ -122,7 +122,8 @@ def _relocate(args: argparse.Namespace, cfg: Config, location: str, *, done: boo
 
     store = open_db(location)
     with store.write() as s:
-        target = cards.done_card(s, args.id) if done else cards.move_card(s, args.id, args.column)
+        target = (cards.done_card(s, args.id, cfg=cfg) if done
+                  else cards.move_card(s, args.id, args.column, cfg=cfg))
         ref = cards.card_ref(s, cards.find_card(s, args.id))
     if args.json:
         _show_card(cfg, store, ref, True)

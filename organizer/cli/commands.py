@@ -50,6 +50,10 @@ def _handlers(module: str) -> ModuleType:
         from organizer.cli import template_commands
 
         return template_commands
+    if module == "review_commands":
+        from organizer.cli import review_commands
+
+        return review_commands
     from organizer.cli import app_commands
 
     return app_commands
@@ -77,6 +81,8 @@ HANDLERS: dict[str, Handler] = {
     **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links",
                                                                          "channels")},
     "new": _lazy("template_commands", "cmd_new"),
+    "approve": _lazy("review_commands", "cmd_approve"),
+    "reject": _lazy("review_commands", "cmd_reject"),
     "templates": _lazy("template_commands", "cmd_templates"),
     "demo": _lazy("app_commands", "cmd_demo"),
     "app": _lazy("app_commands", "cmd_app"),

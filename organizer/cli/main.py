@@ -162,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the schedule, create nothing")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("approve", help="approve a card (boards with [approval.KEY] require it past Review)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help="who approves (default: the config's user)")
+    p.add_argument("--note", metavar="TEXT")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("reject", help="reject a card with a note: back to In progress")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--note", metavar="TEXT", required=True, help="what must change")
+    p.add_argument("--as", dest="as_name", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("templates", help="production templates: list, or show one's steps")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("name", metavar="NAME", nargs="?")

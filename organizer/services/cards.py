@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select
 
 from organizer import cardspec, history
 from organizer.config import Config
-from organizer.models import Board, BoardColumn, Card, CardChannel, CardTag, PostVariant, utcnow
+from organizer.models import Approval, Board, BoardColumn, Card, CardChannel, CardTag, PostVariant, utcnow
 from organizer.porcelain import card_json
 from organizer.services import boards as board_service
 from organizer.validate import CardFields, CardFilter, InputError, match_column, parse_ref
@@ -148,7 +148,7 @@ def edit_card(session: Session, cfg: Config, ref: str, f: CardFields, *, origin:
                          "or add it anew on that board", field="board")
     _set_links(session, card, f.channels, f.tags)
     if f.column:
-        _move(session, card, f.column)
+        _move(session, card, f.column, cfg=cfg)
     card.updated_at = utcnow()
     session.add(card)
     assert card.id is not None
@@ -168,11 +168,14 @@ def _position_at(session: Session, column_id: int, index: int, moving: int | Non
     return (above + below) / 2
 
 
-def _move(session: Session, card: Card, column_name: str, index: int | None = None) -> BoardColumn:
+def _move(session: Session, card: Card, column_name: str, index: int | None = None,
+          cfg: Config | None = None) -> BoardColumn:
     board = session.get(Board, card.board_id)
     assert board is not None
     target = board_service.find_column(session, board, column_name)
     assert target.id is not None
+    if cfg is not None and target.id != card.column_id:
+        _check_gate(session, cfg, board, card, target)
     if target.id != card.column_id or index is not None:
         same = target.id == card.column_id
         card.column_id = target.id
@@ -183,12 +186,27 @@ def _move(session: Session, card: Card, column_name: str, index: int | None = No
     return target
 
 
+def _check_gate(session: Session, cfg: Config, board: Board, card: Card, target: BoardColumn) -> None:
+    """The approval gate (organizer.approval): a card of a board that requires it stops before passing Review."""
+    from organizer import approval
+
+    rule = approval.rule(cfg, board.key)
+    if not rule.required:
+        return
+    columns = board_service.columns(session, board)
+    index = next(i for i, c in enumerate(columns) if c.id == target.id)
+    if approval.gated([(c.name, c.is_done) for c in columns], index):
+        verdicts = session.exec(select(Approval.by, Approval.verdict).where(Approval.card_id == card.id)
+                                .order_by(col(Approval.id))).all()
+        approval.check_move(rule, f"{board.key}-{card.number}", target.name, list(verdicts))
+
+
 def move_card(session: Session, ref: str, column_name: str, *, index: int | None = None,
-              origin: str = "cli") -> BoardColumn:
+              origin: str = "cli", cfg: Config | None = None) -> BoardColumn:
     """Move a card to another column: to its bottom, or to row `index`; a done column stamps completion."""
     card = find_card(session, ref)
     before = _snap(session, card)
-    target = _move(session, card, column_name, index)
+    target = _move(session, card, column_name, index, cfg)
     card.updated_at = utcnow()
     session.add(card)
     assert card.id is not None
@@ -197,7 +215,8 @@ def move_card(session: Session, ref: str, column_name: str, *, index: int | None
     return target
 
 
-def move_card_to(session: Session, card_id: int, column_id: int, index: int, *, origin: str = "cli") -> BoardColumn:
+def move_card_to(session: Session, card_id: int, column_id: int, index: int, *, origin: str = "cli",
+                 cfg: Config | None = None) -> BoardColumn:
     """`move_card` by stored ids, as the board read them (its moves, when the plain path cannot take them)."""
     card = session.get(Card, card_id)
     if card is None:
@@ -205,7 +224,7 @@ def move_card_to(session: Session, card_id: int, column_id: int, index: int, *, 
     column = session.get(BoardColumn, column_id)
     if column is None or column.board_id != card.board_id:
         raise InputError("that column is gone (the board changed meanwhile): the board has been reloaded")
-    return move_card(session, card_ref(session, card), column.name, index=index, origin=origin)
+    return move_card(session, card_ref(session, card), column.name, index=index, origin=origin, cfg=cfg)
 
 
 def reorder_card(session: Session, ref: str, offset: int, *, origin: str = "cli") -> int:
@@ -228,7 +247,7 @@ def reorder_card(session: Session, ref: str, offset: int, *, origin: str = "cli"
     return there
 
 
-def done_card(session: Session, ref: str, *, origin: str = "cli") -> BoardColumn:
+def done_card(session: Session, ref: str, *, origin: str = "cli", cfg: Config | None = None) -> BoardColumn:
     """Mark a card complete: it moves to the board's first done column (e.g. Published)."""
     card = find_card(session, ref)
     board = session.get(Board, card.board_id)
@@ -240,7 +259,7 @@ def done_card(session: Session, ref: str, *, origin: str = "cli") -> BoardColumn
     done_cols = [c for c in cols if c.is_done]
     if not done_cols:
         raise InputError(f"board {board.key} has no done column to move {ref} to")
-    return move_card(session, ref, done_cols[0].name, origin=origin)
+    return move_card(session, ref, done_cols[0].name, origin=origin, cfg=cfg)
 
 
 def remove_card(session: Session, ref: str, *, origin: str = "cli") -> list[str]:
@@ -299,6 +318,7 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
     channels: dict[int, list[str]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
     variants: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    approvals: dict[int, list[dict[str, Any]]] = defaultdict(list)
     refs = {card.id: f"{key}-{card.number}" for card, key, _ in rows}
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
@@ -311,6 +331,9 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
         for variant in session.exec(select(PostVariant).where(col(PostVariant.card_id).in_(part))
                                     .order_by(col(PostVariant.card_id), col(PostVariant.position))):
             variants[variant.card_id].append(variant.model_dump())
+        for verdict in session.exec(select(Approval).where(col(Approval.card_id).in_(part))
+                                    .order_by(col(Approval.card_id), col(Approval.id))):
+            approvals[verdict.card_id].append(verdict.model_dump())
     missing = {card.parent_id for card, _, _ in rows if card.parent_id and card.parent_id not in refs}
     for parent in missing:
         p = session.get(Card, parent)
@@ -319,7 +342,7 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
     tz = ZoneInfo(cfg.timezone)
     return [card_json(card.model_dump(), board_key=key, column=colname, channels=channels[card.id],
                       tags=tags[card.id], parent_ref=refs.get(card.parent_id) if card.parent_id else None, tz=tz,
-                      variants=variants[card.id])
+                      variants=variants[card.id], approvals=approvals[card.id])
             for card, key, colname in rows]
 
 

@@ -144,7 +144,7 @@ class OrmStorage:
             found = cards.list_cards(s, cfg, flt)
         return found if match is None else [card for card in found if match(porcelain_subject(card))]
 
-    def move_card(self, card_id: int, column_id: int, index: int, *, place: str) -> None:
+    def move_card(self, card_id: int, column_id: int, index: int, *, place: str, cfg: Config | None = None) -> None:
         """Move a card to row `index` of a column, in one transaction.
 
         The board sends moves in quick runs: one plain connection is kept for them (opened on the first), so a
@@ -158,7 +158,7 @@ class OrmStorage:
                     self._no_mover = True
             if self._mover is not None:
                 try:
-                    quick.move(self._mover, card_id, column_id, index, place=place)
+                    quick.move(self._mover, card_id, column_id, index, place=place, cfg=cfg)
                 except InputError:
                     raise  # the card or column is gone: the connection is fine
                 except Exception:
@@ -171,7 +171,7 @@ class OrmStorage:
 
         with self.write() as s:
             history.set_place(s, place)
-            cards.move_card_to(s, card_id, column_id, index, origin="tui")
+            cards.move_card_to(s, card_id, column_id, index, origin="tui", cfg=cfg)
 
     # --- changes ------------------------------------------------------------------------------
     def data_version(self) -> int:

@@ -65,8 +65,8 @@ class Storage(Protocol):
                    match: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
         """Cards as their JSON porcelain, in board, column and position order, filtered."""
 
-    def move_card(self, card_id: int, column_id: int, index: int, *, place: str) -> None:
-        """Move a card to row `index` of a column, in one transaction."""
+    def move_card(self, card_id: int, column_id: int, index: int, *, place: str, cfg: Config | None = None) -> None:
+        """Move a card to row `index` of a column, in one transaction (`cfg`: the approval gate applies)."""
 
     def store(self) -> Store:
         """The ORM store itself, for services that run transactions of their own (calendar refresh, imports)."""

@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from organizer import paths
-from organizer.cardspec import CARD_COLUMNS, VARIANT_COLUMNS
+from organizer.cardspec import APPROVAL_COLUMNS, CARD_COLUMNS, VARIANT_COLUMNS
 from organizer.config import Config
 from organizer.instants import db_datetime, db_text, readable
 from organizer.porcelain import card_json
@@ -188,7 +188,7 @@ def add(db: Db, cfg: Config, f: CardFields, *, origin: str = "cli", place: str |
         db.many("INSERT INTO card_tag (card_id, tag) VALUES (:card, :tag)",
                 [{"card": row["id"], "tag": t} for t in tags])
         snap = {name: _stored(row[name]) for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags),
-                                                                       "variants": []}
+                                                                       "variants": [], "approvals": []}
         ref = f"{board['key']}-{number}"
         record_history(db, now, origin, place or default_place(origin), f"add {ref}",
                        [{"table": "card", "id": row["id"], "before": None, "after": snap}])
@@ -253,6 +253,9 @@ def _list_cards(db: Db, cfg: Config, flt: CardFilter, match: Callable[[Any], boo
     for variant in db.dicts(f"SELECT {', '.join(VARIANT_COLUMNS)} FROM post_variant ORDER BY card_id, position",
                             bulk=True):
         variants[variant["card_id"]].append(variant)
+    approvals: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for verdict in db.dicts(f"SELECT {', '.join(APPROVAL_COLUMNS)} FROM approval ORDER BY card_id, id", bulk=True):
+        approvals[verdict["card_id"]].append(verdict)
     if match is not None:
         from organizer.filterlang import Subject, haystack
 
@@ -275,7 +278,8 @@ def _list_cards(db: Db, cfg: Config, flt: CardFilter, match: Callable[[Any], boo
             refs[pid] = f"{p[0][0]}-{p[0][1]}"
     tz = ZoneInfo(cfg.timezone)
     return [card_json(r, board_key=r["board_key"], column=r["column_name"], channels=channels[r["id"]],
-                      tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz, variants=variants[r["id"]])
+                      tags=tags[r["id"]], parent_ref=refs.get(r["parent_id"]), tz=tz, variants=variants[r["id"]],
+                      approvals=approvals[r["id"]])
             for r in rows]
 
 
@@ -292,10 +296,13 @@ def _snapshot(db: Db, card_id: int) -> dict[str, Any]:
     snap["variants"] = [{name: _stored(value) for name, value in v.items()} for v in db.dicts(
         f"SELECT {', '.join(VARIANT_COLUMNS)} FROM post_variant WHERE card_id = :id ORDER BY position, channel",
         {"id": card_id})]
+    snap["approvals"] = [{name: _stored(value) for name, value in v.items()} for v in db.dicts(
+        f"SELECT {', '.join(APPROVAL_COLUMNS)} FROM approval WHERE card_id = :id ORDER BY id", {"id": card_id})]
     return snap
 
 
-def move(db: Db, card_id: int, column_id: int, index: int, *, origin: str = "tui", place: str | None = None) -> None:
+def move(db: Db, card_id: int, column_id: int, index: int, *, origin: str = "tui", place: str | None = None,
+         cfg: Any = None) -> None:
     """Move a card to row `index` of a column, in one transaction. Mirrors services.cards.move_card(index=…).
 
     On a SQLite file the board calls this on its own thread: a plain SQL move commits in about a millisecond,
@@ -311,6 +318,8 @@ def move(db: Db, card_id: int, column_id: int, index: int, *, origin: str = "tui
         if not target:
             raise InputError("that column is gone (the board changed meanwhile): the board has been reloaded")
         board_key, column_name, done = target[0]
+        if cfg is not None and column_id != before["column_id"]:
+            _check_gate(db, cfg, board_key, before, column_id, column_name)
         rows = [r[0] for r in db.rows("SELECT position FROM card WHERE column_id = :column AND id != :id "
                                       "ORDER BY position", {"column": column_id, "id": card_id})]
         if index >= len(rows):
@@ -330,6 +339,21 @@ def move(db: Db, card_id: int, column_id: int, index: int, *, origin: str = "tui
                           "updated_at": _stored(now)}
         record_history(db, now, origin, place or default_place(origin), f"move {board_key}-{before['number']} to "
                        f"{column_name}", [{"table": "card", "id": card_id, "before": before, "after": after}])
+
+
+def _check_gate(db: Db, cfg: Any, board_key: str, before: dict[str, Any], column_id: int, column_name: str) -> None:
+    """The approval gate (organizer.approval) on a move to another column."""
+    from organizer import approval
+
+    rule = approval.rule(cfg, board_key)
+    if not rule.required:
+        return
+    columns = db.rows("SELECT id, name, is_done FROM board_column WHERE board_id = :board ORDER BY position",
+                      {"board": before["board_id"]})
+    target = next(i for i, c in enumerate(columns) if c[0] == column_id)
+    if approval.gated([(c[1], bool(c[2])) for c in columns], target):
+        approval.check_move(rule, f"{board_key}-{before['number']}", column_name,
+                            [(a["by"], a["verdict"]) for a in before["approvals"]])
 
 
 def data_version(db: Db) -> int:
