@@ -25,7 +25,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TOP_KEYS = {
     "timezone", "reserve_ratio", "min_block_minutes", "default_board", "default_priority",
     "theme", "hours", "roles", "keys", "reserve_at", "history", "plan_horizon_days", "channel_limits",
-    "utm", "voice", "approval", "user",
+    "utm", "voice", "approval", "user", "mix",
 }
 # [history]: how long undo history is kept. The newest `undo_depth` changes of each place
 # (a terminal, an app session) used within `keep_days` are never pruned.
@@ -75,6 +75,8 @@ class Config:
     # The approval gate per board (organizer.approval): [approval.KEY] required = 1|2, approver = "Name".
     approval: dict[str, dict[str, Any]] = field(default_factory=dict)
     user: str | None = None  # who approves from this config (default: the OS user)
+    # Content-mix targets (organizer.mix): [mix.pillars], [mix.channels], and [mix.BOARD.…] per board.
+    mix: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
     def role_keys(self) -> list[str]:
@@ -286,7 +288,11 @@ def build_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     user = raw.get("user")
     if user is not None and (not isinstance(user, str) or not user.strip()):
         raise ConfigError("user", user, 'your name as reviewers know it, e.g. "Sam Lee"', source)
+    mix = raw.get("mix", {})
+    if not isinstance(mix, dict):
+        raise ConfigError("mix", mix, "tables [mix.pillars], [mix.channels] or [mix.BOARD.pillars] of name = %", source)
     return Config(
+        mix=dict(mix),
         approval={k.upper(): dict(v) for k, v in approval.items()},
         user=user.strip() if user else None,
         utm=dict(utm),

@@ -54,6 +54,10 @@ def _handlers(module: str) -> ModuleType:
         from organizer.cli import review_commands
 
         return review_commands
+    if module == "mix_commands":
+        from organizer.cli import mix_commands
+
+        return mix_commands
     from organizer.cli import app_commands
 
     return app_commands
@@ -81,6 +85,7 @@ HANDLERS: dict[str, Handler] = {
     **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links",
                                                                          "channels")},
     "new": _lazy("template_commands", "cmd_new"),
+    "mix": _lazy("mix_commands", "cmd_mix"),
     "approve": _lazy("review_commands", "cmd_approve"),
     "reject": _lazy("review_commands", "cmd_reject"),
     "templates": _lazy("template_commands", "cmd_templates"),

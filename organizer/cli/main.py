@@ -174,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_name", metavar="NAME")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("mix", help="content mix: targets vs planned vs published, per pillar and channel")
+    p.add_argument("--board", "-b", metavar="KEY", type=_nonempty)
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--week", action="store_true", help="this week")
+    when.add_argument("--month", action="store_true", help="this month (the default)")
+    p.add_argument("--from", dest="from_", metavar="WHEN")
+    p.add_argument("--to", metavar="WHEN")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("templates", help="production templates: list, or show one's steps")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("name", metavar="NAME", nargs="?")
