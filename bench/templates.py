@@ -1,0 +1,107 @@
+"""Template and mix benchmarks (issue 13), whole process, on 10,000 cards with a busy imported calendar.
+
+    .venv/bin/python bench/templates.py            # 11 runs of each figure
+    .venv/bin/python bench/templates.py --runs 21
+
+Figures (medians, each run on a fresh copy of the database so nothing piles up):
+  1  `organizer new video-30s "Winter Blend reel" --publish "<next friday> 08:30" -c instagram,tiktok`: the
+     backward schedule through the plan of 10,000 cards and a calendar with a meeting every working day
+     (target ≤ 300 ms);
+  2  `organizer mix --month` over the same 10,000 cards (target ≤ 300 ms);
+beside `organizer --version` in the same run, for the machine's noise. Exit 1 when a figure misses its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from run import make_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ics(start: datetime, days: int) -> str:
+    """A calendar with a one-hour meeting at 10:00 UTC on every weekday."""
+    events = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        if day.weekday() >= 5:
+            continue
+        a = day.replace(hour=10, minute=0, second=0, microsecond=0)
+        events.append(f"BEGIN:VEVENT\r\nUID:bench-{i}@organizer\r\nDTSTAMP:20261101T000000Z\r\n"
+                      f"DTSTART:{a:%Y%m%dT%H%M%SZ}\r\nDTEND:{a + timedelta(hours=1):%Y%m%dT%H%M%SZ}\r\n"
+                      f"SUMMARY:Team meeting\r\nEND:VEVENT\r\n")
+    return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n" + "".join(events) + "END:VCALENDAR\r\n"
+
+
+def _median(argv: list[str], env: dict[str, str], runs: int, prepare: object = None) -> float:
+    times = []
+    for i in range(runs + 1):
+        if callable(prepare):
+            prepare()
+        start = time.perf_counter()
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        elapsed = (time.perf_counter() - start) * 1000
+        if proc.returncode not in (0,):
+            raise SystemExit(f"{' '.join(argv[1:])} failed: {proc.stderr.strip()[-300:]}")
+        if i:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+def main() -> int:
+    """Build the data, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=11)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    import dataset
+
+    with tempfile.TemporaryDirectory(prefix="organizer-templates-bench-") as folder:
+        tmp = Path(folder)
+        env = make_env(tmp)
+        data = tmp / "cards.json"
+        import json
+
+        data.write_text(json.dumps(dataset.generate(10_000, 42)), encoding="utf-8")
+        subprocess.run(env.organizer("import", "json", str(data)), env=env.variables, check=True,
+                       capture_output=True)
+        cal = tmp / "meetings.ics"
+        cal.write_text(_ics(datetime.now(UTC) - timedelta(days=7), 60), encoding="utf-8")
+        subprocess.run(env.organizer("import", "ics", str(cal), "--name", "Team"), env=env.variables, check=True,
+                       capture_output=True)
+        subprocess.run(env.organizer("plan"), env=env.variables, check=True, capture_output=True)  # current
+        pristine = tmp / "pristine.db"
+        shutil.copy(env.db, pristine)
+
+        def restore() -> None:
+            shutil.copy(pristine, env.db)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{env.db}{suffix}").unlink(missing_ok=True)
+
+        today = datetime.now(UTC).date()
+        friday = today + timedelta(days=(4 - today.weekday()) % 7 + 7)  # next week's Friday: room to fit
+        figures = {
+            "organizer --version": _median(env.organizer("--version"), env.variables, args.runs),
+            "1 new video-30s (10,000 cards, busy calendar)": _median(
+                env.organizer("new", "video-30s", "Winter Blend reel", "--publish", f"{friday} 08:30",
+                              "-c", "instagram,tiktok"), env.variables, args.runs, restore),
+            "2 mix --month (10,000 cards)": _median(env.organizer("mix", "--month"), env.variables, args.runs),
+        }
+    print(f"templates and mix · {args.runs} runs · medians")
+    for name, ms in figures.items():
+        target = "  (target ≤ 300 ms)" if name[0].isdigit() else ""
+        print(f"  {name:<48} {ms:7.1f} ms{target}")
+    return 1 if any(ms > 300 for name, ms in figures.items() if name[0].isdigit()) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
