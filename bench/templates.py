@@ -88,7 +88,8 @@ def main() -> int:
                 Path(f"{env.db}{suffix}").unlink(missing_ok=True)
 
         today = datetime.now(UTC).date()
-        friday = today + timedelta(days=(4 - today.weekday()) % 7 + 7)  # next week's Friday: room to fit
+        # A Friday past the plan's horizon: 10,000 cards keep the next two weeks full.
+        friday = today + timedelta(days=(4 - today.weekday()) % 7 + 21)
         figures = {
             "organizer --version": _median(env.organizer("--version"), env.variables, args.runs),
             "1 new video-30s (10,000 cards, busy calendar)": _median(

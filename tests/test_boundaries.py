@@ -72,6 +72,13 @@ def test_check_loads_neither_the_orm_nor_textual_nor_a_database(env: dict[str, s
 
 
 @pytest.mark.slow
+def test_new_from_a_template_stays_off_the_orm(env: dict[str, str], tmp_path: Path) -> None:
+    _run(["add", "Creates the database"], env, tmp_path)
+    report = _run(["new", "newsletter", "December issue", "--publish", "+14d 10:00"], env, tmp_path)
+    assert report["loaded"] == [] and report["quick"] and not report["store"], report
+
+
+@pytest.mark.slow
 def test_the_lean_path_is_what_kept_them_out(env: dict[str, str], tmp_path: Path) -> None:
     """The check above can fail: a command that needs the store does load SQLAlchemy."""
     _run(["add", "Creates the database"], env, tmp_path)

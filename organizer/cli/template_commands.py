@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
 from organizer.dates import format_duration, parse_when
+from organizer.storage.plain import Db
 from organizer.validate import InputError
 
 
@@ -48,6 +49,7 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
     """A piece from a template: its card and steps, due times scheduled backwards from --publish."""
     from organizer import templates
     from organizer.cli.content_commands import resolve_channels
+    from organizer.services import schedule
     from organizer.services import templates as service
     from organizer.validate import clean_text
 
@@ -62,11 +64,13 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
         raise InputError(f"--publish: {exc}") from None
     channels = resolve_channels(cfg, args.channel) if args.channel else None
     zone = ZoneInfo(cfg.timezone)
-    store = open_db(location, create=not args.dry_run)
-    # A dry run reads the current plan (which may re-plan first) in a transaction that is rolled back.
-    with store.write() if not args.dry_run else store.scratch() as s:
-        chain = service.plan(s, cfg, template, title, publish, now, channels)
-        refs = service.create(s, cfg, chain, board=args.board, now=now) if not args.dry_run else []
+    db = _plain(cfg, location, args.board, create=not args.dry_run)
+    try:
+        current = schedule.read(location, cfg, now)
+        chain = service.plan(db, cfg, template, title, publish, now, current, channels)
+        refs = [] if args.dry_run else service.create(db, cfg, chain, board=args.board)
+    finally:
+        db.close()
     rows = service.preview(chain, zone)
     if args.json:
         ids: list[str | None] = list(refs[1:]) if refs else [None] * len(rows)
@@ -81,3 +85,26 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
                            for a, b in row["pieces"])  # type: ignore[attr-defined]
         print(f"  {ref:<8} {format_duration(int(row['minutes'])):>5}  {pieces}  {row['title']}")  # type: ignore[call-overload]
     return 0
+
+
+def _plain(cfg: Config, location: str, board: str | None, *, create: bool) -> Db:
+    """A plain connection for `new` (no ORM: it must stay quick); a database the plain path does not take yet
+    (new, older, without a board) is made ready through the store first, once."""
+    from organizer.storage import quick
+
+    try:
+        db = quick.connect(location)
+        if board or db.rows("SELECT 1 FROM board LIMIT 1"):
+            return db
+        db.close()
+    except quick.NotQuick:
+        pass
+    from organizer.services import boards
+
+    store = open_db(location, create=create)
+    try:
+        with store.write() as s:
+            boards.resolve_board(s, cfg, board)  # the default board, made when there is none
+    finally:
+        store.close()
+    return quick.connect(location)

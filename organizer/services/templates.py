@@ -3,7 +3,8 @@
 `plan` lays the template's steps back from the publish time through the planner's calendar (working hours,
 busy time, each day's reserve, and the work the current plan already holds: organizer.planner.backward).
 `create` writes the piece's card, its post with one (empty) variant per channel, and the steps as its
-ordered child cards with those due times and estimates, as one change (one undo step). When the chain does
+ordered child cards with those due times and estimates, as one change (one undo step), in plain SQL
+(organizer.storage.quick.add_piece): `organizer new` never loads the ORM. When the chain does
 not fit, nothing is written and the error says how many minutes are missing and the earliest publish time
 that would fit.
 """
@@ -14,17 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
-
-from organizer import history
 from organizer.config import Config
 from organizer.dates import day_bounds
-from organizer.models import PostVariant
 from organizer.planner.backward import ChainStep, Placed, Shortfall, schedule_backwards
 from organizer.planner.calendar import build_days, merge_busy
 from organizer.planner.model import Fixed, settings_from_config
-from organizer.services import cards
-from organizer.services.schedule import busy_between, in_session, stored_blocks
+from organizer.services.schedule import Schedule, busy_between, stored_blocks
+from organizer.storage import quick
 from organizer.storage.plain import Db
 from organizer.templates import Step, Template, expand
 from organizer.validate import CardFields, InputError
@@ -43,9 +40,13 @@ class ChainPlan:
     placed: tuple[Placed, ...]
 
 
-def plan(session: Session, cfg: Config, template: Template, title: str, publish: datetime, now: datetime,
-         channels: list[str] | None = None) -> ChainPlan:
-    """Schedule a template's steps back from `publish`; `InputError` (nothing written) when they do not fit."""
+def plan(db: Db, cfg: Config, template: Template, title: str, publish: datetime, now: datetime,
+         current: Schedule, channels: list[str] | None = None) -> ChainPlan:
+    """Schedule a template's steps back from `publish`; `InputError` (nothing written) when they do not fit.
+
+    `current` is the stored plan (organizer.services.schedule.read): its work is a commitment, so the chain
+    goes into the time it leaves free, around pinned blocks, meetings and the reserve.
+    """
     if publish <= now:
         raise InputError(f"--publish {publish.isoformat(timespec='minutes')} is not in the future")
     chosen = list(channels if channels is not None else template.channels)
@@ -54,11 +55,7 @@ def plan(session: Session, cfg: Config, template: Template, title: str, publish:
     today = now.astimezone(zone).date()
     count = (publish.astimezone(zone).date() - today).days + 1 + SLACK_DAYS
     lo, hi = day_bounds(today, zone, count)
-    db = Db(session)
-    # The work already planned is a commitment: the chain goes into the time left free, around pinned blocks
-    # and the current plan's work and pop-ups (beyond the plan's horizon, only pinned blocks are known).
     fixed = [Fixed(b.start, b.end, b.kind, b.card_id, "") for b in stored_blocks(db, lo) if b.pinned and b.start < hi]
-    current = in_session(session, cfg, now)
     fixed += [Fixed(b.start, b.end, "work", b.card_id, "") for p in current.plans for b in p.blocks
               if b.kind in ("work", "popup") and not b.pinned and b.end > now]
     days = build_days(merge_busy(busy_between(db, lo, hi)), fixed, settings_from_config(cfg), today, count)
@@ -79,27 +76,14 @@ def _shortfall(template: Template, short: Shortfall, publish: datetime, total: i
     return text + "; nothing was created"
 
 
-def create(session: Session, cfg: Config, chain: ChainPlan, *, board: str | None, now: datetime,
-           origin: str = "cli") -> list[str]:
-    """Write the piece's card, its variants and its steps as one change; returns the card ID then the steps'."""
-    with history.batch(session, f"new {len(chain.steps)}-step piece “{chain.title}”", origin):
-        parent = cards.add_card(session, cfg, CardFields(title=chain.title, board=board, publish_at=chain.publish,
-                                                          channels=list(chain.channels)), origin=origin)
-        assert parent.id is not None
-        before = history.snapshot(session, "card", parent.id)
-        for position, channel in enumerate(chain.channels):
-            session.add(PostVariant(card_id=parent.id, channel=channel, position=position))
-        session.flush()
-        history.record(session, "variants", [history.change("card", parent.id, before,
-                                                            history.snapshot(session, "card", parent.id))], origin)
-        ref = cards.card_ref(session, parent)
-        refs = [ref]
-        for step, placed in zip(chain.steps, chain.placed, strict=True):
-            card = cards.add_card(session, cfg, CardFields(
-                title=step.title, board=board, role=step.role, estimate_minutes=step.minutes, due_at=placed.end,
-                channels=list(step.channels), parent=ref), origin=origin)
-            refs.append(cards.card_ref(session, card))
-    return refs
+def create(db: Db, cfg: Config, chain: ChainPlan, *, board: str | None, origin: str = "cli",
+           place: str | None = None) -> list[str]:
+    """Write the piece's card (a draft variant per channel) and its steps as one change; the card ID first."""
+    piece = CardFields(title=chain.title, board=board, publish_at=chain.publish, channels=list(chain.channels))
+    steps = [CardFields(title=s.title, board=board, role=s.role, estimate_minutes=s.minutes, due_at=placed.end,
+                        channels=list(s.channels)) for s, placed in zip(chain.steps, chain.placed, strict=True)]
+    return quick.add_piece(db, cfg, piece, steps, summary=f"new {len(steps)}-step piece “{chain.title}”",
+                           origin=origin, place=place)
 
 
 def preview(chain: ChainPlan, zone: ZoneInfo) -> list[dict[str, object]]:

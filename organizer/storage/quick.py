@@ -160,41 +160,80 @@ def add(db: Db, cfg: Config, f: CardFields, *, origin: str = "cli", place: str |
     if f.parent:
         raise NotQuick("steps are placed by the full path")
     with db.transaction(write=True):
-        board = _board(db, cfg, f.board)
-        cols = db.dicts("SELECT id, name, is_done FROM board_column WHERE board_id = :board ORDER BY position",
-                        {"board": board["id"]})
-        column = cols[match_column([c["name"] for c in cols], f.column, board["key"])] if f.column else cols[0]
-        # One atomic step: two adds at once (two processes, or a server's clients) never share a number.
-        number = db.rows("UPDATE board SET next_number = next_number + 1 WHERE id = :board "
-                         "RETURNING next_number - 1", {"board": board["id"]})[0][0]
-        top = db.rows("SELECT MAX(position) FROM card WHERE column_id = :column", {"column": column["id"]})[0][0]
+        board, column = _where(db, cfg, f)
         now = datetime.now(UTC)
-        row: dict[str, Any] = {
-            "board_id": board["id"], "number": number, "column_id": column["id"],
-            "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "post": f.post or "",
-            "role": f.role,
-            "estimate_minutes": f.estimate_minutes, "spent_minutes": f.spent_minutes or 0,
-            "due_at": f.due_at, "publish_at": f.publish_at, "campaign": f.campaign,
-            "pillar": f.pillar, "priority": f.priority or cfg.default_priority, "popup": bool(f.popup),
-            "parent_id": None, "step": None, "created_at": now, "updated_at": now,
-            "completed_at": now if column["is_done"] else None,
-        }
-        names = ", ".join(row)
-        row["id"] = db.rows(f"INSERT INTO card ({names}) VALUES ({', '.join(':' + n for n in row)}) RETURNING id",
-                            row)[0][0]
-        channels, tags = f.channels or [], f.tags or []
-        db.many("INSERT INTO card_channel (card_id, channel, position) VALUES (:card, :channel, :position)",
-                [{"card": row["id"], "channel": ch, "position": i} for i, ch in enumerate(channels)])
-        db.many("INSERT INTO card_tag (card_id, tag) VALUES (:card, :tag)",
-                [{"card": row["id"], "tag": t} for t in tags])
-        snap = {name: _stored(row[name]) for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags),
-                                                                       "variants": [], "approvals": []}
-        ref = f"{board['key']}-{number}"
+        row, snap = _insert(db, cfg, board, column, f, now)
+        ref = f"{board['key']}-{row['number']}"
         record_history(db, now, origin, place or default_place(origin), f"add {ref}",
                        [{"table": "card", "id": row["id"], "before": None, "after": snap}])
-    out = card_json(row, board_key=board["key"], column=column["name"], channels=channels, tags=sorted(tags),
-                    parent_ref=None, tz=ZoneInfo(cfg.timezone))
+    out = card_json(row, board_key=board["key"], column=column["name"], channels=snap["channels"],
+                    tags=snap["tags"], parent_ref=None, tz=ZoneInfo(cfg.timezone))
     return out | {"steps": []}  # as services.cards.card_view shows it: a new card has no steps
+
+
+def add_piece(db: Db, cfg: Config, piece: CardFields, steps: list[CardFields], *, summary: str,
+              origin: str = "cli", place: str | None = None) -> list[str]:
+    """A card with a (draft) variant per channel and its steps as ordered child cards, as one history entry.
+
+    The plain-SQL twin of services.templates.create (`organizer new`): the card IDs, the piece's first.
+    """
+    with db.transaction(write=True):
+        board, column = _where(db, cfg, piece)
+        now = datetime.now(UTC)
+        row, snap = _insert(db, cfg, board, column, piece, now)
+        db.many("INSERT INTO post_variant (card_id, channel, position, text, first_comment, alt_text, publish_at, "
+                "status, url) VALUES (:card, :channel, :position, '', '', '', NULL, 'draft', NULL)",
+                [{"card": row["id"], "channel": ch, "position": i} for i, ch in enumerate(snap["channels"])])
+        snap["variants"] = [{"card_id": row["id"], "channel": ch, "position": i, "text": "", "first_comment": "",
+                             "alt_text": "", "publish_at": None, "status": "draft", "url": None}
+                            for i, ch in enumerate(snap["channels"])]
+        changes = [{"table": "card", "id": row["id"], "before": None, "after": snap}]
+        refs = [f"{board['key']}-{row['number']}"]
+        for number, step in enumerate(steps, start=1):
+            child, child_snap = _insert(db, cfg, board, column, step, now, parent_id=row["id"], step=number)
+            changes.append({"table": "card", "id": child["id"], "before": None, "after": child_snap})
+            refs.append(f"{board['key']}-{child['number']}")
+        record_history(db, now, origin, place or default_place(origin), summary, changes)
+    return refs
+
+
+def _where(db: Db, cfg: Config, f: CardFields) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The board and column a new card goes to (the board's first column unless named)."""
+    board = _board(db, cfg, f.board)
+    cols = db.dicts("SELECT id, name, is_done FROM board_column WHERE board_id = :board ORDER BY position",
+                    {"board": board["id"]})
+    column = cols[match_column([c["name"] for c in cols], f.column, board["key"])] if f.column else cols[0]
+    return board, column
+
+
+def _insert(db: Db, cfg: Config, board: dict[str, Any], column: dict[str, Any], f: CardFields, now: datetime, *,
+            parent_id: int | None = None, step: int | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Insert one card with its channels and tags; returns its row and its history snapshot."""
+    # One atomic step: two adds at once (two processes, or a server's clients) never share a number.
+    number = db.rows("UPDATE board SET next_number = next_number + 1 WHERE id = :board "
+                     "RETURNING next_number - 1", {"board": board["id"]})[0][0]
+    top = db.rows("SELECT MAX(position) FROM card WHERE column_id = :column", {"column": column["id"]})[0][0]
+    row: dict[str, Any] = {
+        "board_id": board["id"], "number": number, "column_id": column["id"],
+        "position": (top or 0.0) + 1.0, "title": f.title or "", "notes": f.notes or "", "post": f.post or "",
+        "role": f.role,
+        "estimate_minutes": f.estimate_minutes, "spent_minutes": f.spent_minutes or 0,
+        "due_at": f.due_at, "publish_at": f.publish_at, "campaign": f.campaign,
+        "pillar": f.pillar, "priority": f.priority or cfg.default_priority, "popup": bool(f.popup),
+        "parent_id": parent_id, "step": step, "created_at": now, "updated_at": now,
+        "completed_at": now if column["is_done"] else None,
+    }
+    names = ", ".join(row)
+    row["id"] = db.rows(f"INSERT INTO card ({names}) VALUES ({', '.join(':' + n for n in row)}) RETURNING id",
+                        row)[0][0]
+    channels, tags = f.channels or [], f.tags or []
+    db.many("INSERT INTO card_channel (card_id, channel, position) VALUES (:card, :channel, :position)",
+            [{"card": row["id"], "channel": ch, "position": i} for i, ch in enumerate(channels)])
+    db.many("INSERT INTO card_tag (card_id, tag) VALUES (:card, :tag)",
+            [{"card": row["id"], "tag": t} for t in tags])
+    snap = {name: _stored(row[name]) for name in _CARD_COLUMNS} | {"channels": channels, "tags": sorted(tags),
+                                                                   "variants": [], "approvals": []}
+    return row, snap
 
 
 def list_cards(db: Db, cfg: Config, flt: CardFilter,
