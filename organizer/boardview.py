@@ -52,6 +52,8 @@ class CardRow:
     haystack: str = ""
     # The post's variants: (channel, whether it fits that network's rules), in the post's order.
     variants: tuple[tuple[str, bool], ...] = ()
+    # On a board with an approval gate: "approved", "rejected" or "needed" (in Review and not yet approved).
+    approval: str = ""
 
 
 @dataclass(slots=True)
@@ -122,6 +124,7 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
                             "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board, bulk=True):
         tags[cid].append(tag)
     variants = _variant_fits(db, cfg, on_board)
+    approvals = _approval_states(db, cfg, board_key, on_board)
     rows = db.rows(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
         "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = :board "
@@ -141,8 +144,36 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
         column.cards.append(CardRow(
             cid, ref, title, role, tuple(channels.get(cid, ())), card_tags, _dt(due), _dt(publish), est, spent,
             priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack,
-            variants.get(cid, ())))
+            variants.get(cid, ()), approvals.get(cid, ("needed" if column.name.strip().lower() == "review"
+                                                       and key_gated(cfg, board_key) else ""))))
     return BoardData(board_id, board_key, board_name, columns, [(b[1], b[2]) for b in boards])
+
+
+def key_gated(cfg: Config, board_key: str) -> bool:
+    """Whether the board has an approval gate (organizer.approval)."""
+    from organizer import approval
+
+    return approval.rule(cfg, board_key).required > 0
+
+
+def _approval_states(db: Db, cfg: Config, board_key: str, on_board: dict[str, Any]) -> dict[int, str]:
+    """Each judged card's state on a gated board: approved (enough since the last rejection) or rejected."""
+    from organizer import approval
+
+    rule = approval.rule(cfg, board_key)
+    if not rule.required:
+        return {}
+    verdicts: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for cid, by, verdict in db.rows("SELECT a.card_id, a.by, a.verdict FROM approval a JOIN card c ON "
+                                    "c.id = a.card_id WHERE c.board_id = :board ORDER BY a.card_id, a.id", on_board):
+        verdicts[cid].append((by, verdict))
+    out = {}
+    for cid, said in verdicts.items():
+        if approval.count(rule, said) >= rule.required:
+            out[cid] = "approved"
+        elif said[-1][1] == "reject":
+            out[cid] = "rejected"
+    return out
 
 
 def _variant_fits(db: Db, cfg: Config, on_board: dict[str, Any]) -> dict[int, tuple[tuple[str, bool], ...]]:

@@ -431,6 +431,41 @@ class BoardScreen(Screen[None]):
             return
         self.org.open_card_form(board.key, [c.name for c in board.columns], card.ref, None)
 
+    def action_approve(self) -> None:
+        """Approve the focused card, as the config's user."""
+        card, cfg = self.current_card(), self.org.cfg
+        if card is None:
+            return
+
+        def done(said: str | None) -> None:
+            if said:
+                self.notify(said, markup=False)
+
+        self.org.data.write(lambda s, svc: svc.approvals.approve(s, cfg, card.ref, origin="tui"), focus=card.id,
+                            done=done)
+
+    def action_reject(self) -> None:
+        """Reject the focused card with a note: it goes back to In progress."""
+        from .dialogs import PromptDialog
+
+        card, cfg = self.current_card(), self.org.cfg
+        if card is None:
+            return
+
+        def answered(note: str | None) -> None:
+            if not note or not note.strip():
+                return
+
+            def done(column: str | None) -> None:
+                if column:
+                    self.notify(f"{card.ref} rejected: back in {column}", markup=False)
+
+            self.org.data.write(lambda s, svc: svc.approvals.reject(s, cfg, card.ref, note=note, origin="tui"),
+                                focus=card.id, done=done)
+
+        self.app.push_screen(PromptDialog(f"Reject {card.ref}: what must change?", hint="enter rejects, esc cancels"),
+                             answered)
+
     def action_write_post(self) -> None:
         """Open the focused card's post in the editor (master and one variant per channel)."""
         card = self.current_card()

@@ -162,6 +162,9 @@ def _title_lines(title: str, inner: int, count: int) -> list[str]:
     return lines
 
 
+APPROVAL_WORDS = {"approved": "✔ approved", "rejected": "✗ rejected", "needed": "⧗ needs approval"}
+
+
 def channel_text(card: CardRow, codes: dict[str, str]) -> str:
     """The card's channels by code; one with a variant says whether it fits that network: `X✓ LI✗ IG`."""
     fits = dict(card.variants)
@@ -198,6 +201,9 @@ def card_lines(card: CardRow, width: int, *, layout: str, selected: bool, palett
         head.append(_Part(("⚡pop-up", "⚡"), palette.popup))
     if card.parent_ref:
         head.append(_Part((f"↳{card.parent_ref}",), palette.dim, drop=1))
+    if card.approval:  # said in words, not only a sign: "✔ approved", "✗ rejected", "⧗ needs approval"
+        head.append(_Part((APPROVAL_WORDS[card.approval], APPROVAL_WORDS[card.approval][0]),
+                          palette.urgent if card.approval == "rejected" else palette.dim, drop=2))
     title = [_line([(text, Style(bold=True))], width, base) for text in _title_lines(card.title, inner, 2)]
     if layout == "wide":
         # Most telling first: who, when, how long, where.

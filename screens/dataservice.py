@@ -52,11 +52,12 @@ class Services:
 
     def __init__(self) -> None:
         from organizer import history
-        from organizer.services import boards, busy, calendars, cards, dayview, plan, posts, schedule, timer
+        from organizer.services import approvals, boards, busy, calendars, cards, dayview, plan, posts, schedule, timer
 
         self.history = history
         self.cards, self.boards, self.busy, self.calendars, self.posts = cards, boards, busy, calendars, posts
         self.dayview, self.plan, self.schedule, self.timer = dayview, plan, schedule, timer
+        self.approvals = approvals
 
 
 Change = Callable[[Any, Services], Any]  # (ORM session, services) -> result

@@ -82,3 +82,31 @@ async def test_quitting_right_after_a_move_keeps_it(demo_store: Store, cfg: Conf
         await pilot.press("q")
     # The app closed only once the move had landed (a worker thread dies with the process after `organizer`).
     assert ref in _column_cards(demo_store, cfg, second)
+
+
+async def test_the_boards_moves_stop_at_the_approval_gate_and_a_approves(demo_store: Store, db_path: Any) -> None:
+    from organizer.config import build_config
+    from screens.app import OrganizerApp
+    from tests.screens.conftest import NOW
+
+    cfg = build_config({"timezone": "Europe/Paris", "user": "Sam", "approval": {"NWC": {"required": 1}}})
+    app = OrganizerApp(str(db_path), cfg, clock=lambda: NOW, watch_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        board = board_screen(app)
+        review = next(i for i, c in enumerate(board.board.columns) if c.name == "Review")  # type: ignore[union-attr]
+        for _ in range(review):
+            await pilot.press("l")
+        card = board.current_card()
+        assert card is not None and card.approval == "needed"
+        await pilot.press("L")
+        await settle(pilot)
+        assert any("needs approval" in str(n.message) for n in app._notifications)
+        assert card.ref in [c.ref for c in board.board.columns[review].cards]  # type: ignore[union-attr]
+        await pilot.press("a")
+        await settle(pilot)
+        assert board.current_card().approval == "approved"  # type: ignore[union-attr]
+        await pilot.press("L")
+        await settle(pilot)
+        assert card.ref in [c.ref for c in board.board.columns[review + 1].cards]  # type: ignore[union-attr]
+    assert app.crash is None
