@@ -46,6 +46,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         Binding("f1", "switch_mode('board')", "Board", id="app.mode_board", show=False),
         Binding("f2", "switch_mode('plan')", "Day plan", id="app.mode_plan", show=False),
         Binding("f3", "switch_mode('capacity')", "Capacity", id="app.mode_capacity", show=False),
+        Binding("f4", "switch_mode('mix')", "Mix", id="app.mode_mix", show=False),
         Binding("R", "refresh_calendars", "Refresh calendars", id="app.refresh_calendars", show=False),
         Binding("X", "export_ics", "Export calendar", id="app.export_ics", show=False),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
@@ -68,6 +69,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         "board": BoardScreen,
         "plan": lambda: _day_plan_screen(),
         "capacity": lambda: _capacity_screen(),
+        "mix": lambda: _mix_screen(),
     }
 
     def register(self, screen: Screen[Any]) -> None:
@@ -201,6 +203,12 @@ def _day_plan_screen() -> Screen[Any]:
     from .dayplan import DayPlanScreen
 
     return DayPlanScreen()
+
+
+def _mix_screen() -> Screen[Any]:
+    from .mixscreen import MixScreen
+
+    return MixScreen()
 
 
 def _capacity_screen() -> Screen[Any]:

@@ -105,6 +105,7 @@ IDEAS = {
     "board.fold": "fold",
     "board.post": "write the post", "post.save": "save", "post.derive": "draft", "post.close": "back out",
     "post.quit": "quit", "board.approve": "approve", "board.reject": "reject",
+    "app.mode_mix": "mix", "mix.range": "mix range", "mix.refresh": "recompute", "mix.board": "board",
     "board.left": "previous or next", "board.right": "previous or next", "plan.prev_day": "previous or next",
     "plan.next_day": "previous or next", "capacity.prev_day": "previous or next",
     "capacity.next_day": "previous or next",
