@@ -78,3 +78,22 @@ def test_a_users_template_is_checked_and_named(cli: Any, isolated_paths: Any, cl
     (folder / "podcast.toml").write_text('name = "podcast"\n[[step]]\ntitle = "Record: {title}"\nestimate = "1h"\n')
     assert "podcast" in cli("templates").out
     assert cli("new", "podcast", "Episode 1", "--publish", "wed 10:00").code == 0
+
+
+def test_moving_the_publish_time_offers_to_reschedule_and_reschedule_moves_the_unfinished_steps(cli: Any,
+                                                                                            clock: Any) -> None:
+    out = json.loads(cli("new", "newsletter", "December issue", "--publish", "fri 10:00", "--json").out)
+    first, last = out["steps"][0]["id"], out["steps"][-1]["id"]
+    assert cli("done", first).code == 0
+    before = json.loads(cli("show", first, "--json").out)["due"]
+    r = cli("edit", out["card"], "--publish", "2026-12-11 10:00")
+    assert r.code == 0 and "3 unfinished step(s)" in r.err and f"organizer reschedule {out['card']}" in r.err
+    assert json.loads(cli("show", last, "--json").out)["due"] < "2026-12-05"  # not moved unasked
+    r = cli("reschedule", out["card"], "--json")
+    assert r.code == 0, r.err
+    moved = json.loads(r.out)["steps"]
+    assert [s["id"] for s in moved] == [s["id"] for s in out["steps"][1:]]  # the done step stays
+    assert json.loads(cli("show", first, "--json").out)["due"] == before
+    assert json.loads(cli("show", last, "--json").out)["due"].startswith("2026-12-1")
+    assert cli("undo").code == 0  # one undo step
+    assert json.loads(cli("show", last, "--json").out)["due"] < "2026-12-05"

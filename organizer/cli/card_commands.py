@@ -154,11 +154,17 @@ def cmd_edit(args: argparse.Namespace, cfg: Config, location: str) -> int:
         raise InputError("nothing to change: give at least one flag, e.g. --due fri or --title 'New title'")
     store = open_db(location)
     with store.write() as s:
-        ref = cards.card_ref(s, cards.edit_card(s, cfg, args.id, fields))
+        card = cards.edit_card(s, cfg, args.id, fields)
+        ref = cards.card_ref(s, card)
+        waiting = cards.open_steps_with_due(s, card) if fields.publish_at is not None else 0
     if args.json:
         _show_card(cfg, store, ref, True)
     else:
         print(f"{ref} updated")
+    if waiting:
+        # The steps were scheduled back from the old publish time: offer, never move them unasked.
+        print(f"{ref} has {waiting} unfinished step(s) due by the old publish time: "
+              f"organizer reschedule {ref} schedules them back from the new one", file=sys.stderr)
     return 0
 
 

@@ -85,6 +85,7 @@ HANDLERS: dict[str, Handler] = {
     **{name: _lazy("content_commands", f"cmd_{name}") for name in ("check", "variant", "derive", "links",
                                                                          "channels")},
     "new": _lazy("template_commands", "cmd_new"),
+    "reschedule": _lazy("template_commands", "cmd_reschedule"),
     "mix": _lazy("mix_commands", "cmd_mix"),
     "approve": _lazy("review_commands", "cmd_approve"),
     "reject": _lazy("review_commands", "cmd_reject"),

@@ -183,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", metavar="WHEN")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("reschedule", help="schedule a piece's unfinished steps back from its publish time again")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("templates", help="production templates: list, or show one's steps")
     p.add_argument("action", nargs="?", choices=["list", "show"], default="list")
     p.add_argument("name", metavar="NAME", nargs="?")

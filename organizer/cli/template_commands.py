@@ -87,6 +87,35 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
     return 0
 
 
+def cmd_reschedule(args: argparse.Namespace, cfg: Config, location: str) -> int:
+    """Schedule a piece's unfinished steps back from its publish time again (after it moved); done ones stay."""
+    from organizer.services import schedule
+    from organizer.services import templates as service
+    from organizer.storage import quick
+
+    now = datetime.now(UTC)
+    zone = ZoneInfo(cfg.timezone)
+    try:
+        db = quick.connect(location)
+    except quick.NotQuick:
+        open_db(location).close()  # migrates, or explains
+        db = quick.connect(location)
+    try:
+        placed = service.reschedule(db, cfg, args.id, now, schedule.read(location, cfg, now), dry_run=args.dry_run)
+    finally:
+        db.close()
+    rows = [{"id": s.ref, "title": s.title, "minutes": s.minutes,
+             "due": p.end.astimezone(zone).isoformat(timespec="minutes")} for s, p in placed]
+    if args.json:
+        emit({"card": args.id, "steps": rows, "dry_run": args.dry_run})
+        return 0
+    for row in rows:
+        print(f"  {row['id']:<8} due {datetime.fromisoformat(str(row['due'])):%a %d %b %H:%M}  {row['title']}")
+    if args.dry_run:
+        print("(dry run: nothing changed)")
+    return 0
+
+
 def _plain(cfg: Config, location: str, board: str | None, *, create: bool) -> Db:
     """A plain connection for `new` (no ORM: it must stay quick); a database the plain path does not take yet
     (new, older, without a board) is made ready through the store first, once."""

@@ -346,6 +346,14 @@ def _as_json(session: Session, cfg: Config, rows: Any) -> list[dict[str, Any]]:
             for card, key, colname in rows]
 
 
+def open_steps_with_due(session: Session, card: Card) -> int:
+    """How many of a card's steps are not done and have a due time (a piece made from a template)."""
+    rows = session.exec(select(Card.id).join(BoardColumn, col(BoardColumn.id) == Card.column_id)
+                        .where(Card.parent_id == card.id, col(Card.due_at).is_not(None),
+                               BoardColumn.is_done == False)).all()  # noqa: E712
+    return len(rows)
+
+
 def card_view(session: Session, cfg: Config, ref: str) -> dict[str, Any]:
     """One card as its JSON porcelain, plus its steps' IDs."""
     card = find_card(session, ref)

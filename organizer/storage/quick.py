@@ -197,6 +197,21 @@ def add_piece(db: Db, cfg: Config, piece: CardFields, steps: list[CardFields], *
     return refs
 
 
+def set_dues(db: Db, dues: list[tuple[int, datetime]], *, summary: str, origin: str = "cli",
+             place: str | None = None) -> None:
+    """Give cards new due times, as one history entry (rescheduling a piece's steps)."""
+    with db.transaction(write=True):
+        now = datetime.now(UTC)
+        changes = []
+        for card_id, due in dues:
+            before = _snapshot(db, card_id)
+            db.rows("UPDATE card SET due_at = :due, updated_at = :now WHERE id = :id",
+                    {"due": due, "now": now, "id": card_id}, fetch=False)
+            changes.append({"table": "card", "id": card_id, "before": before, "after": _snapshot(db, card_id)})
+        if changes:
+            record_history(db, now, origin, place or default_place(origin), summary, changes)
+
+
 def _where(db: Db, cfg: Config, f: CardFields) -> tuple[dict[str, Any], dict[str, Any]]:
     """The board and column a new card goes to (the board's first column unless named)."""
     board = _board(db, cfg, f.board)
