@@ -177,6 +177,8 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         if board is None:
             return []
         entries = board.palette_entries()
+        entries.append(("New from template… (a piece and its steps, scheduled back from its publish time)",
+                        "template", self.new_from_template))
         entries.append(("Export calendar (ICS)…", "key X", self.action_export_ics))
         entries.append(("Refresh calendars", "key R", self.action_refresh_calendars))
         entries.append(("Keys: every key on this screen", "key ?", self.action_help))

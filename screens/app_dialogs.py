@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from organizer.boardview import CardRow
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.app import App
     from textual.screen import Screen
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
         cfg: Config
 
         def board_screen(self) -> BoardScreen | None: ...
+
+        def now(self) -> datetime: ...
 
         data: DataService
 else:
@@ -70,6 +74,87 @@ class DialogActions(_OnTheApp):
                 self.call_later(board.run_action, action)
 
         self.push_screen(PickerDialog(title, options), picked)
+
+    def new_from_template(self) -> None:
+        """Pick a template, name the piece and its publish time, look at the backward schedule, create it."""
+        from organizer import templates
+        from organizer.validate import InputError
+
+        from .dialogs import PromptDialog
+
+        try:
+            found = templates.load_all(self.cfg)
+        except InputError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        options = [(name, f"{name}: {t.description}") for name, t in sorted(found.items())]
+
+        def picked(name: str | None) -> None:
+            if not name:
+                return
+
+            def titled(title: str | None) -> None:
+                if not title or not title.strip():
+                    return
+
+                def timed(when: str | None) -> None:
+                    if when and when.strip():
+                        self._preview_piece(found[name], title.strip(), when.strip())
+
+                self.push_screen(PromptDialog(f"{name} · “{title.strip()}”: publish when?", value="fri 08:30",
+                                              hint="fri 08:30, 2026-12-24 09:00, +3d 10:00"), timed)
+
+            self.push_screen(PromptDialog(f"{name}: the piece's title?", hint="e.g. Winter Blend reel"), titled)
+
+        self.pick("New from template", options, picked)
+
+    def _preview_piece(self, template: Any, title: str, when: str) -> None:
+        from zoneinfo import ZoneInfo
+
+        from organizer.dates import parse_when
+        from organizer.storage.plain import Db
+
+        from .dialogs import PreviewDialog
+
+        cfg, now = self.cfg, self.now()
+        try:
+            publish = parse_when(when, now=now, tz=cfg.timezone, day_end=cfg.day_end)
+        except ValueError as exc:
+            self.notify(f"Publish: {exc}", severity="error", markup=False)
+            return
+        board_screen = self.board_screen()
+        board = board_screen.board.key if board_screen is not None and board_screen.board is not None else None
+        zone = ZoneInfo(cfg.timezone)
+
+        def work(session: Any, svc: Any) -> Any:
+            current = svc.schedule.in_session(session, cfg, now)
+            return svc.templates.plan(Db(session), cfg, template, title, publish, now, current)
+
+        def show(chain: Any) -> None:
+            lines = [f"{template.name} · “{title}” · publish {publish.astimezone(zone):%a %d %b %H:%M}"
+                     + (f" · {', '.join(chain.channels)}" if chain.channels else ""), ""]
+            for step, placed in zip(chain.steps, chain.placed, strict=True):
+                start = placed.start.astimezone(zone)
+                lines.append(f"{start:%a %d %b %H:%M}–{placed.end.astimezone(zone):%H:%M}  "
+                             f"{step.minutes:>3} min  {step.title}")
+
+            def answered(yes: bool | None) -> None:
+                if not yes:
+                    return
+
+                def create(session: Any, svc: Any) -> list[str]:
+                    return list(svc.templates.create(Db(session), cfg, chain, board=board, origin="tui",
+                                                     place=self.data.place))
+
+                def done(refs: list[str] | None) -> None:
+                    if refs:
+                        self.notify(f"Created {refs[0]} with {len(refs) - 1} steps", markup=False)
+
+                self.data.write(create, done=done)
+
+            self.push_screen(PreviewDialog("\n".join(lines), confirm_label="Create"), answered)
+
+        self.data.call(work, show, write=True, keep=False)
 
     def pick(self, title: str, options: list[tuple[str, str]], picked: Callable[[str | None], None], *,
              keys_hint: str | None = None) -> None:

@@ -58,6 +58,9 @@ class Services:
         self.cards, self.boards, self.busy, self.calendars, self.posts = cards, boards, busy, calendars, posts
         self.dayview, self.plan, self.schedule, self.timer = dayview, plan, schedule, timer
         self.approvals = approvals
+        from organizer.services import templates
+
+        self.templates = templates
 
 
 Change = Callable[[Any, Services], Any]  # (ORM session, services) -> result

@@ -318,3 +318,17 @@ class PromptDialog(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """No answer."""
         self.dismiss(None)
+
+
+class PreviewDialog(ConfirmDialog):
+    """A longer yes/no question: a schedule to look over before it is written (a piece from a template)."""
+
+    DEFAULT_CSS = """
+    PreviewDialog > #confirm-dialog {
+        width: 100;
+        border: round $accent;
+    }
+    PreviewDialog #confirm-question {
+        max-height: 24;
+    }
+    """

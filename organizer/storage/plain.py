@@ -97,7 +97,7 @@ class Db:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Db]:
-        """One transaction on a plain connection (sqlite3 or libpq); a SQLAlchemy one has its session's.
+        """One transaction on a plain connection (sqlite3 or libpq); on SQLAlchemy, the session's own.
 
         A write on SQLite takes the write lock up front (`BEGIN IMMEDIATE`), so it waits instead of failing
         to upgrade a read lock; a read on PostgreSQL sees one snapshot (REPEATABLE READ) for every query.
@@ -107,8 +107,9 @@ class Db:
             begin, conn = ("BEGIN IMMEDIATE" if write else "BEGIN"), self.raw
         elif self.pq is not None:
             begin, conn = ("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), self.pq
-        else:
-            raise TypeError("a SQLAlchemy session runs its own transactions")
+        else:  # a SQLAlchemy session or connection: its own transaction is the unit, committed by its owner
+            yield self
+            return
         conn.execute(begin)
         try:
             yield self

@@ -110,3 +110,33 @@ async def test_the_boards_moves_stop_at_the_approval_gate_and_a_approves(demo_st
         await settle(pilot)
         assert card.ref in [c.ref for c in board.board.columns[review + 1].cards]  # type: ignore[union-attr]
     assert app.crash is None
+
+
+async def test_new_from_template_previews_the_backward_schedule_then_creates(demo_store: Store, make_app: Any,
+                                                                             cfg: Any) -> None:
+    from screens.dialogs import PreviewDialog, PromptDialog
+
+    app = make_app(watch_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.new_from_template()
+        await pilot.pause()
+        await pilot.press(*"newsletter", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press(*"December issue", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog)
+        await pilot.press("ctrl+u", *"2026-12-14 10:00", "enter")  # ctrl+u empties the suggested time
+        await settle(pilot)
+        preview = app.screen
+        assert isinstance(preview, PreviewDialog)
+        assert "December issue" in preview.question and "Write: December issue" in preview.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert any("Created NWC-" in str(n.message) for n in app._notifications)
+    with demo_store.read() as s:
+        made = cards.list_cards(s, cfg, CardFilter(board="NWC", include_done=True))
+        piece = next(c for c in made if c["title"] == "December issue")
+        assert piece["publish"].startswith("2026-12-14T10:00")
+        assert len(cards.card_view(s, cfg, piece["id"])["steps"]) == 4
