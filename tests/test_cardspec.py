@@ -161,5 +161,5 @@ def test_input_error_field_defaults_to_none() -> None:
 
 def test_board_rows_show_only_spec_fields() -> None:
     # CardRow is the board's typed row (hand-written, for speed); what it shows of a card is a spec field.
-    names = {f.name for f in cardspec.FIELDS} | {"parent_ref", "done", "haystack"}
+    names = {f.name for f in cardspec.FIELDS} | {"parent_ref", "done", "haystack", "approval"}  # the last: derived
     assert {f.name for f in dataclasses.fields(boardview.CardRow)} <= names
