@@ -75,6 +75,32 @@ class DialogActions(_OnTheApp):
 
         self.push_screen(PickerDialog(title, options), picked)
 
+    def offer_reschedule(self, ref: str, waiting: int) -> None:
+        """A piece's publish time moved: offer to schedule its unfinished steps back from the new one."""
+        from organizer.storage.plain import Db
+
+        from .dialogs import ConfirmDialog
+
+        cfg = self.cfg
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            now = self.now()
+
+            def change(session: Any, svc: Any) -> int:
+                current = svc.schedule.in_session(session, cfg, now)
+                return len(svc.templates.reschedule(Db(session), cfg, ref, now, current))
+
+            def done(moved: int | None) -> None:
+                if moved:
+                    self.notify(f"Rescheduled {moved} step(s) of {ref} (u undoes)", markup=False)
+
+            self.data.write(change, done=done)
+
+        self.push_screen(ConfirmDialog(f"{ref}'s publish time moved. Schedule its {waiting} unfinished step(s) back "
+                                       "from the new one? Done steps stay.", confirm_label="Reschedule"), answered)
+
     def new_from_template(self) -> None:
         """Pick a template, name the piece and its publish time, look at the backward schedule, create it."""
         from organizer import templates

@@ -279,8 +279,13 @@ class DataService:
             else:
                 card = svc.cards.edit_card(session, self.cfg, ref, fields, origin="tui")
             saved = str(svc.cards.card_ref(session, card))
+            waiting = svc.cards.open_steps_with_due(session, card) if ref and fields.publish_at else 0
         self._own_write_seen()
         self._publish_from_thread(DataChange(own=True, focus=saved))
+        offer = getattr(self.app, "offer_reschedule", None)  # the app asks; the data service only notices
+        if waiting and offer is not None:
+            with suppress(RuntimeError):
+                self.app.call_from_thread(offer, saved, waiting)
         return saved
 
     def undo_redo(self, which: str, done: Callable[[str | None], None]) -> None:

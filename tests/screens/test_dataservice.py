@@ -140,3 +140,27 @@ async def test_new_from_template_previews_the_backward_schedule_then_creates(dem
         piece = next(c for c in made if c["title"] == "December issue")
         assert piece["publish"].startswith("2026-12-14T10:00")
         assert len(cards.card_view(s, cfg, piece["id"])["steps"]) == 4
+
+
+async def test_moving_a_pieces_publish_time_in_the_form_offers_to_reschedule(cli: Any, make_app: Any) -> None:
+    import asyncio
+    import json
+    from datetime import UTC, datetime
+
+    from screens.dialogs import ConfirmDialog
+
+    made = json.loads(cli("new", "newsletter", "December issue", "--publish", "2026-12-04 10:00", "--json").out)
+    last = made["steps"][-1]["id"]
+    before = json.loads(cli("show", last, "--json").out)["due"]
+    app = make_app(watch_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        # As the form saves: in a worker thread.
+        await asyncio.to_thread(app.data.save_card, {"publish_at": "2026-12-11 10:00"}, ref=made["card"],
+                                board_key=None, now=datetime.now(UTC))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog) and "4 unfinished step(s)" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+    after = json.loads(cli("show", last, "--json").out)["due"]
+    assert after > before and after.startswith("2026-12-1")
