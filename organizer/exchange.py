@@ -243,19 +243,24 @@ def _read_card(raw: Mapping[str, Any], label: str, cfg: Config, now: datetime) -
                  variants, approvals)
 
 
-def _approvals(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
-    """A card's verdicts from an import: [{"by", "verdict", "note", "at"}, …] (or that list as JSON text)."""
+def _objects(raw: Any, name: str, shape: str) -> list[dict[str, Any]]:
+    """A list of objects from an import: as JSON gives it, or as JSON text in one CSV cell; [] when empty."""
     if raw is None or raw == "" or raw == []:
         return []
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError:
-            raise InputError('approvals is not a JSON list of {"by", "verdict", "note", "at"} objects') from None
+            raise InputError(f"{name} is not a JSON list of {shape} objects") from None
     if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-        raise InputError('approvals is not a list of {"by", "verdict", "note", "at"} objects')
+        raise InputError(f"{name} is not a list of {shape} objects")
+    return raw
+
+
+def _approvals(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
+    """A card's verdicts from an import: [{"by", "verdict", "note", "at"}, …] (or that list as JSON text)."""
     out = []
-    for item in raw:
+    for item in _objects(raw, "approvals", '{"by", "verdict", "note", "at"}'):
         by, verdict = _text(item.get("by"), "by"), _text(item.get("verdict"), "verdict")
         if not by or verdict not in ("approve", "reject"):
             raise InputError(f"approvals: {item!r} needs a by and a verdict (approve or reject)")
@@ -269,17 +274,8 @@ def _variants(raw: Any, cfg: Config, now: datetime) -> list[dict[str, Any]]:
     """A card's variants from an import: a list of objects (JSON), or that list as JSON text (a CSV cell)."""
     from organizer.posts.variants import read_variant
 
-    if raw is None or raw == "" or raw == []:
-        return []
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError:
-            raise InputError("variants is not a JSON list of {\"channel\", \"text\", …} objects") from None
-    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-        raise InputError("variants is not a list of {\"channel\", \"text\", …} objects")
     out: list[dict[str, Any]] = []
-    for position, item in enumerate(raw):
+    for position, item in enumerate(_objects(raw, "variants", '{"channel", "text", …}')):
         f = read_variant(item, cfg, now=now)
         if any(v["channel"] == f.channel for v in out):
             raise InputError(f"variants: {f.channel} appears twice")

@@ -67,13 +67,16 @@ class OrmStorage:
         """A plain connection at this code's schema revision; the ORM-only adapter has none (`NotQuick`)."""
         raise quick.NotQuick("served through the ORM")
 
+    def _plain_or_none(self) -> Db | None:
+        try:
+            return self.plain()
+        except quick.NotQuick:
+            return None
+
     @contextmanager
     def reading(self) -> Iterator[Db]:
         """One read transaction of plain SQL: on the plain connection, else on the ORM's (one snapshot either way)."""
-        try:
-            db = self.plain()
-        except quick.NotQuick:
-            db = None
+        db = self._plain_or_none()
         if db is not None:
             try:
                 with db.transaction(write=False):
@@ -104,10 +107,7 @@ class OrmStorage:
     def add_card(self, cfg: Config, fields: CardFields, *, origin: str = "cli",
                  place: str | None = None) -> dict[str, Any]:
         """Add a card: the plain path when it can (no steps, a board exists), else the services."""
-        try:
-            db = self.plain()
-        except quick.NotQuick:
-            db = None
+        db = self._plain_or_none()
         if db is not None:
             try:
                 return quick.add(db, cfg, fields, origin=origin, place=place)
@@ -128,10 +128,7 @@ class OrmStorage:
     def list_cards(self, cfg: Config, flt: CardFilter,
                    match: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
         """Cards as their JSON porcelain, filtered (`match` is a parsed `organizer.filterlang` filter's test)."""
-        try:
-            db = self.plain()
-        except quick.NotQuick:
-            db = None
+        db = self._plain_or_none()
         if db is not None:
             try:
                 return quick.list_cards(db, cfg, flt, match)
