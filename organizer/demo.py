@@ -41,6 +41,11 @@ def load_demo(store: Store, cfg: Config, now: datetime | None = None) -> int:
             start = dates.parse_when(spec["when"], now=now, tz=cfg.timezone, day_end=cfg.day_end).astimezone(UTC)
             end = start + timedelta(minutes=dates.parse_duration(spec["duration"]))
             busy.add_busy(session, start, end, spec["title"], origin="demo")
+        for key, targets in data.get("mix", {}).items():
+            from organizer.mix import save_targets
+            from organizer.storage.plain import Db
+
+            save_targets(Db(session), key, targets.get("pillars", {}), targets.get("channels", {}))
         # The demo is the starting point, not a string of actions to undo one by one.
         session.exec(delete(HistoryEntry))
     return len(data["card"])

@@ -1,6 +1,8 @@
 """Content mix: the strategist's targets by pillar (and channel) against what is planned and what went out.
 
-Targets are the config's `[mix]` (every board) and `[mix.BOARD]` (one board), percentages:
+Targets are the config's `[mix]` (every board) and `[mix.BOARD]` (one board), percentages, or, where the
+config sets none, the board's own kept in the database (`organizer mix --pillars education=40,…`; the demo
+ships some):
 
     [mix.NWC.pillars]
     educate = 40
@@ -94,6 +96,52 @@ def targets(config: Mapping[str, Any], board: str) -> tuple[dict[str, float], di
     return pillars, channels
 
 
+def _setting_key(board: str) -> str:
+    return f"mix.{board.upper()}"
+
+
+def stored_targets(db: Db, board: str) -> tuple[dict[str, float], dict[str, float]]:
+    """The board's targets kept in the database (`organizer mix --pillars …`, the demo's)."""
+    import json
+
+    rows = db.rows("SELECT value FROM setting WHERE key = :key", {"key": _setting_key(board)})
+    if not rows:
+        return {}, {}
+    try:
+        raw = json.loads(rows[0][0])
+        return targets({board: raw}, board)
+    except (ValueError, InputError):
+        return {}, {}  # hand-edited and unreadable: no targets rather than no mix
+
+
+def save_targets(db: Db, board: str, pillars: Mapping[str, float], channels: Mapping[str, float]) -> None:
+    """Keep a board's targets in the database (the config's `[mix]` still wins where it sets them)."""
+    import json
+
+    value = json.dumps({"pillars": dict(pillars), "channels": dict(channels)})
+    db.rows("INSERT INTO setting (key, value) VALUES (:key, :value) ON CONFLICT (key) DO UPDATE SET value = "
+            "excluded.value", {"key": _setting_key(board), "value": value}, fetch=False)
+
+
+def parse_targets(text: str, kind: str) -> dict[str, float]:
+    """`education=40, community=25`: names and percentages (0–100, together at most 100)."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            pct = float(value)
+        except ValueError:
+            pct = -1.0
+        if not sep or not name.strip() or not 0 <= pct <= 100:
+            raise InputError(f"--{kind} {part!r}: give name=percentage pairs, e.g. education=40,community=25")
+        out[name.strip().casefold()] = pct
+    if sum(out.values()) > 100:
+        raise InputError(f"--{kind}: the targets add up to {sum(out.values()):g} %, more than 100")
+    return out
+
+
 def compute(db: Db, config: Mapping[str, Any], board: str, start: datetime, end: datetime) -> Mix:
     """The mix of one board's cards with a publish time in [start, end)."""
     found = db.rows("SELECT b.id FROM board b WHERE b.key = :key", {"key": board})
@@ -114,6 +162,10 @@ def compute(db: Db, config: Mapping[str, Any], board: str, start: datetime, end:
             if cid in ids:
                 by_channel.setdefault(cid, []).append(channel)
     pillar_targets, channel_targets = targets(config, board)
+    if not pillar_targets or not channel_targets:  # the config wins; the database fills what it leaves out
+        kept_pillars, kept_channels = stored_targets(db, board)
+        pillar_targets = pillar_targets or kept_pillars
+        channel_targets = channel_targets or kept_channels
     pillar_of = {r[0]: (r[1] or "").strip().casefold() or NONE for r in rows}
     pillars = _shares(pillar_of.items(), done, pillar_targets)
     channels = _shares(((cid, ch) for cid, chs in by_channel.items() for ch in chs), done, channel_targets)

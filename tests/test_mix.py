@@ -58,3 +58,28 @@ def test_an_empty_range_and_bad_ranges(mixed: Any) -> None:
         r = mixed("mix", "--from", "fri")
         assert r.code == 2 and "both --from and --to" in r.err
         assert mixed("mix", "-b", "NOPE").code == 2
+
+
+def test_targets_kept_in_the_database_and_the_config_winning(cli: Any, isolated_paths: Any) -> None:
+    with time_machine.travel(NOW, tick=False):
+        assert cli("add", "A", "--pillar", "promo", "--publish", "2026-12-10 09:00").code == 0
+        assert cli("add", "B", "--pillar", "learn", "--publish", "2026-12-11 09:00").code == 0
+        r = cli("mix", "--pillars", "learn=70,promo=30", "--json")
+        assert r.code == 0, r.err
+        rows = {p["pillar"]: p for p in json.loads(r.out)["pillars"]}
+        assert (rows["learn"]["target_pct"], rows["promo"]["drift_points"]) == (70, 20)
+        assert cli("mix", "--pillars", "learn=80,promo=30").code == 2  # 110 %
+        assert cli("mix", "--pillars", "learn").code == 2
+        config = isolated_paths / "config.toml"
+        config.write_text(config.read_text() + "[mix.MAIN.pillars]\nlearn = 50\npromo = 50\n")
+        rows = {p["pillar"]: p for p in json.loads(cli("mix", "--json").out)["pillars"]}
+        assert rows["learn"]["target_pct"] == 50  # the config wins over what the database keeps
+
+
+@pytest.mark.sqlite_only
+def test_the_demo_ships_targets_and_promotion_runs_over(cli: Any, isolated_paths: Any) -> None:
+    demo = isolated_paths / "demo.db"
+    assert cli("demo", "--keep", str(demo), "--no-app").code == 0
+    out = json.loads(cli("mix", "--db", str(demo), "-b", "NWC", "--json").out)
+    rows = {p["pillar"]: p for p in out["pillars"]}
+    assert rows["product"]["target_pct"] == 15 and rows["product"]["drift_points"] > 0

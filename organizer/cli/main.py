@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--month", action="store_true", help="this month (the default)")
     p.add_argument("--from", dest="from_", metavar="WHEN")
     p.add_argument("--to", metavar="WHEN")
+    p.add_argument("--pillars", metavar="NAME=PCT,…", help="keep the board's pillar targets, e.g. "
+                   "education=40,entertainment=25,community=20,promotion=15 (the config's [mix] wins)")
+    p.add_argument("--channels", metavar="NAME=PCT,…", help="keep the board's channel targets")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("reschedule", help="schedule a piece's unfinished steps back from its publish time again")

@@ -43,6 +43,8 @@ def cmd_mix(args: argparse.Namespace, cfg: Config, location: str) -> int:
     start, end = _range(args, cfg, now)
     storage = open_storage(location, create=False)
     try:
+        if args.pillars is not None or args.channels is not None:
+            _save(storage, cfg, args)
         with storage.reading() as db:
             board = args.board.upper() if args.board else _default_board(db, cfg)
             result = mix.compute(db, cfg.mix, board, start, end)
@@ -68,6 +70,26 @@ def cmd_mix(args: argparse.Namespace, cfg: Config, location: str) -> int:
     if not result.pillars and not result.channels:
         print("  nothing with a publish time in this range")
     return 0
+
+
+def _save(storage: object, cfg: Config, args: argparse.Namespace) -> None:
+    """`--pillars` / `--channels`: keep the board's targets in the database (one transaction)."""
+    from organizer import mix
+
+    pillars = mix.parse_targets(args.pillars, "pillars") if args.pillars is not None else None
+    channels = mix.parse_targets(args.channels, "channels") if args.channels is not None else None
+    with storage.write() as session:  # type: ignore[attr-defined]
+        from organizer.storage.plain import Db
+
+        db = Db(session)
+        board = args.board.upper() if args.board else _default_board(db, cfg)
+        if not db.rows("SELECT 1 FROM board WHERE key = :key", {"key": board}):
+            from organizer.validate import unknown_board
+
+            raise unknown_board(board, [r[0] for r in db.rows("SELECT key FROM board ORDER BY id")])
+        kept_pillars, kept_channels = mix.stored_targets(db, board)
+        mix.save_targets(db, board, kept_pillars if pillars is None else pillars,
+                         kept_channels if channels is None else channels)
 
 
 def _default_board(db: object, cfg: Config) -> str:
