@@ -76,6 +76,9 @@ class PostEditor(Screen[None]):
         Binding("ctrl+s", "save", "Save", id="post.save", priority=True),
         Binding("ctrl+d", "derive", "Draft empty variants", id="post.derive", priority=True),
         Binding("escape", "close", "Back", id="post.close"),
+        # Letters type text here: the approval gate's keys are function keys in the editor.
+        Binding("f6", "approve", "Approve", id="post.approve", priority=True),
+        Binding("f7", "reject", "Reject", id="post.reject", priority=True),
         # Outside a text box q quits, as everywhere, but not past unsaved text without a second press.
         Binding("q", "quit_editor", "Quit", id="post.quit", show=False),
     ]
@@ -216,6 +219,34 @@ class PostEditor(Screen[None]):
             self.notify(f"Saved the post of {ref}", markup=False)
 
         self.org.data.write(change, focus=ref, done=done)
+
+    def action_approve(self) -> None:
+        """Approve the card (the approval gate), as the config's user."""
+        cfg, ref = self.cfg, self.ref
+
+        def done(said: str | None) -> None:
+            if said:
+                self.notify(said, markup=False)
+
+        self.org.data.write(lambda s, svc: svc.approvals.approve(s, cfg, ref, origin="tui"), done=done)
+
+    def action_reject(self) -> None:
+        """Reject the card with a note (asked for): it goes back to In progress."""
+        from .dialogs import PromptDialog
+
+        cfg, ref = self.cfg, self.ref
+
+        def rejected(column: str | None) -> None:
+            if column:
+                self.notify(f"{ref} rejected: back in {column}", markup=False)
+
+        def answered(note: str | None) -> None:
+            if note and note.strip():
+                self.org.data.write(lambda s, svc: svc.approvals.reject(s, cfg, ref, note=note, origin="tui"),
+                                    done=rejected)
+
+        self.app.push_screen(PromptDialog(f"Reject {ref}: what must change?", hint="enter rejects, esc cancels"),
+                             answered)
 
     def action_quit_editor(self) -> None:
         """Quit the app; with unsaved changes, only on the second press."""

@@ -110,3 +110,14 @@ def test_post_editor_snapshot(snap_compare: Any, post_card: str, make_app: Any, 
         await settle(pilot)
 
     assert snap_compare(make_app(watch_seconds=QUIET), terminal_size=size, run_before=editor)
+
+
+async def test_f6_approves_from_the_editor(post_card: str, make_app: Any, demo_store: Store, cfg: Config) -> None:
+    app = make_app(watch_seconds=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        assert any("approved by" in str(n.message) for n in app._notifications)
+    with demo_store.read() as s:
+        assert [a["verdict"] for a in cards.card_view(s, cfg, post_card)["approvals"]] == ["approve"]
