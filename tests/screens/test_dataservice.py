@@ -164,3 +164,20 @@ async def test_moving_a_pieces_publish_time_in_the_form_offers_to_reschedule(cli
         await settle(pilot)
     after = json.loads(cli("show", last, "--json").out)["due"]
     assert after > before and after.startswith("2026-12-1")
+
+
+def test_template_preview_snapshot(snap_compare: Any, demo_store: Store, make_app: Any) -> None:
+    async def preview(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.new_from_template()
+        await pilot.pause()
+        await pilot.press(*"video-30s", "enter")
+        await settle(pilot)
+        await pilot.press(*"Winter Blend reel", "enter")
+        await settle(pilot)
+        await pilot.press("ctrl+u", *"2026-12-04 08:30", "enter")
+        await settle(pilot)
+        pilot.app.clear_notifications()
+        await settle(pilot)
+
+    assert snap_compare(make_app(watch_seconds=3600), terminal_size=(120, 40), run_before=preview)
