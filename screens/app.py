@@ -150,12 +150,32 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         ref = initial["id"] if initial else None
         heading = f"Edit {ref}" if ref else f"New card on {board_key}" if board_key else "New card"
 
+        found: dict[str, Any] = {}
+        if ref is None:
+            from organizer import templates
+            from organizer.validate import InputError
+
+            try:
+                found = templates.load_all(self.cfg)
+            except InputError as exc:  # a broken template of the user's: the form still opens, without templates
+                self.notify(str(exc), severity="warning", markup=False)
+
         def submit(raw: dict[str, Any]) -> str:
+            name = raw.pop("template", None)
+            if name:
+                from organizer.validate import InputError
+
+                if not str(raw.get("publish_at") or "").strip():
+                    raise InputError("a piece from a template needs its publish time: the steps are scheduled "
+                                     "back from it", field="publish_at")
+                self.call_from_thread(self._preview_piece, found[name], str(raw["title"]).strip(),
+                                      str(raw["publish_at"]), raw.get("channels") or None, board_key)
+                return ""  # nothing written yet: the preview asks first
             return self.save_card(raw, ref=ref, board_key=board_key)
 
         # Saving publishes the change: the board re-reads and focuses the card saved.
         self.push_screen(CardForm(self.cfg, heading=heading, columns=columns, initial=initial, submit=submit,
-                                  column=column, clock=self.clock))
+                                  column=column, clock=self.clock, templates=sorted(found)))
 
     def save_card(self, raw: dict[str, Any], *, ref: str | None, board_key: str | None) -> str:
         """Validate and write a card from the form (runs in the form's worker thread); returns its ID."""

@@ -134,7 +134,8 @@ class DialogActions(_OnTheApp):
 
         self.pick("New from template", options, picked)
 
-    def _preview_piece(self, template: Any, title: str, when: str) -> None:
+    def _preview_piece(self, template: Any, title: str, when: str, channels: list[str] | None = None,
+                       board: str | None = None) -> None:
         from zoneinfo import ZoneInfo
 
         from organizer.dates import parse_when
@@ -148,13 +149,14 @@ class DialogActions(_OnTheApp):
         except ValueError as exc:
             self.notify(f"Publish: {exc}", severity="error", markup=False)
             return
-        board_screen = self.board_screen()
-        board = board_screen.board.key if board_screen is not None and board_screen.board is not None else None
+        if board is None:
+            board_screen = self.board_screen()
+            board = board_screen.board.key if board_screen is not None and board_screen.board is not None else None
         zone = ZoneInfo(cfg.timezone)
 
         def work(session: Any, svc: Any) -> Any:
             current = svc.schedule.in_session(session, cfg, now)
-            return svc.templates.plan(Db(session), cfg, template, title, publish, now, current)
+            return svc.templates.plan(Db(session), cfg, template, title, publish, now, current, channels)
 
         def show(chain: Any) -> None:
             lines = [f"{template.name} · “{title}” · publish {publish.astimezone(zone):%a %d %b %H:%M}"

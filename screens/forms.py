@@ -219,6 +219,7 @@ class CardForm(ModalScreen[str | None]):
         submit: Callable[[dict[str, Any]], str],
         column: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        templates: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -229,6 +230,8 @@ class CardForm(ModalScreen[str | None]):
         self.editing = initial is not None
         self._submit = submit
         self._busy = False
+        # A new card may be a piece from a production template: its steps come with it (organizer.templates).
+        self.templates = list(templates or []) if initial is None else []
         self.initial_values = self._start_values(initial or {}, column)
 
     # --- values -------------------------------------------------------------------------------
@@ -280,7 +283,7 @@ class CardForm(ModalScreen[str | None]):
             "tags": _split(text("tags")),
             "notes": self.query_one("#form-notes", TextArea).text,
             "parent": text("parent"),
-        }
+        } | ({"template": self.query_one("#form-template", Select).selection or ""} if self.templates else {})
 
     def raw(self) -> dict[str, Any]:
         """The raw dict for `validate.validate` and `submit`, following the add/edit rules in the class doc."""
@@ -295,7 +298,8 @@ class CardForm(ModalScreen[str | None]):
                 if not empty and not (key == "popup" and value == "false"):
                     raw[key] = value
                 continue
-            if value == self.initial_values[key] or (empty and self._is_empty(key, self.initial_values[key])):
+            before = self.initial_values.get(key, "")
+            if value == before or (empty and self._is_empty(key, before)):
                 continue  # unchanged: leave the stored value alone (no re-parse, no move to the column's end)
             if empty:
                 raw[key] = [] if key in _LIST_KEYS else "" if key == "notes" else CLEAR
@@ -332,6 +336,11 @@ class CardForm(ModalScreen[str | None]):
             yield Static(Content(self.heading), id="form-heading", markup=False)
             with VerticalScroll(id="form-body"):
                 yield field("Title", entry("title", start["title"], "what the card is about"))
+                if self.templates:
+                    yield field("From template (its steps scheduled back from Publish)", Select(
+                        [(Text(name), name) for name in self.templates], id="form-template", compact=True,
+                        prompt="none: one card",
+                    ))
                 with Horizontal(classes="form-row"):
                     yield field("Column", Select(
                         [(Text(c), c) for c in self.columns], id="form-column", compact=True,

@@ -181,3 +181,27 @@ def test_template_preview_snapshot(snap_compare: Any, demo_store: Store, make_ap
         await settle(pilot)
 
     assert snap_compare(make_app(watch_seconds=3600), terminal_size=(120, 40), run_before=preview)
+
+
+async def test_the_new_card_form_makes_a_piece_from_a_template(demo_store: Store, make_app: Any) -> None:
+    from textual.widgets import Input, Select
+
+    from screens.dialogs import PreviewDialog
+    from screens.forms import CardForm
+
+    app = make_app(watch_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CardForm) and "newsletter" in form.templates
+        form.query_one("#form-title", Input).value = "December issue"
+        form.query_one("#form-template", Select).value = "newsletter"
+        await pilot.press("ctrl+s")  # no publish time yet: refused, the form keeps what was typed
+        await settle(pilot)
+        assert app.screen is form and "needs its publish time" in str(form.query_one("#form-error").render())
+        form.query_one("#form-publish", Input).value = "2026-12-14 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PreviewDialog) and "Write: December issue" in app.screen.question
