@@ -272,7 +272,7 @@ class DataService:
             raw = {**raw, "board": board_key}
         fields = validate(raw, self.cfg, now=now, require_title=ref is None)
         svc = self.services()
-        with self._lane.turn(self._ticket_from_thread()), self.storage.write() as session:
+        with self._lane.turn(self._lane.ticket()), self.storage.write() as session:
             svc.history.set_place(session, self.place)
             if ref is None:
                 card = svc.cards.add_card(session, self.cfg, fields, origin="tui")
@@ -301,9 +301,6 @@ class DataService:
         # A failure is reported by the work itself (`_guarded`); `exit_on_error=False` keeps anything else
         # that escapes from closing the app.
         self.app.run_worker(fn, thread=True, group=group, exit_on_error=False)
-
-    def _ticket_from_thread(self) -> int:
-        return self._lane.ticket()
 
     def _run(self, change: Change, how: str) -> tuple[bool, Any, Failure | None]:
         def run() -> Any:

@@ -82,7 +82,6 @@ class MixScreen(Screen[None]):
         super().__init__()
         self.week = False
         self.mix: Mix | None = None
-        self._stale = False
 
     @property
     def org(self) -> OrganizerHost:
@@ -103,15 +102,12 @@ class MixScreen(Screen[None]):
         self.reload()
 
     def data_changed(self, change: DataChange | None = None) -> None:
-        """Reload when shown, else when next shown."""
+        """Reload when shown (coming back to this mode reloads anyway: the board shown may have changed)."""
         if self.is_current:
             self.reload()
-        else:
-            self._stale = True
 
     def on_screen_resume(self) -> None:
         """Back on this mode: the board shown may be another one now."""
-        self._stale = False
         self.reload()
 
     def action_toggle_range(self) -> None:
