@@ -54,7 +54,7 @@ from run import OUT_DIR, REPO, Env, _git_revision, checkpoint_copy, cpu_seconds,
 
 from organizer.config import Config, load_config
 from organizer.instants import db_text
-from organizer.services import schedule
+from organizer.services import plan_inputs, schedule
 from organizer.storage import quick
 from organizer.storage.plain import Db
 
@@ -227,7 +227,7 @@ def prepare(env: Env, label: str, cards: int, args: argparse.Namespace, now: dat
         info["plan_blocks"] = kinds
         info["state_bytes"] = conn.execute("SELECT length(value) FROM setting WHERE key = ?",
                                            (schedule.STATE_KEY,)).fetchone()[0]
-        info["work_items"] = len(schedule.work_items(Db(conn)))
+        info["work_items"] = len(plan_inputs.work_items(Db(conn)))
     conn.close()
     if not edit_cards:
         raise Failed(f"{label}: the plan has no work block ahead to edit")

@@ -90,7 +90,8 @@ class DialogActions(_OnTheApp):
 
             def change(session: Any, svc: Any) -> int:
                 current = svc.schedule.in_session(session, cfg, now)
-                return len(svc.templates.reschedule(Db(session), cfg, ref, now, current))
+                steps, _ = svc.templates.reschedule(Db(session), cfg, ref, now, current)
+                return len(steps)
 
             def done(moved: int | None) -> None:
                 if moved:
@@ -161,10 +162,16 @@ class DialogActions(_OnTheApp):
         def show(chain: Any) -> None:
             lines = [f"{template.name} · “{title}” · publish {publish.astimezone(zone):%a %d %b %H:%M}"
                      + (f" · {', '.join(chain.channels)}" if chain.channels else ""), ""]
-            for step, placed in zip(chain.steps, chain.placed, strict=True):
-                start = placed.start.astimezone(zone)
-                lines.append(f"{start:%a %d %b %H:%M}–{placed.end.astimezone(zone):%H:%M}  "
-                             f"{step.minutes:>3} min  {step.title}")
+            for step, placed, planned in zip(chain.steps, chain.placed, chain.planned, strict=True):
+                start = planned[0][0].astimezone(zone) if planned else placed.start.astimezone(zone)
+                end = planned[-1][1].astimezone(zone) if planned else placed.end.astimezone(zone)
+                lines.append(f"{start:%a %d %b %H:%M}–{end:%H:%M}  {step.minutes:>3} min  "
+                             f"due {placed.end.astimezone(zone):%a %H:%M}  {step.title}")
+            if chain.moves or chain.now_late:
+                lines += ["", "To make room, the plan moves less urgent work:"]
+                lines += [f"  {m.ref}  {m.reason}" for m in chain.moves]
+                if chain.now_late:
+                    lines.append(f"  now after its due time: {', '.join(chain.now_late)}")
 
             def answered(yes: bool | None) -> None:
                 if not yes:

@@ -97,3 +97,73 @@ def test_moving_the_publish_time_offers_to_reschedule_and_reschedule_moves_the_u
     assert json.loads(cli("show", last, "--json").out)["due"].startswith("2026-12-1")
     assert cli("undo").code == 0  # one undo step
     assert json.loads(cli("show", last, "--json").out)["due"] < "2026-12-05"
+
+
+TUESDAY_EVENING = datetime(2026, 12, 1, 20, 30, tzinfo=PARIS)
+WORKING_HOURS = (("09:00", "12:30"), ("13:30", "17:30"))  # the shipped hours, local
+
+
+def _overlaps(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    return datetime.fromisoformat(a[0]) < datetime.fromisoformat(b[1]) and datetime.fromisoformat(b[0]) < \
+        datetime.fromisoformat(a[1])
+
+
+def test_from_the_demo_a_reel_for_friday_lands_in_thursdays_working_hours_and_moves_less_urgent_work(
+        cli: Any, db_location: str) -> None:
+    """The issue's "done when": the demo's week is full, so the piece takes the time of less urgent work (the
+    newsletter draft, due next week), which moves to Friday, and says so; the Day plan holds every step."""
+    with time_machine.travel(TUESDAY_EVENING, tick=False):
+        assert cli("demo", "--keep", db_location, "--no-app").code == 0
+        r = cli("new", "video-30s", "Winter Blend reel", "--publish", "fri 08:30", "-c", "instagram,tiktok", "--json")
+        assert r.code == 0, r.err
+        out = json.loads(r.out)
+        assert len(out["steps"]) == 9  # script, rehearse, record, edit, subtitles, copy ×2, approve, schedule
+        assert [m["id"] for m in out["moves"]][:1] == ["CEO-5"] and out["moves"][0]["to"] == "2026-12-04"
+        assert out["now_late"] == []
+        days = {d: json.loads(cli("plan", d, "--json").out) for d in ("wed", "thu")}
+        publish = datetime(2026, 12, 4, 8, 30, tzinfo=PARIS)
+        last_end = TUESDAY_EVENING
+        for step in out["steps"]:
+            blocks = [b for d in days.values() for b in d["blocks"] if b["card"] == step["id"]]
+            assert sum(b["minutes"] for b in blocks) == step["minutes"], step  # planned whole, as previewed
+            assert [[b["start"][:16], b["end"][:16]] for b in blocks] == [[a[:16], z[:16]] for a, z in step["planned"]]
+            for b in blocks:
+                start, end = datetime.fromisoformat(b["start"]), datetime.fromisoformat(b["end"])
+                local = (f"{start.astimezone(PARIS):%H:%M}", f"{end.astimezone(PARIS):%H:%M}")
+                assert any(a <= local[0] and local[1] <= z for a, z in WORKING_HOURS), b
+                assert start >= last_end and end <= datetime.fromisoformat(step["due"]) <= publish
+                others = [o for d in days.values() for o in d["blocks"] if o["kind"] in ("busy", "reserve")]
+                assert not any(_overlaps((b["start"], b["end"]), (o["start"], o["end"])) for o in others), b
+                last_end = end
+        thursday = days["thu"]
+        assert any(b["kind"] == "busy" for b in thursday["blocks"])  # around the podcast recording
+        assert thursday["late"] == [] and not thursday["overcommitted"]
+        friday = json.loads(cli("plan", "fri", "--json").out)
+        assert any(b["card"] == "CEO-5" for b in friday["blocks"])
+
+
+def test_a_piece_fits_around_planned_work_first_and_moves_nothing(cli: Any, clock: Any) -> None:
+    cli("add", "Quarterly report", "--estimate", "2h")
+    r = cli("new", "newsletter", "December issue", "--publish", "fri 10:00", "--json")
+    assert r.code == 0 and json.loads(r.out)["moves"] == []
+
+
+def test_a_less_urgent_piece_does_not_take_the_time_of_more_urgent_work(cli: Any, clock: Any) -> None:
+    # Monday to Wednesday filled with urgent work due before the publish time: a P4 piece cannot push it.
+    for n in range(3):
+        assert cli("add", f"Urgent {n}", "--estimate", "6h", "-P", "1", "--due", "wed 17:00").code == 0
+    r = cli("new", "video-30s", "Low", "--publish", "wed 17:00", "-P", "4")
+    assert r.code == 2 and "do not fit" in r.err and "nothing was created" in r.err
+    assert [c["title"] for c in json.loads(cli("list", "--json").out)] == ["Urgent 0", "Urgent 1", "Urgent 2"]
+    # Nor can a P1 piece whose publish time comes after their due time: it waits for them, then fits on Thursday.
+    r = cli("new", "video-30s", "Urgent reel", "--publish", "thu 12:00", "-P", "1", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert out["moves"] == [] and all(p[0].startswith("2026-12-03") for s in out["steps"] for p in s["planned"])
+    # A P1 piece due before them does take their time: they move later, and the output says which.
+    r = cli("new", "video-30s", "Crisis reel", "--publish", "tue 12:00", "-P", "1", "--json")
+    assert r.code == 0, r.err
+    out = json.loads(r.out)
+    assert out["moves"] and {m["id"] for m in out["moves"]} <= {c["id"] for c in json.loads(cli("list", "--json").out)}
+    assert all(p[1] <= "2026-12-01T12:00" for s in out["steps"] for p in s["planned"])
+    assert out["now_late"]  # the urgent work no longer makes Wednesday 17:00: said, not hidden

@@ -159,7 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", "-b", metavar="KEY", type=_nonempty)
     p.add_argument("--channel", "-c", action="append", metavar="CHANNEL", type=_nonempty,
                    help="networks (default: the template's), repeatable or comma-separated")
-    p.add_argument("--dry-run", action="store_true", help="print the schedule, create nothing")
+    p.add_argument("--priority", "-P", metavar="N", type=int, choices=range(1, 5),
+                   help="1 urgent, 2 high, 3 normal, 4 low (default: the config's): the piece outranks less urgent "
+                   "planned work, which moves later when the steps need its time")
+    p.add_argument("--dry-run", action="store_true", help="print the schedule and what it moves, create nothing")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("approve", help="approve a card (boards with [approval.KEY] require it past Review)")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from organizer.cli.common import emit, open_db
 from organizer.config import Config
 from organizer.dates import format_duration, parse_when
+from organizer.planner.model import Moved
 from organizer.storage.plain import Db
 from organizer.validate import InputError
 
@@ -67,7 +69,7 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
     db = _plain(cfg, location, args.board, create=not args.dry_run)
     try:
         current = schedule.read(location, cfg, now)
-        chain = service.plan(db, cfg, template, title, publish, now, current, channels)
+        chain = service.plan(db, cfg, template, title, publish, now, current, channels, args.priority)
         refs = [] if args.dry_run else service.create(db, cfg, chain, board=args.board)
     finally:
         db.close()
@@ -75,16 +77,39 @@ def cmd_new(args: argparse.Namespace, cfg: Config, location: str) -> int:
     if args.json:
         ids: list[str | None] = list(refs[1:]) if refs else [None] * len(rows)
         emit({"card": refs[0] if refs else None, "steps": [r | {"id": ref} for r, ref in zip(rows, ids, strict=True)],
-              "publish": publish.astimezone(zone).isoformat(timespec="minutes"), "dry_run": args.dry_run})
+              "publish": publish.astimezone(zone).isoformat(timespec="minutes"), "priority": chain.priority,
+              "moves": service.moves_json(chain.moves), "now_late": list(chain.now_late), "dry_run": args.dry_run})
         return 0
     head = refs[0] if refs else "(dry run: nothing created)"
     print(f"{head}  {title}  publish {publish.astimezone(zone):%a %d %b %H:%M}")
-    for i, row in enumerate(rows):
+    for i, (step, placed, planned) in enumerate(zip(chain.steps, chain.placed, chain.planned, strict=True)):
         ref = refs[i + 1] if refs else f"{i + 1:>3}."
-        pieces = ", ".join(f"{datetime.fromisoformat(a):%a %d %b %H:%M}–{b[11:16]}"
-                           for a, b in row["pieces"])  # type: ignore[attr-defined]
-        print(f"  {ref:<8} {format_duration(int(row['minutes'])):>5}  {pieces}  {row['title']}")  # type: ignore[call-overload]
+        print(f"  {ref:<8} {format_duration(step.minutes):>5}  {_slots(planned, zone):<26}  "
+              f"due {placed.end.astimezone(zone):%a %H:%M}  {step.title}")
+    _print_moves(chain.moves, chain.now_late, dry_run=args.dry_run)
     return 0
+
+
+def _slots(planned: Sequence[tuple[datetime, datetime]], zone: ZoneInfo) -> str:
+    """Where the plan puts a step, e.g. "Thu 03 Dec 10:25–10:55" (a step split over slots lists each)."""
+    out, last = [], None
+    for a, b in planned:
+        a, b = a.astimezone(zone), b.astimezone(zone)
+        out.append(f"{a:%H:%M}–{b:%H:%M}" if a.date() == last else f"{a:%a %d %b %H:%M}–{b:%H:%M}")
+        last = a.date()
+    return ", ".join(out) or "not planned"
+
+
+def _print_moves(moves: Sequence[Moved], now_late: Sequence[str], *, dry_run: bool) -> None:
+    """What makes room for the steps: less urgent planned work moving later."""
+    if not moves and not now_late:
+        return
+    verb = "would move" if dry_run else "moves"
+    print(f"To make room, the plan {verb} less urgent work:")
+    for m in moves:
+        print(f"  {m.ref:<8} {m.reason}")
+    if now_late:
+        print(f"  now after its due time: {', '.join(now_late)}")
 
 
 def cmd_reschedule(args: argparse.Namespace, cfg: Config, location: str) -> int:
@@ -101,16 +126,19 @@ def cmd_reschedule(args: argparse.Namespace, cfg: Config, location: str) -> int:
         open_db(location).close()  # migrates, or explains
         db = quick.connect(location)
     try:
-        placed = service.reschedule(db, cfg, args.id, now, schedule.read(location, cfg, now), dry_run=args.dry_run)
+        placed, where = service.reschedule(db, cfg, args.id, now, schedule.read(location, cfg, now),
+                                           dry_run=args.dry_run)
     finally:
         db.close()
     rows = [{"id": s.ref, "title": s.title, "minutes": s.minutes,
              "due": p.end.astimezone(zone).isoformat(timespec="minutes")} for s, p in placed]
     if args.json:
-        emit({"card": args.id, "steps": rows, "dry_run": args.dry_run})
+        emit({"card": args.id, "steps": rows, "moves": service.moves_json(where.moves),
+              "now_late": where.now_late, "dry_run": args.dry_run})
         return 0
     for row in rows:
         print(f"  {row['id']:<8} due {datetime.fromisoformat(str(row['due'])):%a %d %b %H:%M}  {row['title']}")
+    _print_moves(where.moves, where.now_late, dry_run=args.dry_run)
     if args.dry_run:
         print("(dry run: nothing changed)")
     return 0
