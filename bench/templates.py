@@ -6,7 +6,10 @@
 Figures (medians, each run on a fresh copy of the database so nothing piles up):
   1  `organizer new video-30s "Winter Blend reel" --publish "<next friday> 08:30" -c instagram,tiktok`: the
      backward schedule through the plan of 10,000 cards and a calendar with a meeting every working day
-     (target ≤ 300 ms);
+     (target ≤ 300 ms), three weeks out, past the horizon the 10,000 cards keep full;
+  1b the same for a week from Friday at P1, inside that full horizon, on a copy with no other P1 work and no
+     pop-up: the piece fits only by taking the time of less urgent work, so the plan is tried up to three
+     times (same target);
   2  `organizer mix --month` over the same 10,000 cards (target ≤ 300 ms);
 beside `organizer --version` in the same run, for the machine's noise. Exit 1 when a figure misses its target.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -82,19 +86,39 @@ def main() -> int:
         pristine = tmp / "pristine.db"
         shutil.copy(env.db, pristine)
 
-        def restore() -> None:
-            shutil.copy(pristine, env.db)
+        # The same workspace with no P1 work and no pop-ups (placed before any work), so a P1 piece outranks
+        # all of it: the slow path succeeds.
+        outranking = tmp / "no-p1.db"
+        shutil.copy(env.db, outranking)
+        conn = sqlite3.connect(outranking)
+        with conn:
+            conn.execute("UPDATE card SET priority = 2, popup = 0 WHERE priority = 1 OR popup = 1")
+        conn.close()  # closed, so the write is in the file the copies below take (not only in its WAL)
+        subprocess.run(env.organizer("plan"), env=env.variables | {"ORGANIZER_DB": str(outranking)}, check=True,
+                       capture_output=True)
+        shutil.copy(outranking, pristine.with_name("no-p1-pristine.db"))
+
+        def restore(source: Path = pristine) -> None:
+            shutil.copy(source, env.db)
             for suffix in ("-wal", "-shm"):
                 Path(f"{env.db}{suffix}").unlink(missing_ok=True)
+
+        def restore_outranking() -> None:
+            restore(pristine.with_name("no-p1-pristine.db"))
 
         today = datetime.now(UTC).date()
         # A Friday past the plan's horizon: 10,000 cards keep the next two weeks full.
         friday = today + timedelta(days=(4 - today.weekday()) % 7 + 21)
+        # And one within it, at P1: the piece must take the time of less urgent work (the slow path).
+        soon = today + timedelta(days=(4 - today.weekday()) % 7 + 7)
         figures = {
             "organizer --version": _median(env.organizer("--version"), env.variables, args.runs),
             "1 new video-30s (10,000 cards, busy calendar)": _median(
                 env.organizer("new", "video-30s", "Winter Blend reel", "--publish", f"{friday} 08:30",
                               "-c", "instagram,tiktok"), env.variables, args.runs, restore),
+            "1b new video-30s -P 1 in a full week (moves work)": _median(
+                env.organizer("new", "video-30s", "Winter Blend reel", "--publish", f"{soon} 08:30",
+                              "-c", "instagram,tiktok", "-P", "1"), env.variables, args.runs, restore_outranking),
             "2 mix --month (10,000 cards)": _median(env.organizer("mix", "--month"), env.variables, args.runs),
         }
     print(f"templates and mix · {args.runs} runs · medians")

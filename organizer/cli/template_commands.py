@@ -97,7 +97,7 @@ def _slots(planned: Sequence[tuple[datetime, datetime]], zone: ZoneInfo) -> str:
         a, b = a.astimezone(zone), b.astimezone(zone)
         out.append(f"{a:%H:%M}–{b:%H:%M}" if a.date() == last else f"{a:%a %d %b %H:%M}–{b:%H:%M}")
         last = a.date()
-    return ", ".join(out) or "not planned"
+    return ", ".join(out) or "past the plan's horizon"
 
 
 def _print_moves(moves: Sequence[Moved], now_late: Sequence[str], *, dry_run: bool) -> None:

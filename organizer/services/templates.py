@@ -127,6 +127,7 @@ def place(db: Db, cfg: Config, chain: list[ChainStep], publish: datetime, now: d
     ids = own | {it.card_id for it in cards(by_id, [None] * len(chain))}
     rest = replace(inputs, items=[it for it in inputs.items if it.card_id not in ids])
     late_before = {u.card_id for p in current.plans for u in p.late}
+    horizon_end = day_bounds(inputs.start, zone, inputs.days)[1]
 
     def trial(dues: Sequence[datetime | None]) -> tuple[list[DayPlan], list[WorkItem], bool]:
         """The horizon planned with the chain's cards due at `dues` (nothing stored), its steps, and whether
@@ -134,8 +135,12 @@ def place(db: Db, cfg: Config, chain: list[ChainStep], publish: datetime, now: d
         extra = cards(by_id, dues)
         plans = plan_with(cfg, now, rest, extra)
         steps = extra[-len(chain):]
-        missed = {u.card_id for p in plans for u in (*p.unplanned, *p.late)}
-        return plans, steps, not any(it.card_id in missed for it in steps if it.minutes)
+        late = {u.card_id for p in plans for u in p.late}
+        unplanned = {u.card_id for p in plans for u in p.unplanned}
+        # A step due after the horizon is planned when the horizon reaches it: unplanned now is no miss.
+        missed = [it for it in steps if it.minutes and (it.card_id in late or (it.card_id in unplanned
+                                                         and (it.due_at or publish) <= horizon_end))]
+        return plans, steps, not missed
 
     def slots(plans: list[DayPlan], steps: list[WorkItem]) -> list[tuple[tuple[datetime, datetime], ...]]:
         return [tuple((b.start, b.end) for p in plans for b in p.blocks if b.card_id == it.card_id
