@@ -99,6 +99,20 @@ def test_moving_the_publish_time_offers_to_reschedule_and_reschedule_moves_the_u
     assert json.loads(cli("show", last, "--json").out)["due"] < "2026-12-05"
 
 
+def test_reschedule_keeps_the_templates_leads_and_goes_through_done_steps(cli: Any, clock: Any) -> None:
+    out = json.loads(cli("new", "video-30s", "Reel", "--publish", "fri 15:00", "-c", "instagram", "--json").out)
+    steps = {s["title"].split(":")[0]: s["id"] for s in out["steps"]}
+    assert cli("done", steps["Script"]).code == 0 and cli("done", steps["Rehearse"]).code == 0
+    assert cli("edit", out["card"], "--publish", "2026-12-08 15:00").code == 0  # Tuesday next week
+    r = cli("reschedule", out["card"], "--json")
+    assert r.code == 0, r.err
+    due = {s["title"].split(":")[0]: s["due"] for s in json.loads(r.out)["steps"]}
+    assert "Script" not in due and "Rehearse" not in due
+    # "approved ≥ 1 working day before publish" still holds: by Monday's end, not on Tuesday.
+    assert due["Approve"] <= "2026-12-07T17:30+01:00" and due["Schedule"] <= "2026-12-08T15:00+01:00"
+    assert due["Record"] < due["Edit to 30 s"] < due["Subtitles"] < due["Approve"]
+
+
 TUESDAY_EVENING = datetime(2026, 12, 1, 20, 30, tzinfo=PARIS)
 WORKING_HOURS = (("09:00", "12:30"), ("13:30", "17:30"))  # the shipped hours, local
 

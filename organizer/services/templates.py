@@ -235,6 +235,44 @@ def open_steps(db: Db, ref: str) -> tuple[int, datetime | None, list[OpenStep]]:
     return card_id, readable(publish), steps
 
 
+def _shape(db: Db, cfg: Config, piece: int, steps: list[OpenStep]) -> list[ChainStep]:
+    """The chain of a piece's open steps: the waits and leads of the template whose steps, expanded for the
+    piece's title and channels, still carry their titles; else (renamed steps, a template since removed) each
+    step after the one before."""
+    from organizer import templates
+
+    sequential = [ChainStep(s.minutes, (i - 1,) if i else ()) for i, s in enumerate(steps)]
+    found = db.rows("SELECT title FROM card WHERE id = :id", {"id": piece})
+    channels = [c for (c,) in db.rows("SELECT channel FROM card_channel WHERE card_id = :id ORDER BY position",
+                                      {"id": piece})]
+    try:
+        candidates = templates.load_all(cfg).values()
+    except InputError:
+        return sequential  # a broken template of the user's is reported where templates are listed
+    for template in candidates:
+        expanded = expand(template, found[0][0], channels)
+        where = {step.title: i for i, step in enumerate(expanded)}
+        if len(where) != len(expanded) or any(s.title not in where for s in steps):
+            continue
+        at = {where[s.title]: n for n, s in enumerate(steps)}  # template index → open-step index
+        chain = []
+        for s in steps:
+            waits: set[int] = set()
+            todo, seen = list(expanded[where[s.title]].after), set()
+            while todo:  # through done steps to the open ones they waited for
+                i = todo.pop()
+                if i in seen:
+                    continue
+                seen.add(i)
+                if i in at:
+                    waits.add(at[i])
+                else:
+                    todo.extend(expanded[i].after)
+            chain.append(ChainStep(s.minutes, tuple(sorted(waits)), expanded[where[s.title]].lead_days))
+        return chain
+    return sequential
+
+
 def reschedule(db: Db, cfg: Config, ref: str, now: datetime, current: Schedule, *,
                dry_run: bool = False) -> tuple[list[tuple[OpenStep, Placed]], Placement]:
     """The piece's unfinished steps scheduled backwards again from its (new) publish time; done steps stay."""
@@ -246,8 +284,7 @@ def reschedule(db: Db, cfg: Config, ref: str, now: datetime, current: Schedule, 
         raise InputError(f"{ref} has no unfinished steps with time left to schedule")
     if publish <= now:
         raise InputError(f"{ref}'s publish time has passed: set a new one (edit {ref} --publish WHEN)")
-    # The steps in their order, each after the one before (the template's finer order is not kept).
-    chain = [ChainStep(s.minutes, (i - 1,) if i else ()) for i, s in enumerate(steps)]
+    chain = _shape(db, cfg, piece, steps)
 
     def cards(by_id: Mapping[int, WorkItem], dues: Sequence[datetime | None]) -> list[WorkItem]:
         # A step the plan does not hold yet (in the backlog without a due time) as it will be with one.
