@@ -124,7 +124,10 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
                             "WHERE c.board_id = :board ORDER BY ct.card_id, ct.tag", on_board, bulk=True):
         tags[cid].append(tag)
     variants = _variant_fits(db, cfg, on_board)
-    approvals = _approval_states(db, cfg, board_key, on_board)
+    from organizer import approval
+
+    gated_board = approval.rule(cfg, board_key, db).required > 0
+    approvals = _approval_states(db, cfg, board_key, on_board) if gated_board else {}
     rows = db.rows(
         "SELECT id, number, column_id, position, title, role, estimate_minutes, spent_minutes, due_at, publish_at, "
         "campaign, pillar, priority, popup, parent_id, step, notes FROM card WHERE board_id = :board "
@@ -145,22 +148,15 @@ def load_board(db: Db | sqlite3.Connection, cfg: Config, key: str | None = None)
             cid, ref, title, role, tuple(channels.get(cid, ())), card_tags, _dt(due), _dt(publish), est, spent,
             priority, bool(popup), parent_ref, step, campaign, pillar, position, column.is_done, haystack,
             variants.get(cid, ()), approvals.get(cid, ("needed" if column.name.strip().lower() == "review"
-                                                       and key_gated(cfg, board_key) else ""))))
+                                                       and gated_board else ""))))
     return BoardData(board_id, board_key, board_name, columns, [(b[1], b[2]) for b in boards])
-
-
-def key_gated(cfg: Config, board_key: str) -> bool:
-    """Whether the board has an approval gate (organizer.approval)."""
-    from organizer import approval
-
-    return approval.rule(cfg, board_key).required > 0
 
 
 def _approval_states(db: Db, cfg: Config, board_key: str, on_board: dict[str, Any]) -> dict[int, str]:
     """Each judged card's state on a gated board: approved (enough since the last rejection) or rejected."""
     from organizer import approval
 
-    rule = approval.rule(cfg, board_key)
+    rule = approval.rule(cfg, board_key, db)
     if not rule.required:
         return {}
     verdicts: dict[int, list[tuple[str, str]]] = defaultdict(list)

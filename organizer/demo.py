@@ -46,6 +46,11 @@ def load_demo(store: Store, cfg: Config, now: datetime | None = None) -> int:
             from organizer.storage.plain import Db
 
             save_targets(Db(session), key, targets.get("pillars", {}), targets.get("channels", {}))
+        for key, gate in data.get("approval", {}).items():
+            from organizer import approval
+            from organizer.storage.plain import Db
+
+            approval.save(Db(session), key, int(gate.get("required", 1)), gate.get("approver"))
         # The demo is the starting point, not a string of actions to undo one by one.
         session.exec(delete(HistoryEntry))
     return len(data["card"])

@@ -323,12 +323,44 @@ class PromptDialog(ModalScreen[str | None]):
 class PreviewDialog(ConfirmDialog):
     """A longer yes/no question: a schedule to look over before it is written (a piece from a template)."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "scroll_preview(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_preview(1)", "Scroll down", show=False),
+        Binding("pageup", "scroll_preview(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_preview(10)", "Page down", show=False),
+    ]
+
     DEFAULT_CSS = """
     PreviewDialog > #confirm-dialog {
         width: 100;
         border: round $accent;
     }
+    PreviewDialog #preview-scroll {
+        height: auto;
+        margin-bottom: 1;
+    }
     PreviewDialog #confirm-question {
-        max-height: 24;
+        max-height: 100;
+        margin-bottom: 0;
     }
     """
+
+    def compose(self) -> ComposeResult:
+        """The schedule, scrolling when the terminal is short, and the two buttons always in view."""
+        with Vertical(id="confirm-dialog"):
+            with VerticalScroll(id="preview-scroll"):
+                yield Static(Content(self.question), id="confirm-question", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button(Content(self.confirm_label), id="confirm-yes", variant="primary")
+                yield Button(Content("Cancel"), id="confirm-no")
+            yield Static(Content(f"y or enter: {self.confirm_label.lower()} · n or esc: cancel · ↑↓ scroll"),
+                         classes="dialog-keys", markup=False)
+
+    def action_scroll_preview(self, lines: int) -> None:
+        """Scroll the schedule while the focus stays on the buttons."""
+        scroll = self.query_one("#preview-scroll", VerticalScroll)
+        scroll.scroll_to(y=scroll.scroll_y + lines, animate=False)
+
+    def on_resize(self) -> None:
+        """Keep the buttons on screen: the schedule gets what the border, padding and buttons leave."""
+        self.query_one("#preview-scroll").styles.max_height = max(3, self.size.height - 11)

@@ -83,3 +83,53 @@ def test_export_and_import_keep_the_verdicts(gated: Any, tmp_path: Any) -> None:
     copy = json.loads(gated("list", "--json").out)[-1]
     assert [(a["by"], a["verdict"], a["note"]) for a in copy["approvals"]] == [("Dana", "approve", "ok")]
     assert gated("undo").code == 0 and len(json.loads(gated("list", "--json").out)) == 1
+
+
+def test_a_gate_kept_with_the_board_applies_to_every_move_path(cli: Any, db_location: str) -> None:
+    from organizer.config import load_config
+    from organizer.storage.adapters import open_storage
+    from organizer.validate import InputError
+
+    assert cli("add", "Exec post", "--column", "review").code == 0
+    assert cli("move", "MAIN-1", "in progress").code == 0  # no gate yet
+    assert cli("move", "MAIN-1", "review").code == 0
+    r = cli("boards", "approval", "MAIN", "--required", "1", "--approver", "Dana", "--json")
+    assert r.code == 0 and json.loads(r.out) == {"board": "MAIN", "required": 1, "approver": "Dana",
+                                                 "source": "database"}
+    r = cli("move", "MAIN-1", "scheduled")  # the quick path
+    assert r.code == 2 and "needs approval by Dana" in r.err
+    cfg = load_config()
+    storage = open_storage(db_location)
+    try:  # the board's own move (the TUI's storage contract)
+        board = storage.load_board(cfg, "MAIN")
+        assert board is not None
+        card = board.columns[3].cards[0]
+        assert card.approval == "needed"  # the card says so in text
+        with pytest.raises(InputError, match="needs approval by Dana"):
+            storage.move_card(card.id, board.columns[4].id, 0, place="tui:test", cfg=cfg)
+    finally:
+        storage.close()
+    assert cli("approve", "MAIN-1", "--as", "Dana").code == 0
+    assert cli("done", "MAIN-1").code == 0  # the services' path, once approved
+    r = cli("boards", "approval", "MAIN", "--required", "3")
+    assert r.code == 2 and "invalid choice: 3" in r.err
+    assert cli("boards", "approval", "MAIN", "--required", "0").code == 0
+    assert "no approval needed" in cli("boards", "approval", "MAIN").out
+
+
+def test_the_configs_gate_wins_over_the_one_kept_with_the_board(cli: Any, isolated_paths: Any) -> None:
+    assert cli("add", "Exec post", "--column", "review").code == 0
+    assert cli("boards", "approval", "MAIN", "--required", "2").code == 0
+    config = isolated_paths / "config.toml"
+    config.write_text(config.read_text() + "[approval.MAIN]\nrequired = 0\n")
+    assert cli("move", "MAIN-1", "scheduled").code == 0
+    r = cli("boards", "approval", "MAIN", "--required", "1")
+    assert r.code == 2 and "set in the config" in r.err
+
+
+def test_the_demos_exec_board_refuses_to_schedule_an_unapproved_post(cli: Any, db_location: str) -> None:
+    assert cli("demo", "--keep", db_location, "--no-app").code == 0
+    r = cli("move", "CEO-10", "scheduled")
+    assert r.code == 2 and "needs approval by Maya Okafor" in r.err
+    assert cli("approve", "CEO-10", "--as", "Maya Okafor").code == 0
+    assert cli("move", "CEO-10", "scheduled").code == 0

@@ -61,6 +61,8 @@ def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
             board = boards.rename_board(s, args.key, name=args.name, new_key=args.new_key)
         print(f"board {board.key}: {board.name}")
         return 0
+    if action == "approval":
+        return _board_approval(args, cfg, store)
     with store.read() as s:
         found = boards.summaries(s, cfg)
     if getattr(args, "json", False):
@@ -71,6 +73,36 @@ def cmd_boards(args: argparse.Namespace, cfg: Config, location: str) -> int:
         print("no boards yet: `organizer add TITLE` creates one, or `organizer boards add KEY NAME`")
     for b in found:
         print(f"{'*' if b.is_default else ' '} {b.key:<8} {b.open_cards:>5} open {b.cards:>6} total  {b.name}")
+    return 0
+
+
+def _board_approval(args: argparse.Namespace, cfg: Config, store: Any) -> int:
+    """Show a board's approval gate, or keep a new one with the board (`--required`, `--approver`)."""
+    from organizer import approval
+    from organizer.services import boards
+    from organizer.storage.plain import Db
+
+    writing = args.required is not None or args.approver is not None
+    with (store.write() if writing else store.read()) as s:
+        board = boards.get_board(s, args.key)
+        if writing:
+            if board.key.upper() in cfg.approval:
+                raise InputError(f"board {board.key}'s approval rule is set in the config ([approval.{board.key}]), "
+                                 "which wins: change it there")
+            kept = approval.rule(cfg, board.key, Db(s))
+            required = args.required if args.required is not None else max(kept.required, 1)
+            approver = (args.approver.strip() or None) if args.approver is not None else kept.approver
+            approval.save(Db(s), board.key, required, approver)
+        rule = approval.rule(cfg, board.key, Db(s))
+    source = "config" if board.key.upper() in cfg.approval else "database"
+    if args.json:
+        emit({"board": board.key, "required": rule.required, "approver": rule.approver, "source": source})
+        return 0
+    if not rule.required:
+        print(f"{board.key}: no approval needed")
+    else:
+        who = f" by {rule.approver}" if rule.approver else ""
+        print(f"{board.key}: {rule.required} approval(s){who} before a card passes Review ({source})")
     return 0
 
 

@@ -238,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("redo", help="redo the last change this shell undid")
     p.add_argument("--any", action="store_true", help="redo the last change undone anywhere")
 
-    p = sub.add_parser("boards", help="list, add or rename boards")
+    p = sub.add_parser("boards", help="list, add or rename boards; their approval gates")
     bsub = p.add_subparsers(dest="boards_command", metavar="ACTION", parser_class=_Parser)
     bl = bsub.add_parser("list", help="list boards (the default action)")
     bl.add_argument("--json", action="store_true")
@@ -251,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("key", metavar="KEY")
     br.add_argument("name", metavar="NAME", nargs="?")
     br.add_argument("--key", dest="new_key", metavar="NEW_KEY", help="new key (card IDs follow)")
+    bp = bsub.add_parser("approval", help="show or keep a board's approval gate (the config's [approval.KEY] wins)")
+    bp.add_argument("key", metavar="KEY")
+    bp.add_argument("--required", type=int, choices=(0, 1, 2), metavar="N",
+                    help="approvals a card needs to pass Review: 0 (none), 1 or 2")
+    bp.add_argument("--approver", metavar="NAME", help="only this person's approvals count (a ghost-written board)")
+    bp.add_argument("--json", action="store_true")
 
     p = sub.add_parser("plan", help="the day planned to the minute, with the pop-up reserve")
     p.add_argument("day", metavar="DAY", nargs="?", help="which day (default today), e.g. tomorrow, fri")

@@ -13,6 +13,7 @@ from organizer.config import Config
 from organizer.models import Approval, Board, utcnow
 from organizer.services import boards as board_service
 from organizer.services.cards import card_ref, find_card, move_card
+from organizer.storage.plain import Db
 from organizer.validate import InputError, clean_text
 
 NOTE_MAX = 2000
@@ -46,7 +47,7 @@ def approve(session: Session, cfg: Config, ref: str, *, by: str | None = None, n
     card = find_card(session, done_ref)
     board = session.get(Board, card.board_id)
     assert board is not None
-    rule = approval.rule(cfg, board.key)
+    rule = approval.rule(cfg, board.key, Db(session))
     if not rule.required:
         return f"{done_ref} approved by {name} (board {board.key} does not require approval)"
 

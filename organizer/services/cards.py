@@ -189,8 +189,9 @@ def _move(session: Session, card: Card, column_name: str, index: int | None = No
 def _check_gate(session: Session, cfg: Config, board: Board, card: Card, target: BoardColumn) -> None:
     """The approval gate (organizer.approval): a card of a board that requires it stops before passing Review."""
     from organizer import approval
+    from organizer.storage.plain import Db
 
-    rule = approval.rule(cfg, board.key)
+    rule = approval.rule(cfg, board.key, Db(session))
     if not rule.required:
         return
     columns = board_service.columns(session, board)

@@ -399,7 +399,7 @@ def _check_gate(db: Db, cfg: Any, board_key: str, before: dict[str, Any], column
     """The approval gate (organizer.approval) on a move to another column."""
     from organizer import approval
 
-    rule = approval.rule(cfg, board_key)
+    rule = approval.rule(cfg, board_key, db)
     if not rule.required:
         return
     columns = db.rows("SELECT id, name, is_done FROM board_column WHERE board_id = :board ORDER BY position",

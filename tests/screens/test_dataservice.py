@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from organizer import templates
 from organizer.config import Config
 from organizer.services import cards
 from organizer.storage.orm import Store
@@ -181,6 +182,26 @@ def test_template_preview_snapshot(snap_compare: Any, demo_store: Store, make_ap
         await settle(pilot)
 
     assert snap_compare(make_app(watch_seconds=3600), terminal_size=(120, 40), run_before=preview)
+
+
+async def test_the_template_preview_says_what_moves_to_make_room(demo_store: Store, cfg: Config, make_app: Any) -> None:
+    from screens.dialogs import PreviewDialog
+
+    app = make_app(watch_seconds=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app._preview_piece(templates.find(app.cfg, "video-30s"), "Winter Blend reel", "2026-11-27 17:00")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PreviewDialog), app.screen
+        assert "To make room, the plan moves less urgent work:" in dialog.question
+        # A short terminal: the schedule scrolls, the buttons stay in view.
+        assert dialog.query_one("#confirm-yes").region.bottom <= 24
+        await pilot.press("y")
+        await settle(pilot)
+    with demo_store.read() as s:
+        made = [c for c in cards.list_cards(s, cfg, CardFilter()) if c["title"] == "Winter Blend reel"]
+    assert len(made) == 1
 
 
 async def test_the_new_card_form_makes_a_piece_from_a_template(demo_store: Store, make_app: Any) -> None:
