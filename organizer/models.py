@@ -9,7 +9,7 @@ back identically through these classes. Column names are part of that contract.
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -173,6 +173,86 @@ class Approval(SQLModel, table=True):
     by: str = Field(max_length=80)
     verdict: str = Field(max_length=8)  # approve | reject
     note: str = Field(default="", sa_type=Text)
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """A published variant's numbers at one moment, from one source (manual, csv, mastodon, bluesky).
+
+    Several per post over time: the latest is the current one, and comparisons at an age (48 h after
+    publishing) take the one closest to it. A source's reading at the same moment replaces its earlier one.
+    """
+
+    __tablename__ = "metric_snapshot"
+    __table_args__ = (
+        ForeignKeyConstraint(["card_id", "channel"], ["post_variant.card_id", "post_variant.channel"],
+                             ondelete="CASCADE"),
+        UniqueConstraint("card_id", "channel", "taken_at", "source", name="uq_metric_snapshot_reading"),
+        Index("ix_metric_snapshot_variant", "card_id", "channel", "taken_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int
+    channel: str = Field(max_length=24)
+    taken_at: datetime | None = _ts(nullable=False)
+    source: str = Field(max_length=12)
+    impressions: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    link_clicks: int | None = None
+    saves: int | None = None
+    follows: int | None = None
+
+
+class Experiment(SQLModel, table=True):
+    """An organic A/B test: a hypothesis, the one variable it changes, its arms, metric and evaluation age."""
+
+    __tablename__ = "experiment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)
+    hypothesis: str = Field(default="", sa_type=Text)
+    variable: str = Field(max_length=24)
+    metric: str = Field(default="engagement_rate", max_length=24)
+    eval_hours: int = 48
+    min_posts: int = 8
+    status: str = Field(default="open", max_length=8)  # open | closed
+    conclusion: str = Field(default="", sa_type=Text)
+    created_at: datetime | None = _ts(nullable=False)
+    closed_at: datetime | None = _ts()
+
+
+class ExperimentArm(SQLModel, table=True):
+    """One arm of an experiment (A, B, …) and what its posts do differently."""
+
+    __tablename__ = "experiment_arm"
+    __table_args__ = (UniqueConstraint("experiment_id", "label", name="uq_experiment_arm_label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(sa_column=Column(Integer, ForeignKey("experiment.id", ondelete="CASCADE"),
+                                                nullable=False))
+    label: str = Field(max_length=24)
+    description: str = Field(default="", sa_type=Text)
+    position: int = 0
+
+
+class ExperimentPost(SQLModel, table=True):
+    """A post (one variant) assigned to an arm: a variant is in an experiment once."""
+
+    __tablename__ = "experiment_post"
+    __table_args__ = (
+        ForeignKeyConstraint(["card_id", "channel"], ["post_variant.card_id", "post_variant.channel"],
+                             ondelete="CASCADE"),
+    )
+
+    experiment_id: int = Field(sa_column=Column(Integer, ForeignKey("experiment.id", ondelete="CASCADE"),
+                                                primary_key=True))
+    card_id: int = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=24)
+    arm_id: int = Field(sa_column=Column(Integer, ForeignKey("experiment_arm.id", ondelete="CASCADE"),
+                                         nullable=False))
 
 
 class CardTag(SQLModel, table=True):

@@ -5,4 +5,4 @@ a test checks that it equals the newest alembic migration, so adding a migration
 revisiting the quick path fails the suite instead of corrupting data.
 """
 
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"

@@ -58,6 +58,18 @@ def _handlers(module: str) -> ModuleType:
         from organizer.cli import mix_commands
 
         return mix_commands
+    if module == "metrics_commands":
+        from organizer.cli import metrics_commands
+
+        return metrics_commands
+    if module == "experiment_commands":
+        from organizer.cli import experiment_commands
+
+        return experiment_commands
+    if module == "report_commands":
+        from organizer.cli import report_commands
+
+        return report_commands
     from organizer.cli import app_commands
 
     return app_commands
@@ -87,6 +99,9 @@ HANDLERS: dict[str, Handler] = {
     "new": _lazy("template_commands", "cmd_new"),
     "reschedule": _lazy("template_commands", "cmd_reschedule"),
     "mix": _lazy("mix_commands", "cmd_mix"),
+    "metrics": _lazy("metrics_commands", "cmd_metrics"),
+    "experiment": _lazy("experiment_commands", "cmd_experiment"),
+    "report": _lazy("report_commands", "cmd_report"),
     "approve": _lazy("review_commands", "cmd_approve"),
     "reject": _lazy("review_commands", "cmd_reject"),
     "templates": _lazy("template_commands", "cmd_templates"),

@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channels", metavar="NAME=PCT,…", help="keep the board's channel targets")
     p.add_argument("--json", action="store_true")
 
+    from organizer.cli import parser_analytics
+
+    parser_analytics.add(sub, _Parser, _nonempty)
+
     p = sub.add_parser("reschedule", help="schedule a piece's unfinished steps back from its publish time again")
     p.add_argument("id", metavar="ID")
     p.add_argument("--dry-run", action="store_true")
