@@ -18,7 +18,8 @@ from organizer.metrics.model import METRICS, Reading, Snapshot
 from organizer.storage.plain import Db
 from organizer.validate import InputError, parse_ref
 
-__all__ = ["Variant", "find_variant", "published_variants", "record", "snapshots", "variant_by_url"]
+__all__ = ["Variant", "by_variant", "find_variant", "published_variants", "record", "snapshots", "variant_by_url",
+           "variants_of"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,14 @@ def published_variants(db: Db, *, channels: Sequence[str] | None = None, board: 
     if channels:
         found = [v for v in found if v.channel in channels]
     return sorted(found, key=lambda v: (v.published_at is None, v.published_at or datetime.min, v.ref, v.channel))
+
+
+def variants_of(db: Db, card_ids: Iterable[int]) -> list[Variant]:
+    """Every variant of the given cards, published or not."""
+    ids = sorted({int(i) for i in card_ids})
+    if not ids:
+        return []
+    return [_variant(r) for r in db.rows(_VARIANTS + f" WHERE v.card_id IN ({', '.join(str(i) for i in ids)})")]
 
 
 def record(db: Db, readings: Sequence[Reading]) -> int:
