@@ -1,13 +1,174 @@
-"""CLI handler for `organizer experiment` (being built)."""
+"""CLI handlers for `organizer experiment`: new, assign, status, close, list (organizer.experiments.service)."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from organizer.cli.common import emit
 from organizer.config import Config
-from organizer.validate import InputError
+from organizer.validate import InputError, clean_text
 
 
 def cmd_experiment(args: argparse.Namespace, cfg: Config, location: str) -> int:
-    """Experiments."""
-    raise InputError("experiment is not built yet")
+    """`experiment ACTION`: new, assign, status, close, list (the default)."""
+    from organizer.storage.adapters import open_storage
+
+    action = args.experiment_command or "list"
+    now = datetime.now(UTC)
+    storage = open_storage(location, create=False)
+    try:
+        if action == "new":
+            return _new(args, storage, now)
+        if action == "assign":
+            return _assign(args, storage)
+        if action == "status":
+            return _status(args, cfg, storage, now)
+        if action == "close":
+            return _close(args, cfg, storage, now)
+        return _list(args, cfg, storage)
+    finally:
+        storage.close()
+
+
+def _new(args: argparse.Namespace, storage: Any, now: datetime) -> int:
+    from organizer.dates import parse_duration
+    from organizer.experiments import service
+    from organizer.storage.plain import Db
+
+    try:
+        minutes = parse_duration(args.age)
+    except ValueError as exc:
+        raise InputError(f"--age {args.age!r}: {exc}") from None
+    if minutes % 60:
+        raise InputError(f"--age {args.age!r} is not valid: give whole hours, e.g. 48h or 7d")
+    describe = {}
+    for item in args.describe or []:
+        arm, sep, text = item.partition("=")
+        if not sep:
+            raise InputError(f"--describe {item!r} is not valid: use ARM=TEXT, e.g. --describe 'A=no emoji'")
+        describe[arm.strip()] = clean_text(text).strip()
+    with storage.write() as session:
+        key = service.create(Db(session), args.key, variable=args.variable, arms=args.arms.split(","), now=now,
+                             hypothesis=clean_text(args.hypothesis), metric=args.metric, eval_hours=minutes // 60,
+                             min_posts=args.min_posts, describe=describe)
+    if args.json:
+        emit({"key": key, "arms": [a.strip() for a in args.arms.split(",") if a.strip()]})
+        return 0
+    print(f"experiment {key}: {args.variable} over arms {args.arms}, read at {minutes // 60} h, "
+          f"{args.min_posts} posts an arm; assign posts with: organizer experiment assign {key} A ID…")
+    return 0
+
+
+def _assign(args: argparse.Namespace, storage: Any) -> int:
+    from organizer.experiments import service
+    from organizer.storage.plain import Db
+
+    with storage.write() as session:
+        named = service.assign(Db(session), args.key, args.arm, args.ids, args.channel)
+    if args.json:
+        emit({"key": args.key, "arm": args.arm, "posts": named})
+        return 0
+    print(f"{args.key} arm {args.arm}: {', '.join(named)}")
+    return 0
+
+
+def _status(args: argparse.Namespace, cfg: Config, storage: Any, now: datetime) -> int:
+    from organizer.experiments import service
+
+    with storage.reading() as db:
+        found = service.status(db, args.key, now, cfg.timezone)
+    if args.json:
+        emit(status_json(found, ZoneInfo(cfg.timezone)))
+        return 0
+    print_status(found, ZoneInfo(cfg.timezone))
+    return 0
+
+
+def status_json(found: Any, zone: ZoneInfo) -> dict[str, Any]:
+    """A status as JSON: the experiment, arms (n, mean, median), comparisons, verdict, warnings, posts."""
+    return {
+        "key": found.key, "hypothesis": found.hypothesis, "variable": found.variable, "metric": found.metric,
+        "eval_hours": found.eval_hours, "min_posts": found.min_posts, "status": found.state,
+        "conclusion": found.conclusion, "ready": found.ready, "verdict": found.verdict,
+        "warnings": list(found.warnings),
+        "arms": [{"arm": a.label, "n": a.n, "mean": a.mean, "median": a.median} for a in found.arms],
+        "comparisons": [{"arm": c.arm, "reference": c.reference, "test": c.test, "statistic": c.statistic,
+                         "p_value": c.p_value, "effect": c.effect, "ci": [c.ci_low, c.ci_high],
+                         "relative": c.relative, "note": c.note} for c in found.comparisons],
+        "posts": [{"id": p.ref, "channel": p.channel, "arm": p.arm, "value": p.value, "why_not": p.why_not or None,
+                   "published": p.published_at.astimezone(zone).isoformat(timespec="minutes")
+                   if p.published_at else None} for p in found.posts],
+    }
+
+
+def _fmt(value: float | None, metric: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2%}" if metric == "engagement_rate" else f"{value:.1f}"
+
+
+def print_status(found: Any, zone: ZoneInfo) -> None:
+    """A status as text: the question, each arm, the test, the verdict, the warnings."""
+    print(f"{found.key} ({found.state}) · {found.variable} · {found.metric.replace('_', ' ')} at {found.eval_hours} h")
+    if found.hypothesis:
+        print(f"  hypothesis: {found.hypothesis}")
+    for arm in found.arms:
+        print(f"  {arm.label:<6} n = {arm.n:<3} mean {_fmt(arm.mean, found.metric):>7}  median "
+              f"{_fmt(arm.median, found.metric):>7}")
+    for c in found.comparisons:
+        print(f"  {c.arm} vs {c.reference}: {c.test}, p = {c.p_value:.3f}; difference {_fmt(c.effect, found.metric)} "
+              f"(95 % CI {_fmt(c.ci_low, found.metric)} to {_fmt(c.ci_high, found.metric)})")
+    print(f"  verdict: {found.verdict}")
+    for warning in found.warnings:
+        print(f"  warning: {warning}")
+    waiting = [p for p in found.posts if p.value is None]
+    if waiting:
+        print(f"  not counted yet ({len(waiting)}): " + ", ".join(f"{p.ref} {p.channel} ({p.why_not})"
+                                                                 for p in waiting[:8])
+              + (" …" if len(waiting) > 8 else ""))
+    if found.conclusion:
+        print(f"  conclusion: {found.conclusion}")
+
+
+def _close(args: argparse.Namespace, cfg: Config, storage: Any, now: datetime) -> int:
+    from organizer import history
+    from organizer.experiments import service
+    from organizer.storage.plain import Db
+
+    with storage.write() as session:
+        db = Db(session)
+        row = db.rows("SELECT id FROM experiment WHERE key = :key", {"key": args.key.strip().lower()})
+        before = history.snapshot(session, "experiment", row[0][0]) if row else None
+        conclusion, found = service.close(db, args.key, now, clean_text(args.note), cfg.timezone)
+        history.record(session, f"close experiment {found.key}: {conclusion}",
+                       [history.change("experiment", row[0][0], before,
+                                       history.snapshot(session, "experiment", row[0][0]))])
+    if args.json:
+        emit({"key": found.key, "conclusion": conclusion, "verdict": found.verdict})
+        return 0
+    print(f"closed {found.key}: {conclusion}")
+    print("  keep it where it helps: add it to the voice profile ([voice] in the config) or a template's notes")
+    return 0
+
+
+def _list(args: argparse.Namespace, cfg: Config, storage: Any) -> int:
+    from organizer.experiments import service
+
+    with storage.reading() as db:
+        rows = service.listing(db)
+    zone = ZoneInfo(cfg.timezone)
+    if args.json:
+        emit([r | {"created_at": r["created_at"].astimezone(zone).isoformat(timespec="minutes")
+                   if r["created_at"] else None} for r in rows])
+        return 0
+    if not rows:
+        print("no experiments yet: organizer experiment new KEY --variable emoji --arms A,B")
+        return 0
+    for r in rows:
+        tail = f" · {r['conclusion']}" if r["conclusion"] else ""
+        print(f"{r['key']:<20} {r['status']:<6} {r['variable']:<10} {'/'.join(r['arms']):<10} {r['posts']:>3} posts"
+              f"{tail}")
+    return 0
