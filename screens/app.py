@@ -47,6 +47,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         Binding("f2", "switch_mode('plan')", "Day plan", id="app.mode_plan", show=False),
         Binding("f3", "switch_mode('capacity')", "Capacity", id="app.mode_capacity", show=False),
         Binding("f4", "switch_mode('mix')", "Mix", id="app.mode_mix", show=False),
+        Binding("f5", "switch_mode('analytics')", "Analytics", id="app.mode_analytics", show=False),
         Binding("R", "refresh_calendars", "Refresh calendars", id="app.refresh_calendars", show=False),
         Binding("X", "export_ics", "Export calendar", id="app.export_ics", show=False),
         Binding("question_mark", "help", "Keys", id="app.help", key_display="?"),
@@ -70,6 +71,7 @@ class OrganizerApp(DialogActions, CalendarActions, App[int]):
         "plan": lambda: _day_plan_screen(),
         "capacity": lambda: _capacity_screen(),
         "mix": lambda: _mix_screen(),
+        "analytics": lambda: _analytics_screen(),
     }
 
     def register(self, screen: Screen[Any]) -> None:
@@ -231,6 +233,12 @@ def _mix_screen() -> Screen[Any]:
     from .mixscreen import MixScreen
 
     return MixScreen()
+
+
+def _analytics_screen() -> Screen[Any]:
+    from .analytics import AnalyticsScreen
+
+    return AnalyticsScreen()
 
 
 def _capacity_screen() -> Screen[Any]:

@@ -102,6 +102,45 @@ class DialogActions(_OnTheApp):
         self.push_screen(ConfirmDialog(f"{ref}'s publish time moved. Schedule its {waiting} unfinished step(s) back "
                                        "from the new one? Done steps stay.", confirm_label="Reschedule"), answered)
 
+    def open_metrics_form(self, ref: str) -> None:
+        """The card's variants, then the metrics form; what it returns is written as one snapshot."""
+        cfg, now = self.cfg, self.now()
+
+        def variants(session: Any, svc: Any) -> tuple[str, list[str]]:
+            from organizer.metrics import store
+            from organizer.storage.plain import Db
+
+            found = store.card_variants(Db(session), ref)
+            return (found[0].title if found else ""), [v.channel for v in found]
+
+        def show(loaded: tuple[str, list[str]]) -> None:
+            title, channels = loaded
+            if not channels:
+                self.notify(f"{ref} has no post variants yet: write its post first (w)", markup=False)
+                return
+            from .metricsform import MetricsForm
+
+            def saved(values: dict[str, Any] | None) -> None:
+                if values is None:
+                    return
+
+                def write(session: Any, svc: Any) -> None:
+                    from organizer.metrics import store
+                    from organizer.metrics.model import Reading
+                    from organizer.storage.plain import Db
+
+                    variant = store.find_variant(Db(session), ref, values["channel"])
+                    store.record(Db(session), [Reading(variant.card_id, variant.channel, values["at"], "manual",
+                                                       values["counts"])])
+
+                self.data.write(write, done=lambda _: self.notify(
+                    f"Saved {ref} {values['channel']}: " + ", ".join(
+                        f"{v} {k.replace('_', ' ')}" for k, v in values["counts"].items()), markup=False))
+
+            self.push_screen(MetricsForm(ref, title, channels, timezone=cfg.timezone, now=now), saved)
+
+        self.data.call(variants, show, write=False)
+
     def new_from_template(self) -> None:
         """Pick a template, name the piece and its publish time, look at the backward schedule, create it."""
         from organizer import templates

@@ -466,6 +466,12 @@ class BoardScreen(Screen[None]):
         self.app.push_screen(PromptDialog(f"Reject {card.ref}: what must change?", hint="enter rejects, esc cancels"),
                              answered)
 
+    def action_metrics(self) -> None:
+        """Type in the focused card's published numbers."""
+        card = self.current_card()
+        if card is not None:
+            self.org.open_metrics_form(card.ref)
+
     def action_write_post(self) -> None:
         """Open the focused card's post in the editor (master and one variant per channel)."""
         card = self.current_card()

@@ -63,6 +63,10 @@ class OrganizerHost(Protocol):
     def open_card_form(self, board_key: str | None, columns: list[str], ref: str | None, column: str | None) -> None:
         """New card (ref None) or edit an existing one, in the form."""
 
+    def open_metrics_form(self, ref: str) -> None:
+        """Type in a published post's numbers."""
+        ...
+
     def open_post_editor(self, ref: str) -> None:
         """The post editor for a card."""
 

@@ -16,18 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Static
 
 from organizer.dates import day_bounds
 
 from .footer import KeyFooter
+from .livemode import LiveMode
 
 if TYPE_CHECKING:
     from organizer.mix import Mix, Share
-
-    from .dataservice import DataChange
-    from .host import OrganizerHost
 
 BAR = 24
 
@@ -64,7 +61,7 @@ def rows(title: str, shares: tuple[Share, ...]) -> Content:
     return Content("\n").join(lines)
 
 
-class MixScreen(Screen[None]):
+class MixScreen(LiveMode):
     """Mode "mix": targets vs planned vs published for the board shown."""
 
     AUTO_FOCUS = ""
@@ -83,11 +80,6 @@ class MixScreen(Screen[None]):
         self.week = False
         self.mix: Mix | None = None
 
-    @property
-    def org(self) -> OrganizerHost:
-        """The app, as the screens see it."""
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         """Title, the pillars and channels, the footer."""
         yield Static("", id="mix-title", markup=False)
@@ -95,20 +87,6 @@ class MixScreen(Screen[None]):
             yield Static("", id="mix-pillars", markup=False)
             yield Static("", id="mix-channels", markup=False)
         yield KeyFooter()
-
-    def on_mount(self) -> None:
-        """Load, and hear about changes."""
-        self.org.data.changed.subscribe(self, self.data_changed)
-        self.reload()
-
-    def data_changed(self, change: DataChange | None = None) -> None:
-        """Reload when shown (coming back to this mode reloads anyway: the board shown may have changed)."""
-        if self.is_current:
-            self.reload()
-
-    def on_screen_resume(self) -> None:
-        """Back on this mode: the board shown may be another one now."""
-        self.reload()
 
     def action_toggle_range(self) -> None:
         """This month ↔ this week."""
@@ -122,8 +100,7 @@ class MixScreen(Screen[None]):
     def reload(self) -> None:
         """Compute the mix of the board shown over the range, in a worker."""
         cfg, now = self.org.cfg, self.org.now()
-        board = self.org.board_screen()
-        key = board.board.key if board is not None and board.board is not None else None
+        key = self.board_key()
         if key is None:
             self.query_one("#mix-title", Static).update(Content("Mix · no board yet"))
             return

@@ -141,18 +141,18 @@ def test_demo_database_is_in_the_data_dir_and_made_afresh(cli: Runner) -> None:
     target = paths.data_dir() / "demo.db"
     r = cli("demo", "--no-app")
     assert r.code == 0, r.err
-    assert r.out == f"demo database {target}: 41 cards\n"
+    total = int(r.out.removeprefix(f"demo database {target}: ").removesuffix(" cards\n"))
     assert r.err == f"to use it from another shell: export ORGANIZER_DB={target}\n"
     assert os.environ["ORGANIZER_DB"] == str(target)
     run_ok(cli, "add", "Mine", "--db", str(target))
-    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == 42
+    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == total + 1
     # Again: afresh.
     run_ok(cli, "demo", "--no-app")
-    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == 41
+    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == total
     # --resume: as it was left.
     run_ok(cli, "add", "Mine", "--db", str(target))
     assert run_ok(cli, "demo", "--resume", "--no-app") == f"demo database {target}: reopened as it was\n"
-    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == 42
+    assert len(run_json(cli, "--db", str(target), "list", "--all", "--json")) == total + 1
 
 
 def test_demo_opens_the_app_with_organizer_db_set(cli: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -175,7 +175,7 @@ def test_demo_opens_the_app_with_organizer_db_set(cli: Runner, monkeypatch: pyte
 def test_demo_keep_and_resume(cli: Runner, tmp_path: Path) -> None:
     target = tmp_path / "with space" / "demo.db"
     r = cli("demo", "--keep", str(target), "--no-app")
-    assert r.out == f"demo database {target}: 41 cards\n"
+    assert r.out.startswith(f"demo database {target}: ") and r.out.endswith(" cards\n")
     assert r.err == f"to use it from another shell: export ORGANIZER_DB='{target}'\n"
     assert "already exists" in run_bad(cli, "demo", "--keep", str(target), "--no-app")
     assert "reopened" in run_ok(cli, "demo", "--keep", str(target), "--resume", "--no-app")

@@ -57,8 +57,10 @@ def _new(args: argparse.Namespace, storage: Any, now: datetime) -> int:
     if args.json:
         emit({"key": key, "arms": [a.strip() for a in args.arms.split(",") if a.strip()]})
         return 0
+    first = next(a.strip() for a in args.arms.split(",") if a.strip())
     print(f"experiment {key}: {args.variable} over arms {args.arms}, read at {minutes // 60} h, "
-          f"{args.min_posts} posts an arm; assign posts with: organizer experiment assign {key} A ID…")
+          f"{args.min_posts} posts an arm; assign posts with: organizer experiment assign {key} {first} ID… "
+          "(or --tag TAG)")
     return 0
 
 
@@ -67,7 +69,15 @@ def _assign(args: argparse.Namespace, storage: Any) -> int:
     from organizer.storage.plain import Db
 
     with storage.write() as session:
-        named = service.assign(Db(session), args.key, args.arm, args.ids, args.channel)
+        db = Db(session)
+        refs = list(args.ids)
+        if args.tag:
+            refs += [r for r in service.tagged(db, args.tag) if r not in refs]
+            if not refs:
+                raise InputError(f"no published post's card has the tag {args.tag!r}")
+        if not refs:
+            raise InputError("experiment assign needs the posts: card IDs, or --tag TAG")
+        named = service.assign(db, args.key, args.arm, refs, args.channel)
     if args.json:
         emit({"key": args.key, "arm": args.arm, "posts": named})
         return 0
@@ -104,33 +114,11 @@ def status_json(found: Any, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _fmt(value: float | None, metric: str) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.2%}" if metric == "engagement_rate" else f"{value:.1f}"
-
-
 def print_status(found: Any, zone: ZoneInfo) -> None:
-    """A status as text: the question, each arm, the test, the verdict, the warnings."""
-    print(f"{found.key} ({found.state}) · {found.variable} · {found.metric.replace('_', ' ')} at {found.eval_hours} h")
-    if found.hypothesis:
-        print(f"  hypothesis: {found.hypothesis}")
-    for arm in found.arms:
-        print(f"  {arm.label:<6} n = {arm.n:<3} mean {_fmt(arm.mean, found.metric):>7}  median "
-              f"{_fmt(arm.median, found.metric):>7}")
-    for c in found.comparisons:
-        print(f"  {c.arm} vs {c.reference}: {c.test}, p = {c.p_value:.3f}; difference {_fmt(c.effect, found.metric)} "
-              f"(95 % CI {_fmt(c.ci_low, found.metric)} to {_fmt(c.ci_high, found.metric)})")
-    print(f"  verdict: {found.verdict}")
-    for warning in found.warnings:
-        print(f"  warning: {warning}")
-    waiting = [p for p in found.posts if p.value is None]
-    if waiting:
-        print(f"  not counted yet ({len(waiting)}): " + ", ".join(f"{p.ref} {p.channel} ({p.why_not})"
-                                                                 for p in waiting[:8])
-              + (" …" if len(waiting) > 8 else ""))
-    if found.conclusion:
-        print(f"  conclusion: {found.conclusion}")
+    """A status as text (organizer.experiments.wording)."""
+    from organizer.experiments.wording import status_lines
+
+    print("\n".join(status_lines(found, zone)))
 
 
 def _close(args: argparse.Namespace, cfg: Config, storage: Any, now: datetime) -> int:

@@ -122,6 +122,14 @@ def create(db: Db, key: str, *, variable: str, arms: Sequence[str], now: datetim
     return key
 
 
+def tagged(db: Db, tag: str) -> list[str]:
+    """The IDs of the cards with a tag that have a published variant, oldest first."""
+    return [f"{key}-{number}" for key, number, _ in db.rows(
+        "SELECT DISTINCT b.key, c.number, c.id FROM card c JOIN board b ON b.id = c.board_id JOIN card_tag t "
+        "ON t.card_id = c.id JOIN post_variant v ON v.card_id = c.id WHERE lower(t.tag) = :tag "
+        "AND (v.status = 'published' OR v.url IS NOT NULL) ORDER BY c.id", {"tag": tag.strip().lower()})]
+
+
 def assign(db: Db, key: str, arm: str, refs: Sequence[str], channel: str | None = None) -> list[str]:
     """Put posts (card variants) in an arm (moving them from another arm of the same experiment); their names."""
     experiment = _experiment(db, key)

@@ -31,10 +31,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from organizer import __version__
 from organizer.metrics.model import Reading
@@ -56,6 +54,11 @@ from organizer.metrics.networks_api import (
     unreachable,
 )
 from organizer.metrics.store import Variant
+
+if TYPE_CHECKING:
+    # At run time inside the functions: `import httpx` loads its command line (click, rich, pygments) when
+    # those are installed, and the core must import no UI library (tests/test_boundaries.py).
+    import httpx
 
 __all__ = ["CHANNELS", "Clock", "Failure", "FetchError", "Limits", "Outcome", "fetch_all", "run"]
 
@@ -186,6 +189,8 @@ class _Http:
         `name` is the host as messages call it (the post's server when an override answers in its place); the
         limits go by the host really asked.
         """
+        import httpx
+
         gate, limits = self._gate(urlsplit(url).netloc.lower()), self.limits
         host = name or urlsplit(url).netloc.lower()
         problem = ""
@@ -361,6 +366,8 @@ async def fetch_all(variants: Sequence[Variant], *, transport: httpx.AsyncBaseTr
         outcome.notes.append(text)
         if note is not None:
             note(text)
+
+    import httpx
 
     timeout = httpx.Timeout(connect=limits.connect_s, read=limits.read_s, write=limits.read_s, pool=None)
     pool = httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total)

@@ -18,8 +18,8 @@ from organizer.metrics.model import METRICS, Reading, Snapshot
 from organizer.storage.plain import Db
 from organizer.validate import InputError, parse_ref
 
-__all__ = ["Variant", "by_variant", "find_variant", "published_variants", "record", "snapshots", "variant_by_url",
-           "variants_of"]
+__all__ = ["Variant", "by_variant", "card_variants", "find_variant", "published_variants", "record", "snapshots",
+           "variant_by_url", "variants_of"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,24 @@ def _variant(row: Sequence[Any]) -> Variant:
                    readable(own) or readable(card_time), str(status), str(text or ""), pillar or None, str(title))
 
 
-def find_variant(db: Db, ref: str, channel: str | None = None) -> Variant:
-    """A card's variant by ID and channel (the channel may be left out when the card has one variant)."""
+def card_variants(db: Db, ref: str) -> list[Variant]:
+    """A card's variants by its ID (none: the post is not written yet); the ID must name one card."""
     key, number = parse_ref(ref)
     params: dict[str, object] = {"number": number}
     sql = _VARIANTS + " WHERE c.number = :number"
     if key:
         sql, params["key"] = sql + " AND b.key = :key", key
     found = [_variant(r) for r in db.rows(sql + " ORDER BY b.key, v.position", params)]
-    if not found:
-        raise InputError(f"card {ref!r} has no post variants: write its post first (organizer variant {ref} …)")
     if len({v.card_id for v in found}) > 1:
         raise InputError(f"card {ref!r} is ambiguous: give the board key, e.g. {found[0].ref}")
+    return found
+
+
+def find_variant(db: Db, ref: str, channel: str | None = None) -> Variant:
+    """A card's variant by ID and channel (the channel may be left out when the card has one variant)."""
+    found = card_variants(db, ref)
+    if not found:
+        raise InputError(f"card {ref!r} has no post variants: write its post first (organizer variant {ref} …)")
     if channel is None:
         if len(found) == 1:
             return found[0]

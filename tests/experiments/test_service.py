@@ -89,6 +89,23 @@ def test_close_records_the_conclusion_and_undo_reopens(emoji: Any) -> None:
         assert json.loads(emoji("experiment", "list", "--json").out)[0]["status"] == "open"
 
 
+def test_the_demos_emoji_experiment_reads_an_honest_verdict(cli: Any, db_location: str) -> None:
+    """The issue's "done when": an experiment on emoji count over the demo's last two weeks of LinkedIn posts."""
+    with time_machine.travel(datetime(2026, 11, 26, 9, 0, tzinfo=PARIS), tick=False):
+        assert cli("demo", "--keep", db_location, "--no-app").code == 0
+        assert cli("experiment", "new", "emoji-count", "--variable", "emoji", "--arms", "low,high").code == 0
+        assert cli("experiment", "assign", "emoji-count", "low", "--tag", "exp-emoji-low").code == 0
+        assert cli("experiment", "assign", "emoji-count", "high", "--tag", "exp-emoji-high").code == 0
+        out = json.loads(cli("experiment", "status", "emoji-count", "--json").out)
+        text = cli("experiment", "status", "emoji-count").out
+    assert [(a["arm"], a["n"]) for a in out["arms"]] == [("low", 10), ("high", 10)]
+    assert out["ready"] and out["warnings"] == []  # same channel, weekdays and times on both sides
+    (comparison,) = out["comparisons"]
+    assert comparison["test"] == "Mann–Whitney U" and comparison["effect"] < 0 and comparison["ci"][1] < 0
+    assert out["verdict"].startswith("high: −") and "points" in text
+    assert cli("experiment", "assign", "emoji-count", "low", "--tag", "nope").code == 2
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("new", "Bad Key!", "--variable", "x"), "experiment key 'bad key!' is not valid"),
     (("new", "k", "--variable", "x", "--arms", "A"), "give 2 to 6"),
