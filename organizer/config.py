@@ -335,6 +335,32 @@ def save_table_setting(path: Path, table: str, key: str, value: int | str) -> No
     _write_config(path, tomlkit.dumps(doc))
 
 
+def add_voice_note(path: Path, board: str | None, note: str) -> None:
+    """Add a line to a voice profile's tone notes (`[voice.BOARD]`, or `[voice]` for every board), keeping every
+    other line and comment: what an experiment found, for the writer to keep in view in the editor."""
+    import tomlkit
+
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    where = f"voice.{board}.tone" if board else "voice.tone"
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(where, note, f"not saved: the file is not valid TOML ({exc})", path) from None
+    voice = doc.get("voice")
+    if voice is None:
+        voice = tomlkit.table()
+        doc["voice"] = voice
+    section = voice
+    if board:
+        section = voice.get(board)
+        if section is None:
+            section = tomlkit.table()
+            voice[board] = section
+    before = str(section.get("tone", "")).rstrip()
+    section["tone"] = f"{before}\n{note}" if before else note
+    _write_config(path, tomlkit.dumps(doc))
+
+
 def _write_config(path: Path, rendered: str) -> None:
     from organizer.files import make_private_dir, write_atomic, write_error
 

@@ -9,6 +9,7 @@ honest status. Everything is computed in a worker; `[`/`]` change the range (30,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ from .livemode import LiveMode
 if TYPE_CHECKING:
     from organizer.metrics.insights import FeatureEffect, GroupStats, Heatmap, RankedPost
     from organizer.metrics.report import Report
+
+    from .dataservice import Change
 
 
 RANGES = (30, 90, 365)
@@ -193,8 +196,12 @@ class AnalyticsScreen(LiveMode):
             self.org.pick("Experiment", [(s.key, f"{s.key} ({s.state}): {s.conclusion or s.verdict}")
                                          for s in self.statuses], picked)
 
-    def reload(self) -> None:
-        """Build the report (and the experiments' statuses) for the board shown, in a worker."""
+    def wanted(self) -> Hashable:
+        """The board shown and the range."""
+        return (self.board_key(), self.days)
+
+    def load(self) -> tuple[Change, Callable[[Any], None]] | None:
+        """Build the report (and the experiments' statuses) for the board shown."""
         cfg, now = self.org.cfg, self.org.now()
         key = self.board_key()
         start, end = now - timedelta(days=self.days), now
@@ -208,7 +215,7 @@ class AnalyticsScreen(LiveMode):
             statuses = [service.status(db, row["key"], now, cfg.timezone) for row in service.listing(db)]
             return build(db, start=start, end=end, timezone=cfg.timezone, board=key), statuses
 
-        self.org.data.call(work, self.show, write=False)
+        return work, self.show
 
     def show(self, result: tuple[Report, list[Any]]) -> None:
         """Draw a computed report."""

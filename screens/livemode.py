@@ -1,22 +1,32 @@
 """A mode screen that shows what it computes from the database, and computes it again when that may have changed.
 
-The Mix (F4) and Analytics (F5) modes: each reloads when mounted, when the data changes while it is shown
+The Mix (F4) and Analytics (F5) modes: each loads when first shown, when the data changes while it is shown
 (another terminal, a worker), and when the user comes back to it (the board shown may be another one now).
+One computation at a time: Textual resumes a mode screen more than once as it first appears, and a report
+over thousands of posts built three times in parallel would take three times as long to show. A request
+made while one runs is kept if it asks for something else (another board or range, or data that changed)
+and run once the first is shown.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from .dataservice import DataChange
+    from .dataservice import Change, DataChange
     from .host import OrganizerHost
 
 
 class LiveMode(Screen[None]):
-    """A mode screen kept current: subclasses say how to `reload`."""
+    """A mode screen kept current: subclasses say what to compute (`load`) and what it depends on (`wanted`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loading_for: Hashable | None = None  # what the computation in flight was asked for
+        self._again = False  # a later request that the one in flight does not answer
 
     @property
     def org(self) -> OrganizerHost:
@@ -36,12 +46,47 @@ class LiveMode(Screen[None]):
     def data_changed(self, change: DataChange | None = None) -> None:
         """Reload when shown (coming back to the mode reloads anyway)."""
         if self.is_current:
-            self.reload()
+            self.reload(changed=True)
 
     def on_screen_resume(self) -> None:
-        """Back on this mode: the board shown may be another one now."""
+        """Shown (again): the board shown may be another one now."""
         self.reload()
 
-    def reload(self) -> None:
-        """Compute what the screen shows (in a worker) and show it."""
+    def reload(self, *, changed: bool = False) -> None:
+        """Compute what the screen shows in a worker and show it; one at a time (see the module docstring)."""
+        wanted = self.wanted()
+        if self._loading_for is not None:
+            self._again = self._again or changed or wanted != self._loading_for
+            return
+        loaded = self.load()
+        if loaded is None:
+            return
+        work, show = loaded
+        self._loading_for = wanted
+
+        def guarded(session: Any, svc: Any) -> Any:
+            try:
+                return work(session, svc)
+            except BaseException:
+                self.app.call_from_thread(self._finished)  # the data service reports the failure
+                raise
+
+        def shown(result: Any) -> None:
+            self._finished()
+            show(result)
+
+        self.org.data.call(guarded, shown, write=False)
+
+    def _finished(self) -> None:
+        self._loading_for = None
+        if self._again:
+            self._again = False
+            self.reload()
+
+    def wanted(self) -> Hashable:
+        """What the computation depends on besides the data (the board shown, the range)."""
+        return self.board_key()
+
+    def load(self) -> tuple[Change, Callable[[Any], None]] | None:
+        """The work to run in a worker and what shows its result (None: nothing to load, e.g. no board)."""
         raise NotImplementedError

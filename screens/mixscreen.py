@@ -8,6 +8,7 @@ over`), so nothing depends on colour. Pillars and channels without a target are 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ from .livemode import LiveMode
 
 if TYPE_CHECKING:
     from organizer.mix import Mix, Share
+
+    from .dataservice import Change
 
 BAR = 24
 
@@ -97,13 +100,17 @@ class MixScreen(LiveMode):
         """Read the mix again."""
         self.reload()
 
-    def reload(self) -> None:
-        """Compute the mix of the board shown over the range, in a worker."""
+    def wanted(self) -> Hashable:
+        """The board shown and the range."""
+        return (self.board_key(), self.week)
+
+    def load(self) -> tuple[Change, Callable[[Any], None]] | None:
+        """Compute the mix of the board shown over the range."""
         cfg, now = self.org.cfg, self.org.now()
         key = self.board_key()
         if key is None:
             self.query_one("#mix-title", Static).update(Content("Mix · no board yet"))
-            return
+            return None
         zone = ZoneInfo(cfg.timezone)
         today = now.astimezone(zone).date()
         if self.week:
@@ -118,7 +125,7 @@ class MixScreen(LiveMode):
 
             return compute(Db(session), cfg.mix, key, start, end)
 
-        self.org.data.call(work, self.show, write=False)
+        return work, self.show
 
     def show(self, mix: Mix) -> None:
         """Draw a computed mix."""

@@ -619,7 +619,7 @@ def test_show_text_and_json(seeded: Runner) -> None:
     assert "  steps     MAIN-3, MAIN-4" in lines
     assert lines[-2:] == ["  First line", "  Second"]
     card = show(seeded, "MAIN-1")
-    assert list(card) == [*CARD_KEYS, "steps"]
+    assert list(card) == [*CARD_KEYS, "steps", "experiments"]
     assert card["steps"] == ["MAIN-3", "MAIN-4"]
     step_text = run_ok(seeded, "show", "MAIN-4")
     assert "  step 2 of MAIN-1" in step_text.splitlines()

@@ -134,11 +134,23 @@ def _close(args: argparse.Namespace, cfg: Config, storage: Any, now: datetime) -
         history.record(session, f"close experiment {found.key}: {conclusion}",
                        [history.change("experiment", row[0][0], before,
                                        history.snapshot(session, "experiment", row[0][0]))])
+    voice = None
+    if args.to_voice:
+        from organizer import paths
+        from organizer.config import add_voice_note
+
+        board = None if args.to_voice.lower() == "all" else args.to_voice.upper()
+        voice = f"[voice.{board}]" if board else "[voice]"
+        add_voice_note(paths.config_file(), board, f"Learned ({found.key}): {conclusion}")
     if args.json:
-        emit({"key": found.key, "conclusion": conclusion, "verdict": found.verdict})
+        emit({"key": found.key, "conclusion": conclusion, "verdict": found.verdict, "voice": voice})
         return 0
     print(f"closed {found.key}: {conclusion}")
-    print("  keep it where it helps: add it to the voice profile ([voice] in the config) or a template's notes")
+    if voice:
+        print(f"  added to the tone notes of {voice} in the config: the editor shows it to the writer")
+    else:
+        print("  keep it where it helps: close with --to-voice BOARD (the voice profile's tone notes), or add it to "
+              "a template's notes")
     return 0
 
 

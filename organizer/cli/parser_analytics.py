@@ -75,6 +75,8 @@ def add(sub: Any, parser_class: type[argparse.ArgumentParser], nonempty: Callabl
     ec = esub.add_parser("close", help="close with the conclusion written to the posts' history")
     ec.add_argument("key", metavar="KEY")
     ec.add_argument("--note", default="", metavar="TEXT", help="your conclusion (default: the verdict)")
+    ec.add_argument("--to-voice", metavar="BOARD|all", type=nonempty,
+                    help="also add the conclusion to that board's voice profile (its tone notes, shown in the editor)")
     ec.add_argument("--json", action="store_true")
     el = esub.add_parser("list", help="the experiments")
     el.add_argument("--json", action="store_true")

@@ -6,6 +6,7 @@ screen both show. Presentation-free: numbers, keys and instants; each front end 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -138,11 +139,20 @@ def build(db: Db, *, start: datetime, end: datetime, timezone: str, board: str |
         boards = [str(r[0]) for r in db.rows("SELECT key FROM board ORDER BY id")]
         if key not in boards:
             raise unknown_board(key, boards)
-    variants = store.published_variants(db, board=key)
-    ids = sorted({v.card_id for v in variants if v.published_at is not None and start <= v.published_at < end})
-    snaps = store.snapshots(db, card_ids=ids) if ids else []
-    return compute(variants, snaps, _tags(db, ids), start=start, end=end, timezone=timezone, board=key,
-                   age_hours=age_hours, min_posts=min_posts, metric=metric)
+    # Thousands of short-lived objects: a collection in the middle would cost more than the report (as in
+    # services.schedule.replan).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        variants = store.published_variants(db, board=key)
+        in_range = [v for v in variants if v.published_at is not None and start <= v.published_at < end]
+        ids = sorted({v.card_id for v in in_range})
+        snaps = store.snapshots_at_age(db, in_range, age_hours)
+        return compute(variants, snaps, _tags(db, ids), start=start, end=end, timezone=timezone, board=key,
+                       age_hours=age_hours, min_posts=min_posts, metric=metric)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _tags(db: Db, card_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from organizer.instants import readable
@@ -19,7 +19,7 @@ from organizer.storage.plain import Db
 from organizer.validate import InputError, parse_ref
 
 __all__ = ["Variant", "by_variant", "card_variants", "find_variant", "published_variants", "record", "snapshots",
-           "variant_by_url", "variants_of"]
+           "snapshots_at_age", "variant_by_url", "variants_of"]
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,10 @@ def record(db: Db, readings: Sequence[Reading]) -> int:
     return len(readings)
 
 
-def snapshots(db: Db, *, card_ids: Iterable[int] | None = None, board: str | None = None) -> list[Snapshot]:
-    """Stored snapshots (of the given cards, or a board's), oldest first, with each variant's publish time."""
+def snapshots(db: Db, *, card_ids: Iterable[int] | None = None, board: str | None = None,
+              ids_of_snapshots: Sequence[int] | None = None) -> list[Snapshot]:
+    """Stored snapshots (of the given cards, or a board's, or by id), oldest first, with each variant's publish
+    time."""
     sql = ("SELECT s.id, s.card_id, b.key, c.number, s.channel, s.taken_at, s.source, "
            + ", ".join(f"s.{m}" for m in METRICS) + ", v.publish_at, c.publish_at FROM metric_snapshot s "
            "JOIN post_variant v ON v.card_id = s.card_id AND v.channel = s.channel JOIN card c ON c.id = s.card_id "
@@ -152,6 +154,10 @@ def snapshots(db: Db, *, card_ids: Iterable[int] | None = None, board: str | Non
     if board:
         where.append("b.key = :board")
         params["board"] = board.upper()
+    if ids_of_snapshots is not None:
+        if not ids_of_snapshots:
+            return []
+        where.append(f"s.id IN ({', '.join(str(int(i)) for i in ids_of_snapshots)})")
     if where:
         sql += " WHERE " + " AND ".join(where)
     out = []
@@ -163,6 +169,47 @@ def snapshots(db: Db, *, card_ids: Iterable[int] | None = None, board: str | Non
             continue  # an unreadable row (hand-edited database): left out, not fatal
         out.append(Snapshot(int(sid), int(cid), f"{key}-{number}", str(channel), taken, str(source),
                             dict(zip(METRICS, counts[:-2], strict=True)), readable(own) or readable(card_time)))
+    return out
+
+
+def _instant(value: Any) -> datetime | None:
+    """A stored instant, quickly: SQLite's naive UTC text parsed directly (readable() is the careful path)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        except ValueError:
+            return readable(value)
+    return readable(value)
+
+
+def snapshots_at_age(db: Db, variants: Iterable[Variant], hours: float) -> list[Snapshot]:
+    """Each variant's one snapshot that reports read: the one nearest `hours` after publishing (ties: the later),
+    else its latest. Two passes, so a report over 5,000 posts with 50,000 snapshots builds 5,000 objects, not
+    50,000: the ids and times of all, then the counts of the chosen."""
+    wanted = {(v.card_id, v.channel): v.published_at for v in variants}
+    ids = sorted({c for c, _ in wanted})
+    if not ids:
+        return []
+    target = timedelta(hours=hours)
+    best: dict[tuple[int, str], tuple[tuple[int, timedelta, float], int]] = {}
+    for sid, cid, channel, at in db.rows("SELECT id, card_id, channel, taken_at FROM metric_snapshot WHERE card_id "
+                                         f"IN ({', '.join(str(i) for i in ids)})"):  # ints only: safe to inline
+        key = (int(cid), str(channel))
+        if key not in wanted:
+            continue
+        taken = _instant(at)
+        if taken is None:
+            continue
+        published = wanted[key]
+        # Nearest the age first (dated ones before undated), then the later; as model.at_age, else model.latest.
+        rank = ((0, abs(taken - published - target), -taken.timestamp()) if published is not None
+                else (1, timedelta(0), -taken.timestamp()))
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, int(sid))
+    chosen = sorted(sid for _, sid in best.values())
+    out: list[Snapshot] = []
+    for chunk in range(0, len(chosen), 1000):
+        out.extend(snapshots(db, ids_of_snapshots=chosen[chunk:chunk + 1000]))
     return out
 
 

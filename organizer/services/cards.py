@@ -367,4 +367,12 @@ def card_view(session: Session, cfg: Config, ref: str) -> dict[str, Any]:
     out = _as_json(session, cfg, row)[0]
     steps = session.exec(select(Card.number).where(Card.parent_id == card.id).order_by(col(Card.step))).all()
     out["steps"] = [f"{out['board']}-{n}" for n in steps]
+    from organizer.storage.plain import Db
+
+    # The experiments its posts are in, with each one's conclusion once closed (organizer.experiments).
+    out["experiments"] = [{"key": key, "channel": channel, "arm": arm, "status": status, "conclusion": conclusion}
+                          for key, channel, arm, status, conclusion in Db(session).rows(
+                              "SELECT e.key, p.channel, a.label, e.status, e.conclusion FROM experiment_post p "
+                              "JOIN experiment e ON e.id = p.experiment_id JOIN experiment_arm a ON a.id = p.arm_id "
+                              "WHERE p.card_id = :id ORDER BY e.created_at, p.channel", {"id": card.id})]
     return out

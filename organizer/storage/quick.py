@@ -168,7 +168,7 @@ def add(db: Db, cfg: Config, f: CardFields, *, origin: str = "cli", place: str |
                        [{"table": "card", "id": row["id"], "before": None, "after": snap}])
     out = card_json(row, board_key=board["key"], column=column["name"], channels=snap["channels"],
                     tags=snap["tags"], parent_ref=None, tz=ZoneInfo(cfg.timezone))
-    return out | {"steps": []}  # as services.cards.card_view shows it: a new card has no steps
+    return out | {"steps": [], "experiments": []}  # as services.cards.card_view shows it: a new card has neither
 
 
 def add_piece(db: Db, cfg: Config, piece: CardFields, steps: list[CardFields], *, summary: str,

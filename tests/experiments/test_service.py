@@ -78,6 +78,19 @@ def test_arms_that_differ_in_channel_or_weekday_are_warned_about(cli: Any) -> No
     assert any("differ in channel" in w for w in out["warnings"]), out["warnings"]
 
 
+def test_close_can_keep_the_conclusion_in_the_voice_profile(emoji: Any, isolated_paths: Any) -> None:
+    config = isolated_paths / "config.toml"
+    config.write_text(config.read_text() + '# ours\n[voice.MAIN]\ntone = "Plain words."\n')
+    with time_machine.travel(NOW, tick=False):
+        r = emoji("experiment", "close", "emoji-count", "--note", "≤ 1 emoji on LinkedIn", "--to-voice", "main")
+    assert r.code == 0 and "[voice.MAIN]" in r.out
+    text = config.read_text()
+    assert "# ours" in text and "Plain words." in text and "Learned (emoji-count): ≤ 1 emoji on LinkedIn" in text
+    from organizer.config import load_config
+
+    assert load_config().voice["MAIN"]["tone"].endswith("Learned (emoji-count): ≤ 1 emoji on LinkedIn")
+
+
 def test_close_records_the_conclusion_and_undo_reopens(emoji: Any) -> None:
     with time_machine.travel(NOW, tick=False):
         r = emoji("experiment", "close", "emoji-count")
@@ -85,6 +98,9 @@ def test_close_records_the_conclusion_and_undo_reopens(emoji: Any) -> None:
         listed = json.loads(emoji("experiment", "list", "--json").out)
         assert listed[0]["status"] == "closed" and listed[0]["conclusion"].startswith("emoji: B: +")
         assert emoji("experiment", "assign", "emoji-count", "A", "MAIN-1").code == 2  # closed: posts stay
+        shown = json.loads(emoji("show", "MAIN-2", "--json").out)["experiments"]
+        assert shown == [{"key": "emoji-count", "channel": "linkedin", "arm": "B", "status": "closed",
+                          "conclusion": listed[0]["conclusion"]}]
         assert emoji("undo").code == 0
         assert json.loads(emoji("experiment", "list", "--json").out)[0]["status"] == "open"
 

@@ -139,3 +139,15 @@ def test_instagram_counts_the_first_comments_hashtags_toward_the_cap() -> None:
     c = check("Fresh beans #coffee #beans", R["instagram"], first_comment="#a #b #c #d")
     assert c.problems == ("6 hashtags in the text and first comment: Instagram takes 5 (over: #d)",)
     assert c.length == len("Fresh beans #coffee #beans")  # the comment is not part of the caption's length
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+       | st.lists(st.sampled_from(["e", "\u0301", "\u200d", "👩", "🏽", "\ufe0f", "🇫", "🇷", "\u1100", "\u1161",
+                                   "\u11a8", "가", "\r", "\n", "क", "\u094d", "ष", "\u0600", "1"]),
+                  max_size=12).map("".join))
+def test_graphemes_fast_path_agrees_with_the_full_segmentation(text: str) -> None:
+    """The shortcut (no joining character: one cluster a code point) never changes the count `\\X` gives."""
+    import regex
+
+    assert graphemes(text) == len(regex.findall(r"\X", text))
