@@ -213,7 +213,8 @@ class AnalyticsScreen(LiveMode):
 
             db = Db(session)
             statuses = [service.status(db, row["key"], now, cfg.timezone) for row in service.listing(db)]
-            return build(db, start=start, end=end, timezone=cfg.timezone, board=key), statuses
+            # The features last (see `show`): counting thousands of long posts is most of a cold report's time.
+            return build(db, start=start, end=end, timezone=cfg.timezone, board=key, with_features=False), statuses
 
         return work, self.show
 
@@ -240,10 +241,30 @@ class AnalyticsScreen(LiveMode):
             "features": feature_lines(report.features, metric),
             "experiments": experiment_lines(statuses),
         }
+        if not report.features and not report.empty:
+            parts["features"] = Content.styled("What the posts had: counting the posts' emoji, length, links and "
+                                               "hashtags…", "$text-muted")
+            self._count_features(report)
         for part, content in parts.items():
             widget = self.query_one(f"#analytics-{part}", Static)
             widget.update(content if not report.empty or part == "experiments" else Content(""))
         self.query_one("#analytics-chart", PlotextPlot).display = not report.empty
+
+    def _count_features(self, shown: Report) -> None:
+        """The feature effects of a report already on screen, in a worker; dropped if another report came since."""
+
+        def work(session: Any, svc: Any) -> Report:
+            from organizer.metrics.report import add_features
+            from organizer.storage.plain import Db
+
+            return add_features(Db(session), shown)
+
+        def counted(full: Report) -> None:
+            if self.report is shown:
+                self.report = full
+                self.query_one("#analytics-features", Static).update(feature_lines(full.features, full.metric))
+
+        self.org.data.call(work, counted, write=False)
 
     def _chart(self, report: Report) -> None:
         """Engagement per post over time, a line per channel (the four with the most posts): each point the mean of

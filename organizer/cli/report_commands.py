@@ -303,4 +303,5 @@ def _csv(r: Report) -> None:
                          "" if p.impressions is None else p.impressions,
                          "" if p.interactions is None else p.interactions,
                          "" if p.engagement_rate is None else f"{p.engagement_rate:.6f}",
-                         f.emoji, f.length, str(f.has_link).lower(), str(f.has_video).lower(), f.hashtags])
+                         *(("", "", "", "", "") if f is None else (f.emoji, f.length, str(f.has_link).lower(),
+                                                                   str(f.has_video).lower(), f.hashtags))])

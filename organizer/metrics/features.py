@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from organizer.posts import count
 from organizer.posts.rules import rules
@@ -40,13 +41,21 @@ class PostFeatures:
 
 def features(text: str, channel: str, tags: Iterable[str] = ()) -> PostFeatures:
     """A post's features from its text, its channel and its card's tags."""
+    emoji, length, has_link, hashtags = _text_features(text, channel)
+    video = channel in VIDEO_CHANNELS or any(t.casefold() in VIDEO_TAGS for t in tags)
+    return PostFeatures(emoji=emoji, length=length, has_link=has_link, has_video=video, hashtags=hashtags)
+
+
+@lru_cache(maxsize=1 << 15)
+def _text_features(text: str, channel: str) -> tuple[int, int, bool, int]:
+    """(emoji, graphemes, has a link, hashtags) of a text on a channel. Cached: the Analytics screen reads the
+    same few thousand posts each time it is shown, and counting them is most of a report's cost."""
     rule = rules().get(channel)
     # A bare `example.com` is a link only where the network turns it into one (data/networks.toml).
     bare = rule.bare_links if rule is not None else False
-    video = channel in VIDEO_CHANNELS or any(t.casefold() in VIDEO_TAGS for t in tags)
-    return PostFeatures(emoji=emoji_count(text), length=count.graphemes(text),
-                        has_link=bool(count.links(text, bare=bare)), has_video=video,
-                        hashtags=len(count.hashtags(text)))
+    has_link = ("://" in text or (bare and "." in text)) and bool(count.links(text, bare=bare))
+    length, emoji = count.graphemes_and_emoji(text)
+    return emoji, length, has_link, len(count.hashtags(text)) if "#" in text or "＃" in text else 0
 
 
 def emoji_count(text: str) -> int:

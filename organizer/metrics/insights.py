@@ -44,7 +44,7 @@ class Post:
     title: str
     pillar: str | None
     published_at: datetime
-    features: PostFeatures
+    features: PostFeatures | None  # None: not counted yet (a report built with_features=False)
     read_at: datetime | None  # when the snapshot used was taken
     age_hours: float | None  # how long after publishing (a young post's numbers are early ones)
     impressions: int | None
@@ -64,7 +64,8 @@ class Post:
 
 
 def posts(variants: Iterable[Variant], snapshots: Mapping[tuple[int, str], Sequence[Snapshot]],
-          tags: Mapping[int, Sequence[str]], *, age_hours: float = DEFAULT_AGE_HOURS) -> list[Post]:
+          tags: Mapping[int, Sequence[str]], *, age_hours: float = DEFAULT_AGE_HOURS,
+          with_features: bool = True) -> list[Post]:
     """Each dated variant as a Post, read at `age_hours` (else its latest snapshot), oldest first.
 
     `snapshots` is `store.by_variant(...)`; `tags` maps a card id to its card's tags. Variants without a publish
@@ -80,7 +81,8 @@ def posts(variants: Iterable[Variant], snapshots: Mapping[tuple[int, str], Seque
         age = snap.age if snap is not None else None
         out.append(Post(
             ref=v.ref, card_id=v.card_id, channel=v.channel, board=v.board, title=v.title, pillar=v.pillar,
-            published_at=v.published_at, features=features(v.text, v.channel, tags.get(v.card_id, ())),
+            published_at=v.published_at,
+            features=features(v.text, v.channel, tags.get(v.card_id, ())) if with_features else None,
             read_at=snap.taken_at if snap is not None else None,
             age_hours=None if age is None else age.total_seconds() / 3600,
             impressions=counts.get("impressions"), interactions=interactions(counts),
@@ -251,13 +253,13 @@ def feature_effects(found: Iterable[Post], *, metric: Metric,
                     min_posts: int = DEFAULT_MIN_POSTS) -> tuple[FeatureEffect, ...]:
     """For each feature in FEATURES, each level's posts and mean against the overall mean (levels without posts
     too, so a table keeps its shape)."""
-    scored = _scored(found, metric)
-    overall = _mean([v for _, v in scored])
+    scored = [(p.features, p.channel, v) for p, v in _scored(found, metric) if p.features is not None]
+    overall = _mean([v for _, _, v in scored])
     out = []
     for feature in FEATURES:
         by_level: dict[str, list[float]] = defaultdict(list)
-        for p, v in scored:
-            by_level[feature.level(p.features, p.channel)].append(v)
+        for counted, channel, v in scored:
+            by_level[feature.level(counted, channel)].append(v)
         levels = []
         for level in feature.levels:
             mean = _mean(by_level[level])

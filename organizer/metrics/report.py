@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from organizer.metrics import insights, store
+from organizer.metrics.features import features as count_features
 from organizer.metrics.insights import (
     DEFAULT_AGE_HOURS,
     DEFAULT_MIN_POSTS,
@@ -29,7 +30,7 @@ from organizer.metrics.model import Snapshot
 from organizer.storage.plain import Db
 from organizer.validate import unknown_board
 
-__all__ = ["Report", "build", "compute"]
+__all__ = ["Report", "add_features", "build", "compute"]
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,15 @@ def _plain(value: Any, zone: ZoneInfo) -> Any:
 def compute(variants: Sequence[store.Variant], snapshots: Sequence[Snapshot],
             tags: dict[int, list[str]], *, start: datetime, end: datetime, timezone: str,
             board: str | None = None, age_hours: float = DEFAULT_AGE_HOURS, min_posts: int = DEFAULT_MIN_POSTS,
-            metric: Metric | None = None) -> Report:
+            metric: Metric | None = None, with_features: bool = True) -> Report:
     """The report from data already read (`build` reads it): posts published in [start, end).
 
     `metric` None: engagement rate when any post has impressions, else interactions (`insights.choose_metric`).
     """
     zone = ZoneInfo(timezone)
     in_range = [v for v in variants if v.published_at is not None and start <= v.published_at < end]
-    found = insights.posts(in_range, store.by_variant(snapshots), tags, age_hours=age_hours)
+    found = insights.posts(in_range, store.by_variant(snapshots), tags, age_hours=age_hours,
+                           with_features=with_features)
     chosen: Metric = metric or insights.choose_metric(found)
     top, bottom = insights.ranked(found, metric=chosen)
     return Report(
@@ -120,17 +122,19 @@ def compute(variants: Sequence[store.Variant], snapshots: Sequence[Snapshot],
         pillars=tuple(insights.group_stats(found, lambda p: p.pillar, metric=chosen, zone=zone)),
         heatmap=insights.heatmap(found, metric=chosen, zone=zone, min_posts=min_posts),
         top=top, bottom=bottom,
-        features=insights.feature_effects(found, metric=chosen, min_posts=min_posts),
+        features=insights.feature_effects(found, metric=chosen, min_posts=min_posts) if with_features else (),
         mean=insights.mean_value(found, chosen),
         undated=sum(v.published_at is None for v in variants))
 
 
 def build(db: Db, *, start: datetime, end: datetime, timezone: str, board: str | None = None,
           age_hours: float = DEFAULT_AGE_HOURS, min_posts: int = DEFAULT_MIN_POSTS,
-          metric: Metric | None = None) -> Report:
+          metric: Metric | None = None, with_features: bool = True) -> Report:
     """Read the published posts, their snapshots and their cards' tags (one board's, or all) and compute the report.
 
-    An unknown board key is an InputError listing the boards there are.
+    An unknown board key is an InputError listing the boards there are. `with_features=False` leaves the posts'
+    features uncounted (most of a cold report's time over thousands of long posts): the app shows the rest
+    first and then `add_features`.
     """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("a report range needs aware instants")
@@ -149,10 +153,26 @@ def build(db: Db, *, start: datetime, end: datetime, timezone: str, board: str |
         ids = sorted({v.card_id for v in in_range})
         snaps = store.snapshots_at_age(db, in_range, age_hours)
         return compute(variants, snaps, _tags(db, ids), start=start, end=end, timezone=timezone, board=key,
-                       age_hours=age_hours, min_posts=min_posts, metric=metric)
+                       age_hours=age_hours, min_posts=min_posts, metric=metric, with_features=with_features)
     finally:
         if enabled:
             gc.enable()
+
+
+def add_features(db: Db, report: Report) -> Report:
+    """The report with its posts' features counted and the feature effects computed (see `build`)."""
+    if report.features or not report.posts:
+        return report
+    ids = sorted({p.card_id for p in report.posts})
+    texts = {(int(cid), str(channel)): str(text or "") for cid, channel, text in db.rows(
+        f"SELECT card_id, channel, text FROM post_variant WHERE card_id IN ({', '.join(str(i) for i in ids)})",
+        bulk=True)}  # ints only: safe to inline
+    tags = _tags(db, ids)
+    posts = tuple(dataclasses.replace(p, features=count_features(texts.get((p.card_id, p.channel), ""), p.channel,
+                                                                    tags.get(p.card_id, ())))
+                  for p in report.posts)
+    return dataclasses.replace(report, posts=posts, features=insights.feature_effects(
+        posts, metric=report.metric, min_posts=report.min_posts))
 
 
 def _tags(db: Db, card_ids: Sequence[int]) -> dict[int, list[str]]:

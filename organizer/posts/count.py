@@ -27,6 +27,7 @@ from organizer.posts.rules import UNITS, NetworkRule, top_level_domains
 _GRAPHEME = regex.compile(r"\X")
 # Characters that may join a grapheme cluster with their neighbour (the Grapheme_Cluster_Break values other than
 # Other, Control, CR, LF, LV and LVT; a lone LV or LVT syllable only joins with V, T or Extend, listed here).
+_EMOJI_START = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}]")
 _PREPEND = regex.compile(r"\p{GCB=Prepend}")
 _JOINS = regex.compile(r"[\p{GCB=Extend}\p{GCB=ZWJ}\p{GCB=SpacingMark}\p{GCB=Prepend}\p{GCB=Regional_Indicator}"
                        r"\p{GCB=L}\p{GCB=V}\p{GCB=T}]")
@@ -168,6 +169,27 @@ def graphemes(text: str) -> int:
         inside += m.end() - m.start()
         total += len(_GRAPHEME.findall(m.group()))
     return total + len(text) - inside - pairs
+
+
+def graphemes_and_emoji(text: str) -> tuple[int, int]:
+    """(grapheme clusters, emoji as `_EMOJI` counts them: a family, a flag or a skin-toned hand is one). Most posts
+    have no character that joins another: then one pass over a character class counts both."""
+    pairs = text.count("\r\n")
+    if text.isascii():
+        return len(text) - pairs, 0
+    if not _JOINS.search(text):  # one cluster a code point (see graphemes)
+        return len(text) - pairs, len(_EMOJI_START.findall(text))
+    if _PREPEND.search(text):
+        return len(_GRAPHEME.findall(text)), len(_EMOJI.findall(text))
+    # Emoji and joining characters are not ASCII (a keycap's digit is the character before its run), and no
+    # cluster runs from them into the ASCII after: both counts can be taken over the non-ASCII runs alone.
+    clusters = emoji = inside = 0
+    for m in _NON_ASCII_RUN.finditer(text):
+        run = m.group()
+        inside += len(run)
+        clusters += len(_GRAPHEME.findall(run))
+        emoji += len(_EMOJI.findall(run))
+    return clusters + len(text) - inside - pairs, emoji
 
 
 def utf16_units(text: str) -> int:

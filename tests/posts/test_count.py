@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from organizer.posts.count import check, graphemes, hashtags, length, links, short_link, weighted_length
+from organizer.posts.count import (
+    check,
+    graphemes,
+    graphemes_and_emoji,
+    hashtags,
+    length,
+    links,
+    short_link,
+    weighted_length,
+)
 from organizer.posts.rules import rules
 
 R = rules()
@@ -133,6 +142,9 @@ def test_the_ascii_fast_path_counts_the_clusters_regex_counts(text: str) -> None
     import regex
 
     assert graphemes(text) == len(regex.findall(r"\X", text))
+    from organizer.posts.count import _EMOJI
+
+    assert graphemes_and_emoji(text) == (graphemes(text), len(_EMOJI.findall(text)))
 
 
 def test_instagram_counts_the_first_comments_hashtags_toward_the_cap() -> None:
@@ -144,10 +156,13 @@ def test_instagram_counts_the_first_comments_hashtags_toward_the_cap() -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
        | st.lists(st.sampled_from(["e", "\u0301", "\u200d", "👩", "🏽", "\ufe0f", "🇫", "🇷", "\u1100", "\u1161",
-                                   "\u11a8", "가", "\r", "\n", "क", "\u094d", "ष", "\u0600", "1"]),
+                                   "\u11a8", "가", "\r", "\n", "क", "\u094d", "ष", "\u0600", "1", "\u20e3", "#"]),
                   max_size=12).map("".join))
 def test_graphemes_fast_path_agrees_with_the_full_segmentation(text: str) -> None:
     """The shortcut (no joining character: one cluster a code point) never changes the count `\\X` gives."""
     import regex
 
     assert graphemes(text) == len(regex.findall(r"\X", text))
+    from organizer.posts.count import _EMOJI
+
+    assert graphemes_and_emoji(text) == (graphemes(text), len(_EMOJI.findall(text)))
