@@ -299,11 +299,11 @@ async def app_presses(db: Path, cfg: Any, posts: int) -> tuple[Press, Press, flo
     call = app.data.call
 
     def timed_call(change: Callable[..., Any], done: Callable[[Any], None] | None = None, *, write: bool = True,
-                   keep: bool = True) -> None:
-        # The Analytics screen's load, run through its LiveMode base (which wraps it as `reload.<locals>.guarded`).
+                   keep: bool = True, failed: Callable[[], None] | None = None) -> None:
+        # The Analytics screen's loads (the report, then its posts' features).
         qualname = getattr(change, "__qualname__", "")
-        if not ("AnalyticsScreen" in qualname or "LiveMode.reload" in qualname) or done is None:
-            return call(change, done, write=write, keep=keep)
+        if "AnalyticsScreen" not in qualname or done is None:
+            return call(change, done, write=write, keep=keep, failed=failed)
         # Who asked: reload()'s caller (on_mount, on_screen_resume, …), to say why one key built several reports.
         record: dict[str, Any] = {"asked": clock(), "by": sys._getframe(2).f_code.co_name}
         calls.append(record)
@@ -323,7 +323,7 @@ async def app_presses(db: Path, cfg: Any, posts: int) -> tuple[Press, Press, flo
             done(result)
             record["shown"] = clock()
 
-        return call(timed_change, timed_done, write=write, keep=keep)
+        return call(timed_change, timed_done, write=write, keep=keep, failed=failed)
 
     app._display = timed_display  # type: ignore[method-assign]
     app.data.call = timed_call  # type: ignore[method-assign]

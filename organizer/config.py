@@ -335,6 +335,19 @@ def save_table_setting(path: Path, table: str, key: str, value: int | str) -> No
     _write_config(path, tomlkit.dumps(doc))
 
 
+def check_config_editable(path: Path, what: str) -> None:
+    """Refuse now (ConfigError) what `add_voice_note` and the other writers would refuse later: a config that is
+    not valid TOML; so an action that also writes the config can stop before it changes anything else."""
+    import tomlkit
+
+    if not path.is_file():
+        return
+    try:
+        tomlkit.parse(path.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.ParseError as exc:
+        raise ConfigError(what, "", f"cannot be saved: the file is not valid TOML ({exc})", path) from None
+
+
 def add_voice_note(path: Path, board: str | None, note: str) -> None:
     """Add a line to a voice profile's tone notes (`[voice.BOARD]`, or `[voice]` for every board), keeping every
     other line and comment: what an experiment found, for the writer to keep in view in the editor."""

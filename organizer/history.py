@@ -95,6 +95,11 @@ def snapshot(session: Session, table_name: str, row_id: int, *, dependents: bool
         snap["approvals"] = [_plain(ap, r) for r in conn.execute(
             select(ap).where(ap.c.card_id == row_id).order_by(ap.c.id))]
         if dependents:
+            ms, ep = _table("metric_snapshot"), _table("experiment_post")
+            snap["metrics"] = [_plain(ms, r) for r in conn.execute(
+                select(ms).where(ms.c.card_id == row_id).order_by(ms.c.id))]
+            snap["experiment_posts"] = [_plain(ep, r) for r in conn.execute(
+                select(ep).where(ep.c.card_id == row_id))]
             te, pb = _table("time_entry"), _table("plan_block")
             snap["time_entries"] = [_plain(te, r) for r in conn.execute(
                 select(te).where(te.c.card_id == row_id).order_by(te.c.id))]
@@ -147,7 +152,8 @@ def _insert_keeping_id(session: Session, table: Table, state: Snapshot) -> None:
 
 
 def _restore_dependents(session: Session, card_id: int, state: Snapshot, removed_at: datetime) -> None:
-    """Bring back the time entries and pinned plan blocks a card's removal took with it."""
+    """Bring back what a card's removal took with it: time entries, pinned plan blocks, metrics snapshots and its
+    posts' places in experiments."""
     conn = session.connection()
     card, te, pb = _table("card"), _table("time_entry"), _table("plan_block")
     for entry in state.get("time_entries", []):
@@ -162,6 +168,17 @@ def _restore_dependents(session: Session, card_id: int, state: Snapshot, removed
             conn.execute(update(card).where(card.c.id == card_id)
                          .values(spent_minutes=card.c.spent_minutes + minutes))
         _insert_keeping_id(session, te, values)
+    ms, ep, arm, pv = (_table("metric_snapshot"), _table("experiment_post"), _table("experiment_arm"),
+                       _table("post_variant"))
+    variants = {v for (v,) in conn.execute(select(pv.c.channel).where(pv.c.card_id == card_id))}
+    for reading in state.get("metrics", []):
+        if reading["channel"] in variants:
+            _insert_keeping_id(session, ms, reading | {"card_id": card_id})
+    for place in state.get("experiment_posts", []):
+        # Back in its arm, unless the experiment (or the arm) is gone or the variant is no longer there.
+        if place["channel"] in variants and conn.execute(
+                select(arm.c.id).where(arm.c.id == place["arm_id"])).first() is not None:
+            conn.execute(insert(ep).values(**_row_values(ep, place | {"card_id": card_id})))
     for block in state.get("pinned_blocks", []):
         start, end = db_datetime(block["start_at"]), db_datetime(block["end_at"])
         # The day may have been planned again without the card: planner blocks over pinned time give way.
@@ -199,9 +216,17 @@ def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | N
             conn.execute(insert(tg).values(card_id=row_id, tag=tag))
         if "variants" in state:  # entries older than post variants leave them as they are
             pv = _table("post_variant")
-            conn.execute(delete(pv).where(pv.c.card_id == row_id))
+            # Updated in place, not deleted and inserted again: a variant's metrics snapshots and experiment
+            # places hang off it (ON DELETE CASCADE), and an undo of a title must not take them with it.
+            channels = [v["channel"] for v in state["variants"]]
+            conn.execute(delete(pv).where(pv.c.card_id == row_id, pv.c.channel.not_in(channels)))
             for variant in state["variants"]:
-                conn.execute(insert(pv).values(**_row_values(pv, variant | {"card_id": row_id})))
+                values = _row_values(pv, variant | {"card_id": row_id})
+                here = pv.c.card_id == row_id, pv.c.channel == values["channel"]
+                if conn.execute(select(pv.c.channel).where(*here)).first() is None:
+                    conn.execute(insert(pv).values(**values))
+                else:
+                    conn.execute(update(pv).where(*here).values(**values))
         if "approvals" in state:
             ap = _table("approval")
             conn.execute(delete(ap).where(ap.c.card_id == row_id))

@@ -53,10 +53,12 @@ def heatmap_lines(heat: Heatmap, metric: str) -> Content:
         rank = sum(m <= mean for m in means) / len(means) if means else 0
         return SHADES[min(len(SHADES) - 1, 1 + int(rank * (len(SHADES) - 1)))]
 
-    lines = [Content.assemble("     ", *(f"{h:>3} " for h in HOURS))]
+    used = [c.hour for c in heat.cells if c.posts]
+    hours = range(min([HOURS.start, *used]), max([HOURS.stop - 1, *used]) + 1)  # night posts widen it
+    lines = [Content.assemble("     ", *(f"{h:>3} " for h in hours))]
     for day, name in enumerate(DAYS):
         parts: list[Content | str | tuple[str, str]] = [f"{name}  "]
-        for hour in HOURS:
+        for hour in hours:
             cell = cells.get((day, hour))
             if cell is None or not cell.posts:
                 parts.append(("   ·", "$text-muted"))
@@ -78,9 +80,8 @@ def group_lines(title: str, groups: tuple[GroupStats, ...], metric: str) -> Cont
     """A heading and one line per channel or pillar: posts, measured, mean and median rate, mean interactions."""
     if not groups:
         return Content("")
-    width = max(len(g.key or "(no pillar)") for g in groups)
-    lines = [Content.styled(f"{title}{'':<{width - len(title) + 2}} posts  measured  mean rate  median  "
-                            "interactions", "bold")]
+    width = max(len(title), *(len(g.key or "(no pillar)") for g in groups))
+    lines = [Content.styled(f"{title:<{width}}  posts  measured  mean rate  median  interactions", "bold")]
     for g in groups:
         lines.append(Content(f"{g.key or '(no pillar)':<{width}}  {g.posts:>5}  {g.measured:>8}  "
                              f"{fmt(g.mean_rate, 'engagement_rate'):>9}  {fmt(g.median_rate, 'engagement_rate'):>6}  "
@@ -228,7 +229,7 @@ class AnalyticsScreen(LiveMode):
         self.query_one("#analytics-title", Static).update(Content(
             f"Analytics · {report.board or 'all boards'} · last {self.days} days "
             f"({report.start.astimezone(zone):%d %b} – {report.end.astimezone(zone):%d %b}) · "
-            f"{len(report.posts)} posts, {report.scored} measured · {what} at {report.age_hours:g} h"))
+            f"{len(report.posts)} posts, {report.scored} with {what} at {report.age_hours:g} h"))
         self.query_one("#analytics-empty", Static).update(Content(
             f"{report.empty_reason} ([ / ]: range)" if report.empty else ""))
         self._chart(report)
@@ -273,7 +274,7 @@ class AnalyticsScreen(LiveMode):
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.date_form("d/m")
+        plt.date_form("Y-m-d", "d/m")  # read with the year (a 365-day range spans New Year), shown without
         scale = 100 if report.metric == "engagement_rate" else 1
         for group in report.channels[:4]:
             weeks: dict[date, list[float]] = {}
@@ -282,7 +283,7 @@ class AnalyticsScreen(LiveMode):
             if len(weeks) < 2:
                 continue
             days = sorted(weeks)
-            plt.plot([d.strftime("%d/%m") for d in days], [sum(weeks[d]) / len(weeks[d]) * scale for d in days],
+            plt.plot([d.isoformat() for d in days], [sum(weeks[d]) / len(weeks[d]) * scale for d in days],
                      label=group.key or "?", marker="braille")
         plt.title("engagement rate per post, weekly mean, %" if report.metric == "engagement_rate"
                   else "interactions per post, weekly mean")

@@ -137,7 +137,8 @@ class DialogActions(_OnTheApp):
                     f"Saved {ref} {values['channel']}: " + ", ".join(
                         f"{v} {k.replace('_', ' ')}" for k, v in values["counts"].items()), markup=False))
 
-            self.push_screen(MetricsForm(ref, title, channels, timezone=cfg.timezone, now=now), saved)
+            self.push_screen(MetricsForm(ref, title, channels, timezone=cfg.timezone, now=now, day_end=cfg.day_end),
+                             saved)
 
         self.data.call(variants, show, write=False)
 

@@ -211,22 +211,24 @@ class DataService:
 
     # --- writes -------------------------------------------------------------------------------
     def call(self, change: Change, done: Callable[[Any], None] | None = None, *, write: bool = True,
-             keep: bool = True) -> None:
+             keep: bool = True, failed: Callable[[], None] | None = None) -> None:
         """Run `change(session, services)` in a worker, in one transaction; `done(result)` on the UI thread.
 
         `write=False` reads; `keep=False` rolls the transaction back (to plan without storing). Bad input
-        becomes an error notification and `done` is not called.
+        becomes an error notification and `done` is not called; `failed()` is, on the UI thread.
         """
         ticket = self._lane.ticket() if write and keep else None
-        self._in_worker(lambda: self._call(change, done, write, keep, ticket), "db")
+        self._in_worker(lambda: self._call(change, done, write, keep, ticket, failed), "db")
 
     def _call(self, change: Change, done: Callable[[Any], None] | None, write: bool, keep: bool,
-              ticket: int | None) -> None:
+              ticket: int | None, failed: Callable[[], None] | None = None) -> None:
         with self._lane.turn(ticket) if ticket is not None else _no_turn():
             ok, result, failure = self._run(change, "write" if write and keep else "scratch" if write else "read")
         self._tell(failure)
         if ok and done is not None:
             self.app.call_from_thread(done, result)
+        elif not ok and failed is not None:
+            self.app.call_from_thread(failed)
 
     def write(self, change: Change, *, focus: int | str | None = None, done: Callable[[Any], None] | None = None,
               reload: bool = True) -> None:

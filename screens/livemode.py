@@ -64,18 +64,12 @@ class LiveMode(Screen[None]):
         work, show = loaded
         self._loading_for = wanted
 
-        def guarded(session: Any, svc: Any) -> Any:
-            try:
-                return work(session, svc)
-            except BaseException:
-                self.app.call_from_thread(self._finished)  # the data service reports the failure
-                raise
-
         def shown(result: Any) -> None:
             self._finished()
             show(result)
 
-        self.org.data.call(guarded, shown, write=False)
+        # A failure (reported by the data service) frees the screen for the next load too.
+        self.org.data.call(work, shown, write=False, failed=self._finished)
 
     def _finished(self) -> None:
         self._loading_for = None

@@ -7,7 +7,7 @@ values; the app writes them through the data service (organizer.metrics.store.re
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -43,10 +43,11 @@ class MetricsForm(ModalScreen[dict[str, Any] | None]):
     MetricsForm .dialog-keys { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, ref: str, title: str, channels: list[str], *, timezone: str, now: datetime) -> None:
+    def __init__(self, ref: str, title: str, channels: list[str], *, timezone: str, now: datetime,
+                 day_end: time = time(17, 30)) -> None:
         super().__init__()
         self.ref, self.card_title, self.channels = ref, title, channels
-        self.timezone, self.now = timezone, now
+        self.timezone, self.now, self.day_end = timezone, now, day_end
 
     def compose(self) -> ComposeResult:
         """The card, the channel, when the numbers were read, one box per count."""
@@ -80,7 +81,7 @@ class MetricsForm(ModalScreen[dict[str, Any] | None]):
         """Check every box; close with the values, or stay open naming the first bad one."""
         counts: dict[str, int] = {}
         for name in METRICS:
-            text = self.query_one(f"#metrics-{name}", Input).value.strip().replace(" ", "").replace(",", "")
+            text = self.query_one(f"#metrics-{name}", Input).value.strip()
             if not text:
                 continue
             if not text.isdigit():
@@ -93,7 +94,7 @@ class MetricsForm(ModalScreen[dict[str, Any] | None]):
             return
         when = self.query_one("#metrics-at", Input).value.strip() or "now"
         try:
-            at = self.now if when == "now" else parse_when(when, now=self.now, tz=self.timezone)
+            at = self.now if when == "now" else parse_when(when, now=self.now, tz=self.timezone, day_end=self.day_end)
         except ValueError as exc:
             self._error(f"read at: {exc}", "at")
             return

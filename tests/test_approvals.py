@@ -133,3 +133,13 @@ def test_the_demos_exec_board_refuses_to_schedule_an_unapproved_post(cli: Any, d
     assert r.code == 2 and "needs approval by Maya Okafor" in r.err
     assert cli("approve", "CEO-10", "--as", "Maya Okafor").code == 0
     assert cli("move", "CEO-10", "scheduled").code == 0
+
+
+def test_a_gate_kept_with_the_board_follows_it_when_its_key_changes(cli: Any) -> None:
+    assert cli("add", "Exec post", "--column", "review").code == 0
+    assert cli("boards", "approval", "MAIN", "--required", "1", "--approver", "Dana").code == 0
+    assert cli("boards", "rename", "MAIN", "--key", "EXEC").code == 0
+    r = cli("move", "EXEC-1", "scheduled")
+    assert r.code == 2 and "needs approval by Dana" in r.err
+    assert cli("boards", "add", "MAIN", "A new main").code == 0
+    assert "no approval needed" in cli("boards", "approval", "MAIN").out  # the old key does not keep it

@@ -126,6 +126,11 @@ def _close(args: argparse.Namespace, cfg: Config, storage: Any, now: datetime) -
     from organizer.experiments import service
     from organizer.storage.plain import Db
 
+    if args.to_voice:
+        from organizer import paths
+        from organizer.config import check_config_editable
+
+        check_config_editable(paths.config_file(), "voice")  # before closing: not a closed experiment without its note
     with storage.write() as session:
         db = Db(session)
         row = db.rows("SELECT id FROM experiment WHERE key = :key", {"key": args.key.strip().lower()})

@@ -79,6 +79,13 @@ def _list(args: argparse.Namespace, cfg: Config, location: str) -> int:
     try:
         with storage.reading() as db:
             ids = _card_ids(db, args.id) if getattr(args, "id", None) else None
+            board = getattr(args, "board", None)
+            if board:
+                from organizer.validate import unknown_board
+
+                boards = [str(k) for (k,) in db.rows("SELECT key FROM board ORDER BY id")]
+                if board.upper() not in boards:
+                    raise unknown_board(board.upper(), boards)
             found = store.snapshots(db, card_ids=ids, board=getattr(args, "board", None))
     finally:
         storage.close()
@@ -115,5 +122,7 @@ def _card_ids(db: Db, ref: str) -> list[int]:
     if not found:
         raise InputError(f"card {ref!r} does not exist")
     if len(found) > 1:
-        raise InputError(f"card {ref!r} is ambiguous: give the board key, e.g. NWC-{number}")
+        keys = [k for (k,) in db.rows("SELECT b.key FROM card c JOIN board b ON b.id = c.board_id WHERE c.number = "
+                                      ":number ORDER BY b.key", {"number": number})]
+        raise InputError(f"card {ref!r} is ambiguous: give the board key, e.g. {keys[0]}-{number}")
     return found

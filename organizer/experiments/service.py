@@ -127,7 +127,8 @@ def tagged(db: Db, tag: str) -> list[str]:
     return [f"{key}-{number}" for key, number, _ in db.rows(
         "SELECT DISTINCT b.key, c.number, c.id FROM card c JOIN board b ON b.id = c.board_id JOIN card_tag t "
         "ON t.card_id = c.id JOIN post_variant v ON v.card_id = c.id WHERE lower(t.tag) = :tag "
-        "AND (v.status = 'published' OR v.url IS NOT NULL) ORDER BY c.id", {"tag": tag.strip().lower()})]
+        "AND (v.status = 'published' OR (v.url IS NOT NULL AND v.url <> '')) ORDER BY c.id",
+        {"tag": tag.strip().lower()})]
 
 
 def assign(db: Db, key: str, arm: str, refs: Sequence[str], channel: str | None = None) -> list[str]:
@@ -196,8 +197,8 @@ def status(db: Db, key: str, now: datetime, tz: str) -> Status:
     if metric == "engagement_rate":
         lacking = sum(1 for p in posts if p.why_not == "no impressions")
         if lacking:
-            warnings.append(f"{lacking} post(s) left out: their network gives no impressions (use --metric "
-                            "interactions to compare them)")
+            warnings.append(f"{lacking} post(s) left out: no impressions known (their network gives none, or none "
+                            "were recorded); an experiment with --metric interactions compares them")
     comparisons: tuple[stats.Comparison, ...] = ()
     if missing:
         verdict = "not enough posts yet (" + "; ".join(

@@ -60,8 +60,7 @@ def _text_features(text: str, channel: str) -> tuple[int, int, bool, int]:
 
 def emoji_count(text: str) -> int:
     """Emoji in a text, each sequence once (the pattern `organizer check` weighs emoji with)."""
-    # count.py keeps its emoji pattern private and has no counter of its own; reusing it keeps one definition.
-    return len(count._EMOJI.findall(text))
+    return count.graphemes_and_emoji(text)[1]
 
 
 def length_band(length: int, channel: str) -> str:

@@ -115,6 +115,14 @@ def rename_board(
         new_key = check_board_key(new_key)
         if new_key != board.key and session.exec(select(Board).where(Board.key == new_key)).first():
             raise InputError(f"board key {new_key!r} is already used: pick another")
+        if new_key != board.key:
+            from organizer.storage.plain import Db
+
+            # What is kept with the board under its key (the approval gate, the mix targets) follows it; a
+            # board made later under the old key starts without them. (Undo of the rename leaves them here.)
+            for kind in ("approval", "mix"):
+                Db(session).rows("UPDATE setting SET key = :new WHERE key = :old",
+                                 {"new": f"{kind}.{new_key}", "old": f"{kind}.{board.key}"}, fetch=False)
         board.key = new_key
     session.add(board)
     session.flush()

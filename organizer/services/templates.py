@@ -171,7 +171,10 @@ def place(db: Db, cfg: Config, chain: list[ChainStep], publish: datetime, now: d
                                     total, zone, moved=True))
     # Due times: the latest each step may end around that work; failing that, where the planner puts it.
     tries = [] if isinstance(around_others, Shortfall) else [around_others]
-    for placed in [*tries, [Placed(pieces) for pieces in slots(plans, steps)]]:
+    trial_slots = slots(plans, steps)
+    if all(trial_slots):  # a step the trial left for later (past the horizon) has no slot to be due at
+        tries.append([Placed(pieces) for pieces in trial_slots])
+    for placed in tries:
         found = kept(placed)
         if found is not None:
             return found
@@ -185,7 +188,8 @@ def _shortfall(name: str, short: Shortfall | None, publish: datetime, total: int
     around = ("meetings, pinned blocks, the pop-up reserve and the work that is more urgent, even with the less "
               "urgent work moved later" if moved else "meetings, the work already planned and the pop-up reserve")
     missing = f"{short.missing_minutes} min" if short is not None else "some of it"
-    text = (f"{name} needs {total} min of work before {when}: {missing} do not fit "
+    verb = "do" if short is not None else "does"
+    text = (f"{name} needs {total} min of work before {when}: {missing} {verb} not fit "
             f"in the working time left free (around {around}) between now and then")
     if short is not None and short.earliest_publish is not None:
         text += f"; the earliest publish time that fits is {short.earliest_publish.astimezone(zone):%a %d %b %H:%M}"

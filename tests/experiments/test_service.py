@@ -122,6 +122,21 @@ def test_the_demos_emoji_experiment_reads_an_honest_verdict(cli: Any, db_locatio
     assert cli("experiment", "assign", "emoji-count", "low", "--tag", "nope").code == 2
 
 
+def test_undo_keeps_a_posts_numbers_and_its_place_in_an_experiment(emoji: Any) -> None:
+    """Undoing an edit restores the card's variants in place (their snapshots hang off them); rm + undo brings the
+    snapshots and the experiment place back with the card."""
+    with time_machine.travel(NOW, tick=False):
+        before = json.loads(emoji("metrics", "list", "MAIN-2", "--json").out)
+        assert emoji("edit", "MAIN-2", "--title", "Renamed").code == 0 and emoji("undo").code == 0
+        assert json.loads(emoji("metrics", "list", "MAIN-2", "--json").out) == before
+        assert json.loads(emoji("experiment", "status", "emoji-count", "--json").out)["arms"][1]["n"] == 5
+        assert emoji("rm", "MAIN-2").code == 0
+        assert json.loads(emoji("experiment", "status", "emoji-count", "--json").out)["arms"][1]["n"] == 4
+        assert emoji("undo").code == 0
+        assert json.loads(emoji("metrics", "list", "MAIN-2", "--json").out) == before
+        assert json.loads(emoji("experiment", "status", "emoji-count", "--json").out)["arms"][1]["n"] == 5
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("new", "Bad Key!", "--variable", "x"), "experiment key 'bad key!' is not valid"),
     (("new", "k", "--variable", "x", "--arms", "A"), "give 2 to 6"),

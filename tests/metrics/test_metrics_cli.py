@@ -62,3 +62,8 @@ def test_bad_input_is_named_and_nothing_is_written(posted: Any, args: tuple[str,
         r = posted("metrics", "add", *args)
         assert r.code == 2 and message in r.err, r.err
         assert json.loads(posted("metrics", "list", "--json").out) == []
+
+
+def test_listing_an_unknown_board_names_the_boards(posted: Any) -> None:
+    r = posted("metrics", "list", "--board", "NOPE")
+    assert r.code == 2 and "NOPE" in r.err and "MAIN" in r.err

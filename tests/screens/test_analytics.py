@@ -131,3 +131,12 @@ async def test_m_on_a_card_types_in_its_numbers_a_bad_value_keeps_the_form(demo_
         found = metrics_store.snapshots(Db(session))
     assert [(s.source, s.counts["likes"]) for s in found if s.ref == ref and s.source == "manual"
             and s.taken_at == NOW] == [("manual", 12)]
+
+
+def test_tables_take_names_shorter_than_their_heading() -> None:
+    """A board that posts only on X: the channel column is narrower than its heading (was a ValueError)."""
+    from organizer.metrics.insights import GroupStats
+    from screens.analytics import group_lines
+
+    lines = str(group_lines("Channel", (GroupStats("x", 3, 3, 3, 0.02, 0.02, 5.0, ()),), "engagement_rate"))
+    assert lines.splitlines()[1].startswith("x        ") and "2.0%" in lines
