@@ -2,9 +2,9 @@
 
 Every action stores row snapshots before and after. An entry's `changes` is a JSON list of
 `{"table", "id", "before", "after"}`; a snapshot is a row's columns (datetimes as stored text)
-plus, for a card, its `channels`, `tags` and post `variants` (and, when the card is removed, the `time_entries`
-and `pinned_blocks` that go with it), and for a board, its `columns`. Undo writes the befores
-back in reverse order, redo the afters in order, so a card deleted with its steps comes back
+plus, for a card, its `channels`, `tags` and post `variants` (and, when the card is removed, the `time_entries`,
+`pinned_blocks`, `metrics` snapshots and `experiment_posts` that go with it), and for a board, its `columns`.
+Undo writes the befores back in reverse order, redo the afters in order, so a card deleted with its steps comes back
 parent first. Older entries without the newer keys undo as they always did.
 
 An entry also records its *place*: one terminal session (`cli:<session>`, see
@@ -41,7 +41,7 @@ _PLACE_KEY = "place"  # in Session.info: the place of every change made in that 
 _BATCH_KEY = "history_batch"  # in Session.info while `batch` collects changes
 PRUNE_EVERY = 50  # a recorded entry whose id is a multiple of this prunes the history
 # Rows that hang on a card and are deleted with it; a removal's snapshot carries them back.
-_DEPENDENTS = ("time_entries", "pinned_blocks")
+_DEPENDENTS = ("time_entries", "pinned_blocks", "metrics", "experiment_posts")
 # Columns other actions change without a history entry (a new card bumps its board's counter).
 # updated_at: undo and redo stamp it anew (time only moves forward for calendar clients), so it is no conflict.
 _UNTRACKED = {"board": ("next_number",), "card": ("updated_at",)}
@@ -400,6 +400,11 @@ def _gained(session: Session, key: tuple[str, int], deleting: set[tuple[str, int
         select(pb.c.id).where(pb.c.card_id == row_id, pb.c.pinned == True)).scalars()  # noqa: E712
     if any(i not in ours for i in pinned):
         return "has pinned plan time since"
+    ms = _table("metric_snapshot")
+    ours = {r["id"] for r in (known or {}).get("metrics", [])}
+    readings: Iterable[int] = conn.execute(select(ms.c.id).where(ms.c.card_id == row_id)).scalars()
+    if any(i not in ours for i in readings):
+        return "has metrics recorded since"
     return None
 
 
