@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Table, delete, func, insert, or_, select, update
-from sqlmodel import Session, SQLModel, col
+from sqlalchemy import delete, func, or_, select
+from sqlmodel import Session, col
 
-from organizer.instants import db_datetime, db_text
-from organizer.models import AwareDateTime, HistoryEntry, utcnow
+from organizer.history_rows import Snapshot, restore, snapshot, table_of
+from organizer.models import HistoryEntry, utcnow
 from organizer.storage.quick import default_place, new_app_place, shell_place
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
     "prune", "record", "redo", "set_place", "shell_place", "snapshot", "undo",
 ]
 
-Snapshot = dict[str, Any]
 _PLACE_KEY = "place"  # in Session.info: the place of every change made in that session
 _BATCH_KEY = "history_batch"  # in Session.info while `batch` collects changes
 PRUNE_EVERY = 50  # a recorded entry whose id is a multiple of this prunes the history
@@ -53,190 +52,6 @@ class NothingToUndo(LookupError):
 
 class UndoConflict(NothingToUndo):
     """Undoing (or redoing) would overwrite a later change made elsewhere; nothing was written."""
-
-
-def _table(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
-
-
-def _plain(table: Table, row: Any) -> Snapshot:
-    out: Snapshot = {}
-    for column in table.columns:
-        value = row._mapping[column.name]
-        if isinstance(value, datetime):
-            value = db_text(value)
-        elif isinstance(value, date):
-            value = value.isoformat()
-        out[column.name] = value
-    return out
-
-
-def snapshot(session: Session, table_name: str, row_id: int, *, dependents: bool = False) -> Snapshot | None:
-    """The current state of one row with its dependent rows, or None if absent.
-
-    `dependents=True` adds, for a card, its time entries and pinned plan blocks: what a delete
-    cascades away and undo must bring back.
-    """
-    conn = session.connection()
-    table = _table(table_name)
-    row = conn.execute(select(table).where(table.c.id == row_id)).first()
-    if row is None:
-        return None
-    snap = _plain(table, row)
-    if table_name == "card":
-        ch, tg = _table("card_channel"), _table("card_tag")
-        snap["channels"] = list(conn.execute(
-            select(ch.c.channel).where(ch.c.card_id == row_id).order_by(ch.c.position)).scalars())
-        snap["tags"] = sorted(conn.execute(select(tg.c.tag).where(tg.c.card_id == row_id)).scalars())
-        pv = _table("post_variant")
-        snap["variants"] = [_plain(pv, r) for r in conn.execute(
-            select(pv).where(pv.c.card_id == row_id).order_by(pv.c.position, pv.c.channel))]
-        ap = _table("approval")
-        snap["approvals"] = [_plain(ap, r) for r in conn.execute(
-            select(ap).where(ap.c.card_id == row_id).order_by(ap.c.id))]
-        if dependents:
-            ms, ep = _table("metric_snapshot"), _table("experiment_post")
-            snap["metrics"] = [_plain(ms, r) for r in conn.execute(
-                select(ms).where(ms.c.card_id == row_id).order_by(ms.c.id))]
-            snap["experiment_posts"] = [_plain(ep, r) for r in conn.execute(
-                select(ep).where(ep.c.card_id == row_id))]
-            te, pb = _table("time_entry"), _table("plan_block")
-            snap["time_entries"] = [_plain(te, r) for r in conn.execute(
-                select(te).where(te.c.card_id == row_id).order_by(te.c.id))]
-            snap["pinned_blocks"] = [_plain(pb, r) for r in conn.execute(
-                select(pb).where(pb.c.card_id == row_id, pb.c.pinned == True).order_by(pb.c.id))]  # noqa: E712
-    elif table_name == "board":
-        bc = _table("board_column")
-        rows = conn.execute(select(bc).where(bc.c.board_id == row_id).order_by(bc.c.position))
-        snap["columns"] = [_plain(bc, r) for r in rows]
-    return snap
-
-
-def _row_values(table: Table, state: Snapshot) -> dict[str, Any]:
-    values = {}
-    for column in table.columns:
-        if column.name in state:
-            v = state[column.name]
-            if isinstance(column.type, AwareDateTime):
-                v = db_datetime(v)
-                # A required instant that could not be read when the snapshot was taken (see
-                # organizer.integrity) comes back as now rather than failing the whole undo.
-                if v is None and not column.nullable:
-                    v = utcnow()
-            elif isinstance(column.type, Date) and isinstance(v, str):
-                v = date.fromisoformat(v)
-            values[column.name] = v
-    if "updated_at" in values:
-        # Undo and redo are changes too: calendar clients and the feed must see time move forward
-        # (SEQUENCE, LAST-MODIFIED, ETag come from it), never back to the snapshot's older value.
-        values["updated_at"] = utcnow()
-    return values
-
-
-def _upsert(session: Session, table: Table, state: Snapshot) -> None:
-    conn = session.connection()
-    values = _row_values(table, state)
-    exists = conn.execute(select(table.c.id).where(table.c.id == state["id"])).first()
-    if exists:
-        conn.execute(update(table).where(table.c.id == state["id"]).values(**values))
-    else:
-        conn.execute(insert(table).values(**values))
-
-
-def _insert_keeping_id(session: Session, table: Table, state: Snapshot) -> None:
-    conn = session.connection()
-    values = _row_values(table, state)
-    if conn.execute(select(table.c.id).where(table.c.id == values.get("id"))).first() is not None:
-        values.pop("id")  # the id went to a newer row meanwhile: this one comes back under a new id
-    conn.execute(insert(table).values(**values))
-
-
-def _restore_dependents(session: Session, card_id: int, state: Snapshot, removed_at: datetime) -> None:
-    """Bring back what a card's removal took with it: time entries, pinned plan blocks, metrics snapshots and its
-    posts' places in experiments."""
-    conn = session.connection()
-    card, te, pb = _table("card"), _table("time_entry"), _table("plan_block")
-    for entry in state.get("time_entries", []):
-        values = entry | {"card_id": card_id}
-        running = conn.execute(select(te.c.id).where(te.c.ended_at.is_(None)).limit(1)).first()
-        started = db_datetime(entry["started_at"])
-        if entry["ended_at"] is None and running is not None and started is not None:
-            # One timer at a time: another runs now, so this one stops when its card was removed.
-            stopped = max(removed_at, started)
-            minutes = max(0, round((stopped - started).total_seconds() / 60))
-            values |= {"ended_at": db_text(stopped), "minutes": minutes}
-            conn.execute(update(card).where(card.c.id == card_id)
-                         .values(spent_minutes=card.c.spent_minutes + minutes))
-        _insert_keeping_id(session, te, values)
-    ms, ep, arm, pv = (_table("metric_snapshot"), _table("experiment_post"), _table("experiment_arm"),
-                       _table("post_variant"))
-    variants = {v for (v,) in conn.execute(select(pv.c.channel).where(pv.c.card_id == card_id))}
-    for reading in state.get("metrics", []):
-        if reading["channel"] in variants:
-            _insert_keeping_id(session, ms, reading | {"card_id": card_id})
-    for place in state.get("experiment_posts", []):
-        # Back in its arm, unless the experiment (or the arm) is gone or the variant is no longer there.
-        if place["channel"] in variants and conn.execute(
-                select(arm.c.id).where(arm.c.id == place["arm_id"])).first() is not None:
-            conn.execute(insert(ep).values(**_row_values(ep, place | {"card_id": card_id})))
-    for block in state.get("pinned_blocks", []):
-        start, end = db_datetime(block["start_at"]), db_datetime(block["end_at"])
-        # The day may have been planned again without the card: planner blocks over pinned time give way.
-        conn.execute(delete(pb).where(pb.c.pinned == False, pb.c.start_at < end, pb.c.end_at > start,  # noqa: E712
-                                      pb.c.end_at > utcnow()))
-        _insert_keeping_id(session, pb, block | {"card_id": card_id})
-
-
-def _restore(session: Session, table_name: str, row_id: int, state: Snapshot | None, at: datetime) -> None:
-    conn = session.connection()
-    table = _table(table_name)
-    if state is None:
-        conn.execute(delete(table).where(table.c.id == row_id))
-        return
-    if table_name == "board":
-        _upsert(session, table, state)
-        bc = _table("board_column")
-        keep = [c["id"] for c in state.get("columns", [])]
-        for column in state.get("columns", []):
-            _upsert(session, bc, column)
-        conn.execute(delete(bc).where(bc.c.board_id == row_id, bc.c.id.not_in(keep)))
-        return
-    _upsert(session, table, state)
-    if table_name == "card":
-        # A board restored from an older snapshot may carry a smaller counter; never hand a number out twice.
-        board = _table("board")
-        conn.execute(update(board).where(board.c.id == state["board_id"], board.c.next_number <= state["number"])
-                     .values(next_number=state["number"] + 1))
-        ch, tg = _table("card_channel"), _table("card_tag")
-        conn.execute(delete(ch).where(ch.c.card_id == row_id))
-        conn.execute(delete(tg).where(tg.c.card_id == row_id))
-        for i, channel in enumerate(state.get("channels", [])):
-            conn.execute(insert(ch).values(card_id=row_id, channel=channel, position=i))
-        for tag in state.get("tags", []):
-            conn.execute(insert(tg).values(card_id=row_id, tag=tag))
-        if "variants" in state:  # entries older than post variants leave them as they are
-            pv = _table("post_variant")
-            # Updated in place, not deleted and inserted again: a variant's metrics snapshots and experiment
-            # places hang off it (ON DELETE CASCADE), and an undo of a title must not take them with it.
-            channels = [v["channel"] for v in state["variants"]]
-            conn.execute(delete(pv).where(pv.c.card_id == row_id, pv.c.channel.not_in(channels)))
-            for variant in state["variants"]:
-                values = _row_values(pv, variant | {"card_id": row_id})
-                here = pv.c.card_id == row_id, pv.c.channel == values["channel"]
-                if conn.execute(select(pv.c.channel).where(*here)).first() is None:
-                    conn.execute(insert(pv).values(**values))
-                else:
-                    conn.execute(update(pv).where(*here).values(**values))
-        if "approvals" in state:
-            ap = _table("approval")
-            conn.execute(delete(ap).where(ap.c.card_id == row_id))
-            for verdict in state["approvals"]:
-                values = _row_values(ap, verdict | {"card_id": row_id})
-                if conn.execute(select(ap.c.id).where(ap.c.id == values["id"])).first() is not None:
-                    values.pop("id")  # the id went to another card's verdict meanwhile
-                conn.execute(insert(ap).values(**values))
-        _restore_dependents(session, row_id, state, at)
-    session.expire_all()
 
 
 def change(table: str, row_id: int, before: Snapshot | None, after: Snapshot | None) -> dict[str, Any]:
@@ -332,7 +147,7 @@ def prune(session: Session, *, keep_days: int, max_entries: int, undo_depth: int
     `keep_days` stay, whatever their age and however many entries there are. A place idle for
     longer (a closed app session, a terminal long gone) keeps nothing past the limits.
     """
-    h = _table("history")
+    h = table_of("history")
     cutoff = (now or utcnow()) - timedelta(days=keep_days)
     ranked = select(
         h.c.id,
@@ -378,7 +193,7 @@ def _gained(session: Session, key: tuple[str, int], deleting: set[tuple[str, int
     conn = session.connection()
     table, row_id = key
     if table == "board":
-        cards = _table("card")
+        cards = table_of("card")
         # The metadata's Table columns are untyped (Any): the rows are typed here as the schema has them.
         board_cards: Iterable[tuple[int, int]] = conn.execute(
             select(cards.c.id, cards.c.number).where(cards.c.board_id == row_id))
@@ -386,7 +201,7 @@ def _gained(session: Session, key: tuple[str, int], deleting: set[tuple[str, int
         return f"has cards added since ({len(numbers)})" if numbers else None
     if table != "card":
         return None
-    cards, te, pb = _table("card"), _table("time_entry"), _table("plan_block")
+    cards, te, pb = table_of("card"), table_of("time_entry"), table_of("plan_block")
     step_ids: Iterable[int] = conn.execute(select(cards.c.id).where(cards.c.parent_id == row_id)).scalars()
     steps = [cid for cid in step_ids if ("card", cid) not in deleting]
     if steps:
@@ -400,7 +215,7 @@ def _gained(session: Session, key: tuple[str, int], deleting: set[tuple[str, int
         select(pb.c.id).where(pb.c.card_id == row_id, pb.c.pinned == True)).scalars()  # noqa: E712
     if any(i not in ours for i in pinned):
         return "has pinned plan time since"
-    ms = _table("metric_snapshot")
+    ms = table_of("metric_snapshot")
     ours = {r["id"] for r in (known or {}).get("metrics", [])}
     readings: Iterable[int] = conn.execute(select(ms.c.id).where(ms.c.card_id == row_id)).scalars()
     if any(i not in ours for i in readings):
@@ -414,7 +229,7 @@ def _name(session: Session, key: tuple[str, int], snap: Snapshot | None) -> str:
     if snap is None:
         snap = snapshot(session, table, row_id)
     if table == "card" and snap:
-        board = _table("board")
+        board = table_of("board")
         board_key = session.connection().execute(select(board.c.key).where(board.c.id == snap["board_id"])).scalar()
         return f"{board_key or '?'}-{snap['number']}"
     if table == "board" and snap:
@@ -487,7 +302,7 @@ def undo(session: Session, place: str | None = None, *, anywhere: bool = False) 
         raise NothingToUndo("nothing to undo") if anywhere else _nothing(session, "undo", mine)
     changes = _check(session, entry, "undo", mine)
     for ch in reversed(changes):
-        _restore(session, ch["table"], ch["id"], ch["before"], entry.at or utcnow())
+        restore(session, ch["table"], ch["id"], ch["before"], entry.at or utcnow())
     entry.undone, entry.undone_at = True, utcnow()
     session.add(entry)
     return f"{entry.summary} (made {describe_place(entry.place, mine)})" if anywhere else entry.summary
@@ -508,7 +323,7 @@ def redo(session: Session, place: str | None = None, *, anywhere: bool = False) 
         raise NothingToUndo("nothing to redo") if anywhere else _nothing(session, "redo", mine)
     changes = _check(session, entry, "redo", mine)
     for ch in changes:
-        _restore(session, ch["table"], ch["id"], ch["after"], entry.at or utcnow())
+        restore(session, ch["table"], ch["id"], ch["after"], entry.at or utcnow())
     entry.undone, entry.undone_at = False, None
     session.add(entry)
     return f"{entry.summary} (made {describe_place(entry.place, mine)})" if anywhere else entry.summary
