@@ -111,12 +111,13 @@ class DialogActions(_OnTheApp):
             from organizer.storage.plain import Db
 
             found = store.card_variants(Db(session), ref)
-            return (found[0].title if found else ""), [v.channel for v in found]
+            return (found[0].title if found else ""), [v.channel for v in found if v.published]
 
         def show(loaded: tuple[str, list[str]]) -> None:
             title, channels = loaded
             if not channels:
-                self.notify(f"{ref} has no post variants yet: write its post first (w)", markup=False)
+                self.notify(f"{ref} has no published post yet: numbers are for posts that went out (w: its "
+                            "variants, their status and address)", markup=False)
                 return
             from .metricsform import MetricsForm
 

@@ -55,6 +55,10 @@ def _add(args: argparse.Namespace, cfg: Config, location: str) -> int:
         with storage.write() as session:
             db = Db(session)
             variant = store.find_variant(db, args.id, args.channel)
+            if not variant.published:
+                raise InputError(f"{variant.ref} {variant.channel} is not published (status {variant.status}): "
+                                 "numbers are for posts that went out; mark it first with organizer variant "
+                                 f"{variant.ref} {variant.channel} --status published --url URL")
             store.record(db, [Reading(variant.card_id, variant.channel, at, "manual", counts)])
     finally:
         storage.close()

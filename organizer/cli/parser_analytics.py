@@ -15,7 +15,11 @@ IMPORT_FORMATS = ("linkedin", "meta", "x")
 
 
 def add(sub: Any, parser_class: type[argparse.ArgumentParser], nonempty: Callable[[str], str]) -> None:
-    """Add `metrics`, `experiment` and `report` to the subcommands `sub`."""
+    """Add `metrics`, `experiment` and `report` to the subcommands `sub`.
+
+    `--json` is taken before or after the action (`metrics --json list`, `metrics list --json`): the actions'
+    flag has no default of its own, so it cannot reset the command's.
+    """
     p = sub.add_parser("metrics", help="post metrics: add by hand, list, import a network's CSV, fetch from APIs")
     msub = p.add_subparsers(dest="metrics_command", metavar="ACTION", parser_class=parser_class)
     p.add_argument("--json", action="store_true")
@@ -27,12 +31,12 @@ def add(sub: Any, parser_class: type[argparse.ArgumentParser], nonempty: Callabl
     ma.add_argument("--at", metavar="WHEN", help="when the numbers were read (default: now)")
     for name in METRICS:
         ma.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="N", type=int)
-    ma.add_argument("--json", action="store_true")
+    ma.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     ml = msub.add_parser("list", help="the stored snapshots (of one card, or every post)")
     ml.add_argument("id", metavar="ID", nargs="?")
     ml.add_argument("--board", "-b", metavar="KEY", type=nonempty)
-    ml.add_argument("--json", action="store_true")
+    ml.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     mi = msub.add_parser("import", help="a network's analytics export (CSV), matched to posts by URL or time")
     mi.add_argument("file", metavar="FILE")
@@ -40,12 +44,12 @@ def add(sub: Any, parser_class: type[argparse.ArgumentParser], nonempty: Callabl
     mi.add_argument("--channel", "-c", metavar="CHANNEL", type=nonempty,
                     help="the channel of a Meta export's rows (facebook or instagram) when the file does not say")
     mi.add_argument("--dry-run", action="store_true", help="show what matches, write nothing")
-    mi.add_argument("--json", action="store_true")
+    mi.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     mf = msub.add_parser("fetch", help="refresh numbers from Mastodon and Bluesky's public APIs (no key needed)")
     mf.add_argument("--since", metavar="WHEN", help="only posts published since then (default: the last 90 days)")
     mf.add_argument("--board", "-b", metavar="KEY", type=nonempty)
-    mf.add_argument("--json", action="store_true")
+    mf.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("experiment", help="organic A/B experiments: new, assign, status, close, list")
     esub = p.add_subparsers(dest="experiment_command", metavar="ACTION", parser_class=parser_class)
@@ -61,25 +65,25 @@ def add(sub: Any, parser_class: type[argparse.ArgumentParser], nonempty: Callabl
                     help="engagement_rate: interactions / impressions where impressions are known")
     en.add_argument("--age", default="48h", metavar="DURATION", help="read each post at this age (default 48h)")
     en.add_argument("--min-posts", type=int, default=8, metavar="N", help="posts an arm needs before a verdict")
-    en.add_argument("--json", action="store_true")
+    en.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     eas = esub.add_parser("assign", help="put a post (a card's variant) in an arm")
     eas.add_argument("key", metavar="KEY")
     eas.add_argument("arm", metavar="ARM")
     eas.add_argument("ids", metavar="ID", nargs="*")
     eas.add_argument("--tag", "-t", metavar="TAG", type=nonempty, help="every published post whose card has this tag")
     eas.add_argument("--channel", "-c", metavar="CHANNEL", type=nonempty)
-    eas.add_argument("--json", action="store_true")
+    eas.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     est = esub.add_parser("status", help="per arm n, mean, median, the test, p-value and effect size")
     est.add_argument("key", metavar="KEY")
-    est.add_argument("--json", action="store_true")
+    est.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     ec = esub.add_parser("close", help="close with the conclusion written to the posts' history")
     ec.add_argument("key", metavar="KEY")
     ec.add_argument("--note", default="", metavar="TEXT", help="your conclusion (default: the verdict)")
     ec.add_argument("--to-voice", metavar="BOARD|all", type=nonempty,
                     help="also add the conclusion to that board's voice profile (its tone notes, shown in the editor)")
-    ec.add_argument("--json", action="store_true")
+    ec.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     el = esub.add_parser("list", help="the experiments")
-    el.add_argument("--json", action="store_true")
+    el.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("report", help="analytics as text, Markdown or CSV: per channel and pillar, hours, features")
     p.add_argument("--from", dest="from_", metavar="WHEN")

@@ -37,6 +37,11 @@ class Variant:
     pillar: str | None
     title: str
 
+    @property
+    def published(self) -> bool:
+        """Whether it went out: its status says so, or its post's address is known."""
+        return self.status == "published" or bool(self.url)
+
 
 _VARIANTS = (
     "SELECT v.card_id, b.key, c.number, v.channel, v.url, v.publish_at, c.publish_at, v.status, v.text, c.pillar, "

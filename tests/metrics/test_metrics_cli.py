@@ -21,6 +21,8 @@ NOW = datetime(2026, 11, 30, 18, 0, tzinfo=PARIS)
 def posted(cli: Any) -> Any:
     with time_machine.travel(NOW, tick=False):
         assert cli("add", "Launch post", "--channel", "linkedin,bluesky", "--publish", "2026-11-28 09:00").code == 0
+        assert cli("add", "Not out yet", "--channel", "x").code == 0
+        assert cli("variant", "MAIN-2", "x", "--text", "Soon").code == 0
         for channel in ("linkedin", "bluesky"):
             assert cli("variant", "MAIN-1", channel, "--text", "Winter Blend is here", "--status", "published",
                        "--url", f"https://example.org/{channel}/1").code == 0
@@ -56,6 +58,7 @@ def test_the_same_reading_twice_replaces_the_first(posted: Any) -> None:
     (("MAIN-1", "-c", "linkedin", "--likes", "-3"), "--likes -3 is not valid"),
     (("MAIN-1", "-c", "linkedin", "--likes", "3", "--at", "tomorrow 10:00"), "is in the future"),
     (("MAIN-9", "-c", "linkedin", "--likes", "3"), "has no post variants"),
+    (("MAIN-2", "-c", "x", "--likes", "3"), "MAIN-2 x is not published (status draft)"),
 ])
 def test_bad_input_is_named_and_nothing_is_written(posted: Any, args: tuple[str, ...], message: str) -> None:
     with time_machine.travel(NOW, tick=False):
@@ -67,3 +70,9 @@ def test_bad_input_is_named_and_nothing_is_written(posted: Any, args: tuple[str,
 def test_listing_an_unknown_board_names_the_boards(posted: Any) -> None:
     r = posted("metrics", "list", "--board", "NOPE")
     assert r.code == 2 and "NOPE" in r.err and "MAIN" in r.err
+
+
+def test_json_is_taken_before_or_after_the_action(posted: Any) -> None:
+    assert posted("metrics", "--json", "list").out.strip() == "[]"
+    assert posted("metrics", "list", "--json").out.strip() == "[]"
+    assert posted("experiment", "--json", "list").out.strip() == "[]"
