@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("boards", help="list, add or rename boards; their approval gates")
     bsub = p.add_subparsers(dest="boards_command", metavar="ACTION", parser_class=_Parser)
     bl = bsub.add_parser("list", help="list boards (the default action)")
-    bl.add_argument("--json", action="store_true")
+    bl.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="JSON array (porcelain)")
     ba = bsub.add_parser("add", help="add a board with the default workflow")
     ba.add_argument("key", metavar="KEY", help="short key used in card IDs, e.g. ACME")
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--required", type=int, choices=(0, 1, 2), metavar="N",
                     help="approvals a card needs to pass Review: 0 (none), 1 or 2")
     bp.add_argument("--approver", metavar="NAME", help="only this person's approvals count (a ghost-written board)")
-    bp.add_argument("--json", action="store_true")
+    bp.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
 
     p = sub.add_parser("plan", help="the day planned to the minute, with the pop-up reserve")
     p.add_argument("day", metavar="DAY", nargs="?", help="which day (default today), e.g. tomorrow, fri")

@@ -76,3 +76,4 @@ def test_json_is_taken_before_or_after_the_action(posted: Any) -> None:
     assert posted("metrics", "--json", "list").out.strip() == "[]"
     assert posted("metrics", "list", "--json").out.strip() == "[]"
     assert posted("experiment", "--json", "list").out.strip() == "[]"
+    assert posted("boards", "--json", "list").out.startswith("[{")  # the same for boards
