@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from run import OUT_DIR, REPO, cpu_seconds, make_env
+from run import OUT_DIR, REPO, cpu_seconds, make_env, others_cpu
 
 TARGET_MS = 500.0
 ZONE = "Europe/Paris"
@@ -555,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="organizer-analytics-bench-"))
     started = time.perf_counter()
-    busy_before, own_before = cpu_seconds()
+    before = cpu_seconds()
     load_before = os.getloadavg()
     try:
         env = make_env(tmp)
@@ -599,9 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    busy_after, own_after = cpu_seconds()
-    others = None if busy_before is None or busy_after is None else max(
-        0.0, (busy_after - busy_before - (own_after - own_before)) / elapsed)
+    others = others_cpu(before, started)
     cpus = os.cpu_count() or 1
     busy = "?" if others is None else f"{others:.2f}"
     load_after = os.getloadavg()

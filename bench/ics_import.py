@@ -35,6 +35,7 @@ from run import (
     cpu_seconds,
     make_env,
     measure,
+    others_cpu,
     restore,
     table,
 )
@@ -118,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="organizer-ics-bench-"))
-    started, (busy_before, own_before) = time.perf_counter(), cpu_seconds()
+    started, before = time.perf_counter(), cpu_seconds()
     try:
         env = make_env(tmp)
         ics = tmp / "busy.ics"
@@ -150,11 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"temporary folder kept: {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    busy_after, own_after = cpu_seconds()
-    elapsed = time.perf_counter() - started
     # CPU the rest of the machine used meanwhile, in cores: figures from a busy machine read high.
-    others = None if busy_before is None or busy_after is None else max(
-        0.0, (busy_after - busy_before - (own_after - own_before)) / elapsed)
+    others = others_cpu(before, started)
     load = "?" if others is None else f"{others:.2f}"
     print(f"Calendar import benchmark · {datetime.now(UTC).isoformat(timespec='seconds')} · git {_git_revision()} · "
           f"Python {sys.version.split()[0]} · other processes used {load} CPUs")

@@ -432,6 +432,18 @@ def cpu_seconds() -> tuple[float | None, float]:
     return busy / os.sysconf("SC_CLK_TCK"), own
 
 
+def others_cpu(before: tuple[float | None, float], started: float, ours_extra: float = 0.0) -> float | None:
+    """The CPU (in cores) the rest of the machine used since `before = cpu_seconds()` at `started`
+    (other people's tests, builds…): what a figure's noise is judged by. `ours_extra`: our own CPU time that is
+    not our children's (processes read from /proc). None where the machine's CPU time cannot be read."""
+    busy_before, own_before = before
+    busy_after, own_after = cpu_seconds()
+    if busy_before is None or busy_after is None:
+        return None
+    ours = own_after - own_before + ours_extra
+    return max(0.0, (busy_after - busy_before - ours) / (time.perf_counter() - started))
+
+
 def _step(message: str) -> None:
     print(f"… {message}", file=sys.stderr, flush=True)
 
@@ -442,7 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="organizer-bench-"))
     started = time.perf_counter()
-    busy_before, own_before = cpu_seconds()
+    before = cpu_seconds()
     try:
         env = make_env(tmp)
         results, extra = _run_all(env, args)
@@ -452,10 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    busy_after, own_after = cpu_seconds()
-    # CPU the rest of the machine used meanwhile (other people's tests, builds…), in cores.
-    others = None if busy_before is None or busy_after is None else max(
-        0.0, (busy_after - busy_before - (own_after - own_before)) / elapsed)
+    others = others_cpu(before, started)
     cpus = os.cpu_count() or 1
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

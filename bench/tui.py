@@ -42,6 +42,7 @@ from run import (
     _git_revision,
     cpu_seconds,
     make_env,
+    others_cpu,
     percentile,
     restore,
     table,
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="organizer-tui-bench-"))
     started = time.perf_counter()
-    busy_before, own_before = cpu_seconds()
+    before = cpu_seconds()
     try:
         env = make_env(tmp)
         # The in-process app (figure 2) reads the same config and XDG folders as the measured processes.
@@ -111,11 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     elapsed = time.perf_counter() - started
-    busy_after, own_after = cpu_seconds()
     # The tmux server and the apps it ran are not our children; their CPU time was read from /proc.
-    ours = own_after - own_before + payload["meta"].get("tmux_and_apps_cpu_s", 0.0)
-    others = None if busy_before is None or busy_after is None else max(
-        0.0, (busy_after - busy_before - ours) / elapsed)
+    others = others_cpu(before, started, payload["meta"].get("tmux_and_apps_cpu_s", 0.0))
     payload["meta"].update({"elapsed_s": round(elapsed, 1),
                             "other_processes_cpu_cores": None if others is None else round(others, 2)})
     report(payload, others)

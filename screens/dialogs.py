@@ -6,7 +6,7 @@ wrapped in `Content` and never read as markup.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -63,15 +63,23 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question = question
         self.confirm_label = confirm_label
 
+    # The confirm button's look (a delete is an error colour) and what the keys line adds.
+    CONFIRM_VARIANT: ClassVar[Literal["default", "primary", "success", "warning", "error"]] = "error"
+    MORE_KEYS: ClassVar[str] = ""
+
     def compose(self) -> ComposeResult:
         """The question and two buttons."""
         with Vertical(id="confirm-dialog"):
-            yield Static(Content(self.question), id="confirm-question", markup=False)
+            yield from self.question_area()
             with Horizontal(id="confirm-buttons"):
-                yield Button(Content(self.confirm_label), id="confirm-yes", variant="error")
+                yield Button(Content(self.confirm_label), id="confirm-yes", variant=self.CONFIRM_VARIANT)
                 yield Button(Content("Cancel"), id="confirm-no")
-            yield Static(Content(f"y or enter: {self.confirm_label.lower()} · n or esc: cancel"),
+            yield Static(Content(f"y or enter: {self.confirm_label.lower()} · n or esc: cancel{self.MORE_KEYS}"),
                          classes="dialog-keys", markup=False)
+
+    def question_area(self) -> ComposeResult:
+        """The question itself (user text: never markup)."""
+        yield Static(Content(self.question), id="confirm-question", markup=False)
 
     def on_mount(self) -> None:
         """Enter confirms, as the dialog promises: start on the confirm button."""
@@ -345,16 +353,13 @@ class PreviewDialog(ConfirmDialog):
     }
     """
 
-    def compose(self) -> ComposeResult:
-        """The schedule, scrolling when the terminal is short, and the two buttons always in view."""
-        with Vertical(id="confirm-dialog"):
-            with VerticalScroll(id="preview-scroll"):
-                yield Static(Content(self.question), id="confirm-question", markup=False)
-            with Horizontal(id="confirm-buttons"):
-                yield Button(Content(self.confirm_label), id="confirm-yes", variant="primary")
-                yield Button(Content("Cancel"), id="confirm-no")
-            yield Static(Content(f"y or enter: {self.confirm_label.lower()} · n or esc: cancel · ↑↓ scroll"),
-                         classes="dialog-keys", markup=False)
+    CONFIRM_VARIANT = "primary"
+    MORE_KEYS = " · ↑↓ scroll"
+
+    def question_area(self) -> ComposeResult:
+        """The schedule, scrolling when the terminal is short, so the two buttons stay in view."""
+        with VerticalScroll(id="preview-scroll"):
+            yield Static(Content(self.question), id="confirm-question", markup=False)
 
     def action_scroll_preview(self, lines: int) -> None:
         """Scroll the schedule while the focus stays on the buttons."""

@@ -6,12 +6,10 @@ The form only gathers text. `organizer.validate.validate` decides what is accept
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,95 +20,20 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from organizer import dates, validate
+from organizer import validate
 from organizer.cardspec import FORM_TARGETS
 from organizer.config import Config
 from organizer.validate import CLEAR, PRIORITIES, InputError
 
-__all__ = ["CardForm", "duration_hint", "format_when", "when_hint"]
+from .formhints import _joined, _local_text, _minutes_text, _split, duration_hint, format_when, when_hint
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# The parsers end their messages with the full list of accepted forms; a one-line hint keeps the reason only.
-_ACCEPTED_TAIL = re.compile(r"[:;] use one of .*$", re.DOTALL)
-_LIST_SPLIT = re.compile(r"[,\s]+")
+__all__ = ["CardForm", "duration_hint", "format_when", "when_hint"]
 
 # Raw keys the form sends, in form order. Lists are channels and tags; everything else is a string.
 _LIST_KEYS = ("channels", "tags")
 # Inputs that take a date phrase or a duration, keyed by raw key, with the widget id suffix.
 _WHEN_KEYS = {"due_at": "due", "publish_at": "publish"}
 _DURATION_KEYS = {"estimate_minutes": "estimate", "spent_minutes": "spent"}
-
-def format_when(moment: datetime, *, now: datetime, tz: str) -> str:
-    """`Fri 27 Nov 17:30` in zone `tz`, with the year only when it is not the current one."""
-    zone = ZoneInfo(tz)
-    local = moment.astimezone(zone)
-    # Fixed English names rather than strftime("%a"), which follows the process locale like the cards do.
-    text = f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]}"
-    if local.year != now.astimezone(zone).year:
-        text += f" {local.year}"
-    return f"{text} {local:%H:%M}"
-
-
-def _reason(message: str) -> str:
-    return _ACCEPTED_TAIL.sub("", message)
-
-
-def when_hint(text: str, cfg: Config, *, now: datetime, clearable: bool = False) -> tuple[str, bool]:
-    """What a typed date phrase means, as (hint, ok): `→ Fri 27 Nov 17:30`, or why it cannot be read."""
-    if not text.strip():
-        return "", True
-    if clearable and text.strip().lower() == CLEAR:
-        return "→ cleared", True
-    try:
-        moment = dates.parse_when(text, now=now, tz=cfg.timezone, day_end=cfg.day_end)
-    except dates.DateParseError as exc:
-        return _reason(str(exc)), False
-    return f"→ {format_when(moment, now=now, tz=cfg.timezone)}", True
-
-
-def duration_hint(text: str, *, clearable: bool = False) -> tuple[str, bool]:
-    """What a typed duration means, as (hint, ok): `→ 1h30m`, or why it cannot be read."""
-    if not text.strip():
-        return "", True
-    if clearable and text.strip().lower() == CLEAR:
-        return "→ cleared", True
-    try:
-        minutes = dates.parse_duration(text)
-    except dates.DurationParseError as exc:
-        return _reason(str(exc)), False
-    return f"→ {dates.format_duration(minutes)}", True
-
-
-def _split(text: str) -> list[str]:
-    return [part for part in _LIST_SPLIT.split(text) if part]
-
-
-def _local_text(value: object, tz: str) -> str:
-    """A porcelain instant (ISO with offset) as `YYYY-MM-DD HH:MM` in the user's zone, which parse_when reads."""
-    if value is None or value == "":
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:  # stored instants are UTC when they carry no offset
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
-def _minutes_text(value: object, *, zero_is_empty: bool) -> str:
-    if value is None or value == "":
-        return ""
-    minutes = int(str(value))
-    # Spent time is stored as 0 when nothing was logged; an empty box says that more plainly.
-    return "" if zero_is_empty and minutes == 0 else dates.format_duration(minutes)
-
-
-def _joined(values: object) -> str:
-    if not values:
-        return ""
-    if isinstance(values, str):
-        return values
-    return ", ".join(str(v) for v in values) if isinstance(values, Iterable) else str(values)
-
 
 class CardForm(ModalScreen[str | None]):
     """Add or edit a card. Dismisses with the card's ID once `submit` succeeds, or None when cancelled.
