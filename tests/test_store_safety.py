@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import event, text
 
 from organizer import paths
+from organizer.storage import migrating
 from organizer.storage import orm as store_mod
 from organizer.storage.orm import StoreError, open_store
 from tests.conftest import mode
@@ -372,7 +373,7 @@ def test_full_disk_during_the_pre_migration_backup_leaves_no_backup(db_path: Pat
             return conn
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store_mod, "sqlite3", TinyBackups())
+        patch.setattr(migrating, "sqlite3", TinyBackups())
         with pytest.raises(store_mod.DiskFull, match=r"^disk is full: could not back up .*organizer.db"):
             open_store(str(db_path))
     assert sorted(p.name for p in db_path.parent.iterdir() if "organizer.db" in p.name) == ["organizer.db"]

@@ -1,4 +1,5 @@
-"""Opening the database: engine, SQLite pragmas, automatic migrations with a backup first.
+"""Opening the database: engine, SQLite pragmas, automatic migrations with a backup first (those in
+organizer.storage.migrating; what can go wrong, named, in organizer.storage.errors).
 
 Every user action runs in one transaction (`Store.write()`). On SQLite the transaction starts
 with `BEGIN IMMEDIATE`, so a writer takes the write lock up front and waits (busy timeout)
@@ -26,71 +27,34 @@ Data safety rules for a SQLite file (issue 8):
 
 from __future__ import annotations
 
-import errno
 import os
 import sqlite3
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 from organizer import paths
 from organizer.files import create_private, make_private_dir
-from organizer.schema import SCHEMA_REVISION
-from organizer.validate import InputError
+from organizer.storage.errors import DiskFull as DiskFull
+from organizer.storage.errors import ForeignDatabase as ForeignDatabase
+from organizer.storage.errors import MissingFolder as MissingFolder
+from organizer.storage.errors import ReadOnly as ReadOnly
+from organizer.storage.errors import StoreError as StoreError
+from organizer.storage.errors import is_disk_full as is_disk_full
+from organizer.storage.errors import is_read_only_error
+from organizer.storage.migrating import MIGRATIONS as MIGRATIONS
+from organizer.storage.migrating import check_known, migrate
+from organizer.storage.migrating import current_revision as current_revision
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Long enough for a burst of concurrent quick-adds and a TUI refresh to queue politely.
 BUSY_TIMEOUT_MS = 30_000
 _FOREIGN_NAMED = 5
-
-
-class StoreError(RuntimeError):
-    """The database cannot be used (unknown newer schema, unreadable file…)."""
-
-
-class ForeignDatabase(StoreError, InputError):
-    """The file is another app's SQLite database; Organizer left it exactly as it was (exit 2)."""
-
-
-class MissingFolder(StoreError, InputError):
-    """The database's folder does not exist and this command does not create one (exit 2)."""
-
-
-class ReadOnly(StoreError):
-    """The database cannot be written: its file or folder is read-only."""
-
-
-class DiskFull(StoreError):
-    """SQLite ran out of disk space; the transaction was rolled back, nothing was saved."""
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """Whether an error (or one it was raised from or during) is SQLITE_FULL or ENOSPC/EDQUOT."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        for err in (current, getattr(current, "orig", None)):
-            if isinstance(err, sqlite3.Error) and (getattr(err, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL:
-                return True
-            if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
-                return True
-        # A failed rollback after SQLITE_FULL ("cannot rollback") carries the real error as its context.
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _is_read_only_error(exc: BaseException) -> bool:
-    err = getattr(exc, "orig", None) or exc
-    return isinstance(err, sqlite3.Error) and (getattr(err, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_READONLY
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -120,128 +84,6 @@ def enable_wal(path: Path) -> None:
         conn.close()
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The alembic revision the database is at, or None for an empty database."""
-    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
-        return _revision_in(conn)
-
-
-def _revision_in(conn: Any, *, in_transaction: bool = False) -> str | None:
-    if in_transaction and conn.dialect.name != "sqlite":
-        from sqlalchemy import inspect
-
-        if not inspect(conn).has_table("alembic_version"):
-            return None  # asked first: on PostgreSQL a failed query would abort the caller's transaction
-    try:
-        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        return None if found is None else str(found)
-    except OperationalError:
-        return None
-    except Exception as exc:  # another dialect's "no such table"
-        if "alembic_version" in str(exc):
-            return None
-        raise
-
-
-def backup_sqlite(path: Path, revision: str | None) -> Path:
-    """Copy a SQLite file (consistently, through the backup API) before migrating it; the copy is 0600.
-
-    On failure no partial copy is left; a full disk raises `DiskFull`.
-    """
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.pre-migration-{revision or 'unversioned'}-{stamp}.bak")
-    try:
-        # Created first so the copy is private whatever mode SQLite would have chosen (0644 less the umask).
-        create_private(target)
-        src = sqlite3.connect(path)
-        try:
-            dst = sqlite3.connect(target)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
-        finally:
-            src.close()
-    except (OSError, sqlite3.Error) as exc:
-        target.unlink(missing_ok=True)
-        Path(f"{target}-journal").unlink(missing_ok=True)
-        if is_disk_full(exc):
-            raise DiskFull(f"disk is full: could not back up {path} before upgrading it; nothing was changed") from None
-        raise StoreError(f"could not back up {path} before upgrading it: {exc}") from None
-    return target
-
-
-def _alembic_config() -> Any:
-    from alembic.config import Config as AlembicConfig
-
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
-
-
-def _check_known(rev: str | None, location: str) -> None:
-    """Refuse a revision this Organizer has no migration for: a newer Organizer's, or another alembic app's."""
-    if rev is None or rev == SCHEMA_REVISION:
-        return
-    from alembic.script import ScriptDirectory
-
-    known = {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
-    if rev not in known:
-        raise StoreError(
-            f"database {location} is at schema revision {rev}, which this Organizer does not know "
-            f"(newest known: {SCHEMA_REVISION}); upgrade Organizer to open it"
-        )
-
-
-def _has_tables(engine: Engine) -> bool:
-    from sqlalchemy import inspect
-
-    return bool(inspect(engine).get_table_names())
-
-
-def migrate(engine: Engine, location: str, *, read_only: str | None = None) -> Path | None:
-    """Bring the database to the newest revision; back up a non-empty SQLite file first.
-
-    Returns the backup's path when one was made. Refuses a database written by a newer
-    Organizer rather than guess at its schema, and one that needs work but is `read_only`
-    (the reason why, as `Store.read_only` gives it).
-    """
-    rev = current_revision(engine)
-    if rev == SCHEMA_REVISION:
-        return None
-    from alembic import command
-
-    cfg = _alembic_config()
-    _check_known(rev, location)
-    file = paths.sqlite_path(location)
-    if read_only:
-        what = "set up" if rev is None else f"upgrade (schema revision {rev} to {SCHEMA_REVISION})"
-        raise ReadOnly(f"cannot write to {file or location}: {read_only}; Organizer must {what} it first")
-    backup = None
-    if file is not None and file.exists() and file.stat().st_size > 0 and _has_tables(engine):
-        backup = backup_sqlite(file, rev)
-    # One transaction for the whole upgrade; a second process opening a new database at the
-    # same moment waits on the lock, then finds the work done.
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # SQLite's write lock is taken by BEGIN IMMEDIATE; PostgreSQL needs one of its own, and the
-                # revision read again under it (another process may have migrated while this one waited).
-                from organizer.storage.plain import serialize
-
-                serialize(conn, "migrate")
-                if _revision_in(conn, in_transaction=True) == SCHEMA_REVISION:
-                    return None
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    except Exception as exc:
-        if is_disk_full(exc):
-            raise DiskFull(f"disk is full: could not set up or upgrade {file or location}; nothing was changed"
-                           ) from None
-        raise
-    return backup
-
-
 class Store:
     """A database handle; hands out sessions, one transaction per user action.
 
@@ -265,7 +107,7 @@ class Store:
         """The one-line error for a failed write, or None to let the original through."""
         if is_disk_full(exc):
             return DiskFull(f"disk is full: could not write to {self._name()}; nothing was saved")
-        if _is_read_only_error(exc):
+        if is_read_only_error(exc):
             return ReadOnly(f"cannot write to {self._name()}: read-only; nothing was saved")
         return None
 
@@ -419,7 +261,7 @@ def _prepare_sqlite(file: Path, *, create: bool) -> str | None:
             named += f" and {len(tables) - _FOREIGN_NAMED} more"
         raise ForeignDatabase(f"{file} is not an Organizer database: it has tables {named}; "
                               "give --db a new file or an Organizer database")
-    _check_known(revision, str(file))  # before the WAL switch below changes the file
+    check_known(revision, str(file))  # before the WAL switch below changes the file
     if (reason := _not_writable(file)) is not None:
         if not tables:
             raise ReadOnly(f"cannot write to {file}: {reason}")
